@@ -1,0 +1,1 @@
+"""clients/jsctl_clients"""

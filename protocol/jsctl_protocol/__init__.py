@@ -1,0 +1,1 @@
+"""protocol/jsctl_protocol"""

@@ -1,0 +1,1 @@
+"""sandbox/jsctl_sandbox"""
