@@ -1,1 +1,3 @@
-"""daemon/jsctl_daemon"""
+"""The jsctl daemon: one per user, owning JumpServer auth and live terminal sessions."""
+
+__version__ = "0.1.0"

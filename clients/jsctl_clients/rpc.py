@@ -1,0 +1,203 @@
+"""A blocking client for the daemon's socket: connect (starting the daemon if needed), call, stream.
+
+Standard library + jsctl_protocol only, so a `jsctl` call costs little more than Python itself.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import socket
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from jsctl_protocol import (
+    PROTOCOL_VERSION,
+    ErrorReply,
+    FrameDecoder,
+    ProtocolError,
+    Result,
+    RpcError,
+    StreamPush,
+    encode_frame,
+    parse_reply,
+)
+from jsctl_protocol.paths import Paths
+
+CLIENT_NAME = "jsctl-cli/0.1.0"
+START_TIMEOUT_S = 15.0
+
+
+class DaemonUnreachable(Exception):
+    """The daemon is not running (or not answering) and could not be started."""
+
+
+class DaemonClient:
+    """One connection to the daemon, after a successful `hello`."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._decoder = FrameDecoder()
+        self._ids = itertools.count(1)
+        self.hello: dict[str, Any] = {}
+
+    @classmethod
+    def connect(
+        cls,
+        paths: Paths | None = None,
+        *,
+        autostart: bool = True,
+        token: str | None = None,
+        client_name: str = CLIENT_NAME,
+    ) -> DaemonClient:
+        """Connect and say hello; start the daemon first if it is not running and allowed."""
+        paths = paths or Paths.from_env()
+        try:
+            sock = _open_socket(paths.socket)
+        except OSError as exc:
+            if not autostart:
+                raise DaemonUnreachable(
+                    f"the jsctl daemon is not running ({paths.socket}: {exc.strerror}); "
+                    "start it with `jsctl daemon start`"
+                ) from None
+            sock = start_daemon(paths)
+        client = cls(sock)
+        hello_params: dict[str, Any] = {"version": PROTOCOL_VERSION, "client": client_name}
+        if token is not None:
+            hello_params["token"] = token
+        client.hello = client.call("hello", **hello_params)
+        return client
+
+    def close(self) -> None:
+        """Close the connection (the daemon keeps everything it owns)."""
+        self._sock.close()
+
+    def __enter__(self) -> DaemonClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def call(self, method: str, **params: Any) -> Any:
+        """Call ``method`` and return its result; RpcError on an error reply."""
+        stream = self.stream(method, **params)
+        for _ in stream:
+            pass
+        return stream.result
+
+    def stream(self, method: str, **params: Any) -> CallStream:
+        """Call ``method``; iterate the returned object for pushed items, then read ``result``."""
+        request_id = next(self._ids)
+        self.send_request(request_id, method, params)
+        return CallStream(self, request_id)
+
+    def send_request(self, request_id: int, method: str, params: dict[str, Any]) -> None:
+        """Write one request frame (thread-safe enough for one writer beside one reader)."""
+        clean = {key: value for key, value in params.items() if value is not None}
+        frame = encode_frame({"id": request_id, "method": method, "params": clean})
+        try:
+            self._sock.sendall(frame)
+        except OSError as exc:
+            raise DaemonUnreachable(f"lost the connection to the daemon: {exc}") from None
+
+    def next_id(self) -> int:
+        """A fresh request id."""
+        return next(self._ids)
+
+    def read_reply(self) -> Result | ErrorReply | StreamPush:
+        """Block until the next reply frame arrives."""
+        while True:
+            message = self._decoder.next_message()
+            if message is not None:
+                return parse_reply(message)
+            try:
+                data = self._sock.recv(256 * 1024)
+            except OSError as exc:
+                raise DaemonUnreachable(f"lost the connection to the daemon: {exc}") from None
+            if not data:
+                raise DaemonUnreachable(
+                    "the daemon closed the connection (did it stop? see `jsctl daemon status`)"
+                )
+            self._decoder.feed(data)
+
+
+class CallStream:
+    """The pushed items of one call, then its final result (or its RpcError)."""
+
+    def __init__(self, client: DaemonClient, request_id: int) -> None:
+        self._client = client
+        self._id = request_id
+        self._result: Any = None
+        self._done = False
+
+    def __iter__(self) -> Iterator[Any]:
+        while not self._done:
+            reply = self._client.read_reply()
+            if reply.id != self._id and reply.id is not None:
+                continue  # a late answer to an abandoned call on this connection
+            if isinstance(reply, StreamPush):
+                yield reply.data
+            elif isinstance(reply, ErrorReply):
+                self._done = True
+                raise reply.error
+            else:
+                self._done = True
+                self._result = reply.result
+
+    @property
+    def result(self) -> Any:
+        """The final result (iterate first)."""
+        if not self._done:
+            for _ in self:
+                pass
+        return self._result
+
+
+def _open_socket(path: os.PathLike[str] | str) -> socket.socket:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(os.fspath(path))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def start_daemon(paths: Paths, timeout: float = START_TIMEOUT_S) -> socket.socket:
+    """Start the daemon detached (logging to its file) and return a connected socket."""
+    import subprocess
+
+    paths.log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    startup_log = paths.log_dir / "daemon-start.log"
+    with open(startup_log, "ab", buffering=0) as stderr:
+        os.chmod(startup_log, 0o600)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "jsctl_daemon", "--socket", str(paths.socket)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            start_new_session=True,  # survives the terminal and this process
+            close_fds=True,
+        )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            return _open_socket(paths.socket)
+        except OSError:
+            pass
+        if process.poll() is not None:
+            try:
+                return _open_socket(paths.socket)  # lost a race to another starter: fine
+            except OSError:
+                tail = startup_log.read_text(errors="replace").strip().splitlines()[-1:]
+                why = tail[0] if tail else f"exit status {process.returncode}"
+                raise DaemonUnreachable(f"the jsctl daemon failed to start: {why}") from None
+        time.sleep(0.01)
+    raise DaemonUnreachable(
+        f"the jsctl daemon did not open {paths.socket} within {timeout:.0f} s; see {paths.log_file}"
+    )
+
+
+__all__ = ["CallStream", "DaemonClient", "DaemonUnreachable", "ProtocolError", "RpcError"]

@@ -1,0 +1,54 @@
+"""Handlers for the daemon's own methods: hello, ping, status, shutdown."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from jsctl_protocol import PROTOCOL_VERSION, ErrorCode, RpcError
+
+from . import __version__
+from .rpc import HANDLERS, HUMAN, CallContext
+
+
+@HANDLERS.handler("hello")
+async def hello(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Check the protocol version and establish who is calling."""
+    if params["version"] != PROTOCOL_VERSION:
+        raise RpcError(
+            ErrorCode.VERSION_MISMATCH,
+            f"this front end speaks protocol {params['version']} but the running daemon "
+            f"(pid {os.getpid()}, jsctl {__version__}) speaks {PROTOCOL_VERSION}; "
+            "restart it with `jsctl daemon restart`",
+            {"daemon_protocol": PROTOCOL_VERSION},
+        )
+    token = params.get("token")
+    ctx.connection.identity = HUMAN if token is None else ctx.daemon.identify_token(token)
+    ctx.connection.client_name = params.get("client", "")
+    identity = ctx.connection.identity
+    return {
+        "protocol": PROTOCOL_VERSION,
+        "daemon_version": __version__,
+        "pid": os.getpid(),
+        "identity": {"kind": identity.kind, "name": identity.name},
+    }
+
+
+@HANDLERS.handler("ping")
+async def ping(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Answer at once."""
+    return {"pong": True, "time": time.time()}
+
+
+@HANDLERS.handler("daemon.status")
+async def status(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    """The daemon's vital figures."""
+    return ctx.daemon.status()
+
+
+@HANDLERS.handler("daemon.shutdown")
+async def shutdown(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Stop the daemon once this reply has been sent."""
+    ctx.after_reply.append(ctx.daemon.request_shutdown)
+    return {"ok": True}

@@ -1,0 +1,8 @@
+"""Import every module that registers handlers, so the registry is complete."""
+
+from __future__ import annotations
+
+
+def load() -> None:
+    """Register all handlers (idempotent)."""
+    from . import core_methods  # noqa: F401

@@ -1,0 +1,89 @@
+"""Declarative pieces of the method table: parameters, permissions and method rows."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ._errors import ErrorCode, RpcError
+
+
+class Permission(enum.StrEnum):
+    """What a caller must be allowed to call a method."""
+
+    PUBLIC = "public"  # any peer with our uid: hello, ping
+    READ = "read"  # look at assets and sessions, within the client's allow-list
+    USE = "use"  # open, drive and close sessions, within the allow-list
+    HUMAN = "human"  # only the human's own front ends (no client token): login, clients
+
+
+_KIND_TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,),
+    "int": (int,),
+    "float": (int, float),
+    "bool": (bool,),
+    "bytes": (bytes,),
+    "text": (str, bytes),
+    "list": (list,),
+    "map": (dict,),
+    "any": (object,),
+}
+
+
+@dataclass(frozen=True)
+class Param:
+    """One named parameter: its kind (a key of _KIND_TYPES), whether required, and a doc line."""
+
+    name: str
+    kind: str
+    doc: str
+    required: bool = False
+
+    def check(self, method: str, value: Any) -> None:
+        """Raise BAD_PARAMS unless ``value`` has this parameter's kind."""
+        types = _KIND_TYPES[self.kind]
+        wrong_bool = isinstance(value, bool) and self.kind in ("int", "float")
+        if wrong_bool or not isinstance(value, types):
+            raise RpcError(
+                ErrorCode.BAD_PARAMS,
+                f"`{method}`: parameter `{self.name}` must be {self.kind}, "
+                f"not {type(value).__name__}",
+            )
+
+
+@dataclass(frozen=True)
+class Method:
+    """A row of the method table: everything front ends and the daemon need to know."""
+
+    name: str
+    doc: str
+    params: tuple[Param, ...] = ()
+    result: str = ""
+    permission: Permission = Permission.HUMAN
+    starts_daemon: bool = True  # may a client auto-start the daemon to call this?
+    streams: bool = False  # pushes {stream, data} frames before the final reply
+
+    def check_params(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Validated params (None values dropped); BAD_PARAMS names the first problem."""
+        known = {param.name: param for param in self.params}
+        unknown = sorted(set(params) - set(known))
+        if unknown:
+            raise RpcError(
+                ErrorCode.BAD_PARAMS,
+                f"`{self.name}` does not take {', '.join(map(repr, unknown))}; "
+                f"it takes {', '.join(known) or 'no parameters'}",
+            )
+        checked: dict[str, Any] = {}
+        for param in self.params:
+            value = params.get(param.name)
+            if value is None:
+                if param.required:
+                    raise RpcError(
+                        ErrorCode.BAD_PARAMS, f"`{self.name}` needs parameter `{param.name}`"
+                    )
+                continue
+            param.check(self.name, value)
+            checked[param.name] = value
+        return checked
