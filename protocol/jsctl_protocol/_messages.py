@@ -1,8 +1,11 @@
-"""The four message shapes: request, result reply, error reply and stream push."""
+"""The four message shapes: request, result reply, error reply and stream push.
+
+Plain slotted classes rather than dataclasses: every `jsctl` call imports this module, and
+dataclass generation costs start-up time.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from ._errors import ErrorCode, ProtocolError, RpcError
@@ -10,49 +13,57 @@ from ._errors import ErrorCode, ProtocolError, RpcError
 RequestId = int | str
 
 
-@dataclass(frozen=True)
 class Request:
     """``{id, method, params}`` from a client."""
 
-    id: RequestId
-    method: str
-    params: dict[str, Any] = field(default_factory=dict)
+    __slots__ = ("id", "method", "params")
+
+    def __init__(self, id: RequestId, method: str, params: dict[str, Any] | None = None) -> None:
+        self.id = id
+        self.method = method
+        self.params = {} if params is None else params
 
     def to_wire(self) -> dict[str, Any]:
         """The map to frame."""
         return {"id": self.id, "method": self.method, "params": self.params}
 
 
-@dataclass(frozen=True)
 class Result:
     """``{id, result}``: the final, successful answer to a request."""
 
-    id: RequestId
-    result: Any
+    __slots__ = ("id", "result")
+
+    def __init__(self, id: RequestId, result: Any) -> None:
+        self.id = id
+        self.result = result
 
     def to_wire(self) -> dict[str, Any]:
         """The map to frame."""
         return {"id": self.id, "result": self.result}
 
 
-@dataclass(frozen=True)
 class ErrorReply:
     """``{id, error}``: the final, failed answer to a request (id is None if it had none)."""
 
-    id: RequestId | None
-    error: RpcError
+    __slots__ = ("error", "id")
+
+    def __init__(self, id: RequestId | None, error: RpcError) -> None:
+        self.id = id
+        self.error = error
 
     def to_wire(self) -> dict[str, Any]:
         """The map to frame."""
         return {"id": self.id, "error": self.error.to_wire()}
 
 
-@dataclass(frozen=True)
 class StreamPush:
     """``{stream, data}``: one item pushed for a streaming request before its final reply."""
 
-    id: RequestId
-    data: Any
+    __slots__ = ("data", "id")
+
+    def __init__(self, id: RequestId, data: Any) -> None:
+        self.id = id
+        self.data = data
 
     def to_wire(self) -> dict[str, Any]:
         """The map to frame."""

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from ._table import Method, Param
 from ._table import Permission as P
+from ._version import PROTOCOL_VERSION
 
-PROTOCOL_VERSION = 1
+__all__ = ["METHODS", "PROTOCOL_VERSION", "method"]
 
 _profile = Param("profile", "str", "profile name (default: the default profile)")
 _session = Param("session", "str", "session id or name", required=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from ._errors import ErrorCode, RpcError
@@ -32,14 +31,13 @@ _KIND_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
-@dataclass(frozen=True)
 class Param:
     """One named parameter: its kind (a key of _KIND_TYPES), whether required, and a doc line."""
 
-    name: str
-    kind: str
-    doc: str
-    required: bool = False
+    __slots__ = ("doc", "kind", "name", "required")
+
+    def __init__(self, name: str, kind: str, doc: str, required: bool = False) -> None:
+        self.name, self.kind, self.doc, self.required = name, kind, doc, required
 
     def check(self, method: str, value: Any) -> None:
         """Raise BAD_PARAMS unless ``value`` has this parameter's kind."""
@@ -53,17 +51,26 @@ class Param:
             )
 
 
-@dataclass(frozen=True)
 class Method:
     """A row of the method table: everything front ends and the daemon need to know."""
 
-    name: str
-    doc: str
-    params: tuple[Param, ...] = ()
-    result: str = ""
-    permission: Permission = Permission.HUMAN
-    starts_daemon: bool = True  # may a client auto-start the daemon to call this?
-    streams: bool = False  # pushes {stream, data} frames before the final reply
+    __slots__ = ("doc", "name", "params", "permission", "result", "starts_daemon", "streams")
+
+    def __init__(
+        self,
+        name: str,
+        doc: str,
+        params: tuple[Param, ...] = (),
+        result: str = "",
+        permission: Permission = Permission.HUMAN,
+        starts_daemon: bool = True,  # may a client auto-start the daemon to call this?
+        streams: bool = False,  # pushes {stream, data} frames before the final reply
+    ) -> None:
+        self.name, self.doc, self.params, self.result = name, doc, params, result
+        self.permission, self.starts_daemon, self.streams = permission, starts_daemon, streams
+
+    def __repr__(self) -> str:
+        return f"Method({self.name!r})"
 
     def check_params(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """Validated params (None values dropped); BAD_PARAMS names the first problem."""

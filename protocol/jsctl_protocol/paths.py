@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 APP = "jsctl"
 
 
-@dataclass(frozen=True)
 class Paths:
     """The file-system locations of one jsctl instance."""
 
-    socket: Path
-    state_dir: Path
-    config_dir: Path
+    __slots__ = ("config_dir", "socket", "state_dir")
+
+    def __init__(self, socket: Path, state_dir: Path, config_dir: Path) -> None:
+        self.socket, self.state_dir, self.config_dir = socket, state_dir, config_dir
+
+    def __repr__(self) -> str:
+        return f"Paths(socket={str(self.socket)!r}, state_dir={str(self.state_dir)!r})"
 
     @property
     def runtime_dir(self) -> Path:

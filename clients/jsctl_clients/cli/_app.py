@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import importlib
-import json
 import sys
 from collections.abc import Callable
 from typing import Any, NoReturn, TypeVar
 
 import click
 
-from jsctl_protocol import METHODS, ErrorCode, RpcError
+from jsctl_protocol import ErrorCode, RpcError
 from jsctl_protocol.paths import Paths
 
 from ..rpc import DaemonClient, DaemonUnreachable
@@ -43,12 +42,23 @@ class Runtime:
 
     def call(self, method: str, **params: Any) -> Any:
         """Call a daemon method, auto-starting the daemon when the method table allows it."""
-        row = METHODS.get(method)
-        return self.client(autostart=row.starts_daemon if row else True).call(method, **params)
+        if self._client is None:
+            try:
+                self._client = DaemonClient.connect(self.paths, autostart=False)
+            except DaemonUnreachable:
+                from jsctl_protocol import METHODS  # only now: the table costs start-up time
+
+                row = METHODS.get(method)
+                if row is not None and not row.starts_daemon:
+                    raise
+                self._client = DaemonClient.connect(self.paths, autostart=True)
+        return self._client.call(method, **params)
 
     def emit(self, data: Any, human: Callable[[Any], None] | None = None) -> None:
         """Print ``data`` as JSON (--json, or no human form), else with ``human``."""
         if self.json or human is None:
+            import json
+
             click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
         else:
             human(data)

@@ -1,0 +1,3 @@
+"""The protocol version both ends announce in `hello`."""
+
+PROTOCOL_VERSION = 1

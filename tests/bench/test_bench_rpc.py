@@ -1,0 +1,132 @@
+"""RPC latency/throughput and `jsctl ping` start-up, each against a baseline in the same run."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from benchlib import interleaved, median_ms, percentile, report, time_calls
+
+from jsctl_protocol import FrameDecoder, encode_frame
+from jsctl_testing import JSCTL, DaemonProcess
+
+pytestmark = pytest.mark.bench
+
+ECHO_SERVER = textwrap.dedent(
+    """
+    import socket, struct, sys
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(sys.argv[1]); server.listen(16)
+    print("ready", flush=True)
+    while True:
+        conn, _ = server.accept()
+        with conn:
+            buffer = b""
+            while True:
+                data = conn.recv(65536)
+                if not data:
+                    break
+                buffer += data
+                while len(buffer) >= 4:
+                    (n,) = struct.unpack(">I", buffer[:4])
+                    if len(buffer) < 4 + n:
+                        break
+                    conn.sendall(buffer[: 4 + n]); buffer = buffer[4 + n :]
+    """
+)
+
+
+@pytest.fixture
+def echo_socket() -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix="jsb", dir="/tmp")) / "echo.sock"
+    process = subprocess.Popen([sys.executable, "-c", ECHO_SERVER, str(path)],
+                               stdout=subprocess.PIPE)
+    assert process.stdout is not None
+    process.stdout.readline()
+    yield path
+    process.kill()
+    process.wait()
+
+
+def test_rpc_ping_latency_against_raw_socket(echo_socket: Path) -> None:
+    frame = encode_frame({"id": 1, "method": "ping", "params": {}})
+    raw = socket.socket(socket.AF_UNIX)
+    raw.connect(str(echo_socket))
+    decoder = FrameDecoder()
+
+    def raw_ping() -> None:
+        raw.sendall(frame)
+        while decoder.next_message() is None:
+            decoder.feed(raw.recv(65536))
+
+    with DaemonProcess.started() as daemon, daemon.client() as client:
+        count = 3000
+        raw_samples = time_calls(raw_ping, count)
+        rpc_samples = time_calls(lambda: client.call("ping"), count)
+        raw_samples += time_calls(raw_ping, count)  # again: machine noise shared fairly
+        rpc_samples += time_calls(lambda: client.call("ping"), count)
+    raw.close()
+    rows = {
+        "raw unix-socket echo p50": percentile(raw_samples, 0.5) * 1e6,
+        "jsctl RPC ping p50": percentile(rpc_samples, 0.5) * 1e6,
+        "raw unix-socket echo p99": percentile(raw_samples, 0.99) * 1e6,
+        "jsctl RPC ping p99": percentile(rpc_samples, 0.99) * 1e6,
+    }
+    report("RPC ping latency (us)", rows, "us", baseline="raw unix-socket echo p50", target=1.3)
+    assert rows["jsctl RPC ping p50"] > 0
+
+
+CLIENT_LOOP = textwrap.dedent(
+    """
+    import sys, time
+    from jsctl_clients.rpc import DaemonClient
+    from jsctl_protocol.paths import Paths
+    client = DaemonClient.connect(Paths.from_env(), autostart=False)
+    n = int(sys.argv[1])
+    for _ in range(n):
+        client.call("ping")
+    """
+)
+
+
+@pytest.mark.parametrize("clients", [1, 8])
+def test_rpc_throughput(clients: int) -> None:
+    calls_each = 4000 // clients
+    with DaemonProcess.started() as daemon:
+        started = time.perf_counter()
+        processes = [
+            subprocess.Popen([sys.executable, "-c", CLIENT_LOOP, str(calls_each)], env=daemon.env)
+            for _ in range(clients)
+        ]
+        for process in processes:
+            assert process.wait() == 0
+        elapsed = time.perf_counter() - started
+    total = calls_each * clients
+    report(f"RPC throughput, {clients} client process(es)", {"calls/s": total / elapsed}, "/s")
+
+
+def test_jsctl_ping_process_against_click_import_floor() -> None:
+    with DaemonProcess.started() as daemon:
+        env = daemon.env
+        samples = interleaved(
+            {
+                "python -c 'import click, msgpack'": [sys.executable, "-c",
+                                                      "import click, msgpack"],
+                "jsctl ping": [*JSCTL, "ping"],
+                "python -c pass (interpreter)": [sys.executable, "-c", "pass"],
+            },
+            env,
+            runs=int(os.environ.get("JSCTL_BENCH_RUNS", "30")),
+        )
+    rows = {name: median_ms(values) for name, values in samples.items()}
+    report("whole-process wall time, median (ms)", rows,
+           baseline="python -c 'import click, msgpack'", target=1.25)
+    assert rows["jsctl ping"] > 0

@@ -1,0 +1,96 @@
+"""Test support: run the real daemon and the real `jsctl` CLI as processes."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jsctl_clients.rpc import DaemonClient
+from jsctl_protocol.paths import Paths
+
+JSCTL = [sys.executable, "-m", "jsctl_clients"]
+
+
+def short_tempdir(prefix: str = "js") -> Path:
+    """A short temp dir (Unix socket paths are limited to ~100 bytes)."""
+    return Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+
+
+@dataclass
+class DaemonProcess:
+    """A daemon started with its own JSCTL_HOME; env/paths let CLI runs find it."""
+
+    home: Path
+    env: dict[str, str]
+    process: subprocess.Popen[bytes] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def paths(self) -> Paths:
+        return Paths.from_env(self.env)
+
+    @classmethod
+    @contextlib.contextmanager
+    def started(cls, **env_overrides: str) -> Iterator[DaemonProcess]:
+        home = short_tempdir()
+        env = dict(os.environ, JSCTL_HOME=str(home), **env_overrides)
+        env.pop("_JSCTL_COMPLETE", None)
+        daemon = cls(home, env)
+        daemon.start()
+        try:
+            yield daemon
+        finally:
+            daemon.stop()
+            shutil.rmtree(home, ignore_errors=True)
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "jsctl_daemon"], env=self.env, stdin=subprocess.DEVNULL
+        )
+        self.wait_for_socket()
+
+    def wait_for_socket(self, timeout: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.socket(socket.AF_UNIX) as probe:
+                probe.connect(str(self.paths.socket))
+                return
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"daemon exited with {self.process.returncode}")
+            time.sleep(0.02)
+        raise TimeoutError("daemon socket did not appear")
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def client(self, **kwargs: Any) -> DaemonClient:
+        return DaemonClient.connect(self.paths, autostart=False, **kwargs)
+
+    def cli(self, *args: str, input: str | None = None, timeout: float = 60,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        """Run the real `jsctl` CLI against this daemon."""
+        return subprocess.run(
+            [*JSCTL, *args], env={**self.env, **(env or {})}, input=input, text=True,
+            capture_output=True, timeout=timeout,
+        )
+
+    def log_text(self) -> str:
+        return self.paths.log_file.read_text() if self.paths.log_file.exists() else ""
