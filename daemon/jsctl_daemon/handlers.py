@@ -5,4 +5,7 @@ from __future__ import annotations
 
 def load() -> None:
     """Register all handlers (idempotent)."""
-    from . import core_methods  # noqa: F401
+    from . import auth_methods, core_methods  # noqa: F401
+    from .errors_map import register_all
+
+    register_all()

@@ -20,6 +20,8 @@ from jsctl_protocol.paths import Paths
 from . import __version__
 from ._connection import ClientConnection
 from ._listen import acquire_lock, bind_socket, ensure_private_dir, inherited_socket, peer_uid
+from .auth import AuthDomain
+from .config import Config, load_config
 from .rpc import Connection, Identity
 
 log = logging.getLogger(__name__)
@@ -36,9 +38,11 @@ class DaemonConfig:
 class Daemon:
     """The per-user daemon and its domains."""
 
-    def __init__(self, config: DaemonConfig) -> None:
+    def __init__(self, config: DaemonConfig, settings: Config | None = None) -> None:
         self.config = config
         self.paths = config.paths
+        self.settings = settings or load_config(config.paths.config_file)
+        self.auth = AuthDomain(config.paths.state_dir, self.settings)
         self.started_at = time.time()
         self.connections: dict[int, Connection] = {}
         self._numbers = itertools.count(1)
@@ -83,12 +87,18 @@ class Daemon:
     async def serve(self, listener_socket: socket.socket) -> None:
         """Accept connections until shutdown is requested or a signal arrives."""
         listener = trio.SocketListener(trio.socket.from_stdlib_socket(listener_socket))
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(self._watch_signals, nursery.cancel_scope)
-            nursery.start_soon(trio.serve_listeners, self._handle, [listener])
-            await self._shutdown.wait()
-            log.info("shutting down")
-            nursery.cancel_scope.cancel()
+        self.auth.load()
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._watch_signals, nursery.cancel_scope)
+                nursery.start_soon(trio.serve_listeners, self._handle, [listener])
+                nursery.start_soon(self.auth.keepalive_forever)
+                await self._shutdown.wait()
+                log.info("shutting down")
+                nursery.cancel_scope.cancel()
+        finally:
+            with trio.CancelScope(shield=True), trio.move_on_after(10):
+                await self.auth.aclose()
 
     async def _watch_signals(self, scope: trio.CancelScope) -> None:
         with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
@@ -112,7 +122,9 @@ class Daemon:
             pass
         finally:
             del self.connections[number]
-            await stream.aclose()
+            with trio.CancelScope(shield=True):
+                await self.auth.cancel_logins_of(number)
+                await stream.aclose()
 
 
 def _rss_bytes() -> int:

@@ -21,6 +21,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "ping": ("daemon_cmds", "ping", "Check that the daemon answers."),
     "paths": ("daemon_cmds", "paths", "Show socket, state, config and log locations."),
     "daemon": ("daemon_cmds", "daemon", "Start, stop, restart or inspect the daemon."),
+    "login": ("auth_cmds", "login", "Log in to a JumpServer (password, captcha, MFA) once."),
+    "logout": ("auth_cmds", "logout", "Revoke and forget a profile's login."),
+    "whoami": ("auth_cmds", "whoami", "Show who you are logged in as, and until when."),
+    "doctor": ("auth_cmds", "doctor", "Diagnose daemon, socket, network, TLS and login."),
+    "profile": ("auth_cmds", "profile", "List profiles, choose the default, forget one."),
 }
 
 F = TypeVar("F", bound=Callable[..., Any])
