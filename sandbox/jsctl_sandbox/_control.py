@@ -1,0 +1,165 @@
+"""The test-control API under /_sandbox/ (authorised by the X-Sandbox-Control header)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from ._faults import Fault
+from ._state import SandboxState
+from .koko_contract import KokoSettings
+
+PREFIX = "/_sandbox/"
+Handler = Callable[[SandboxState, dict[str, Any], Request], Awaitable[Any]]
+
+
+def _control(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        state: SandboxState = request.app.state.sandbox
+        given = request.headers.get("x-sandbox-control", "")
+        if not secrets.compare_digest(given.encode(), state.control_token.encode()):
+            return JSONResponse({"error": "bad or missing X-Sandbox-Control header"}, 403)
+        raw = await request.body()
+        try:
+            body = json.loads(raw) if raw.strip() else {}
+        except ValueError:
+            return JSONResponse({"error": "body must be JSON"}, 400)
+        try:
+            result = await handler(state, body, request)
+        except (KeyError, ValueError, TypeError) as exc:
+            return JSONResponse({"error": str(exc)}, 400)
+        return JSONResponse(result)
+
+    return endpoint
+
+
+async def expire_sessions(state: SandboxState, body: dict[str, Any], request: Request) -> Any:
+    """Forget every web session now."""
+    return {"expired": state.sessions.expire_all()}
+
+
+async def advance_clock(state: SandboxState, body: dict[str, Any], request: Request) -> Any:
+    """Move the sandbox clock forward by body["seconds"]."""
+    state.clock.advance(float(body["seconds"]))
+    return {"offset": state.clock.offset}
+
+
+async def add_fault(state: SandboxState, body: dict[str, Any], request: Request) -> Any:
+    """Install a fault: {"path","kind":"status|garbage|slow","status","delay","times","method"}."""
+    fault = Fault(
+        path=str(body["path"]),
+        kind=str(body.get("kind", "status")),
+        status=int(body.get("status", 503)),
+        delay=float(body.get("delay", 0.0)),
+        times=None if body.get("times") is None else int(body["times"]),
+        method=body.get("method"),
+    )
+    state.faults.add(fault)
+    return {"faults": [f.to_dict() for f in state.faults.faults]}
+
+
+async def list_faults(state: SandboxState, body: dict[str, Any], request: Request) -> Any:
+    """The installed faults."""
+    return {"faults": [f.to_dict() for f in state.faults.faults]}
+
+
+async def reset(state: SandboxState, body: dict[str, Any], request: Request) -> Any:
+    """Clear faults, KoKo fault switches, ACL review, throttling history and counters."""
+    state.faults.clear()
+    fresh = KokoSettings(version=state.options.server_version)
+    if state.options.idle_timeout is not None:
+        fresh.idle_timeout_s = state.options.idle_timeout
+    state.koko_settings.__dict__.update(fresh.__dict__)
+    state.acl_review_tokens = False
+    state.throttle.reset()
+    state.counters.clear()
+    return {"ok": True}
+
+
+async def koko(state: SandboxState, body: dict[str, Any], request: Request) -> Any:
+    """Set KokoSettings fields (drop_after_bytes, drop_randomly, idle_timeout_s, ...)."""
+    settings = state.koko_settings
+    for name, value in body.items():
+        if not hasattr(settings, name) or name == "version":
+            raise KeyError(f"unknown KoKo setting {name!r}")
+        setattr(settings, name, value)
+    return dict(settings.__dict__)
+
+
+async def acl(state: SandboxState, body: dict[str, Any], request: Request) -> Any:
+    """Turn the connection-token ACL review on or off."""
+    state.acl_review_tokens = bool(body.get("connection_token_review", False))
+    return {"connection_token_review": state.acl_review_tokens}
+
+
+async def ticket(state: SandboxState, body: dict[str, Any], request: Request) -> Any:
+    """Approve or reject a review ticket: {"action": "approve"|"reject"}."""
+    found = state.tickets[request.path_params["ticket_id"]]
+    action = str(body.get("action", "approve"))
+    if action not in ("approve", "reject"):
+        raise ValueError("action must be approve or reject")
+    found.status, found.state = "closed", "approved" if action == "approve" else "rejected"
+    if action == "approve":
+        state.connection_tokens[found.token_id].is_active = True
+    return {"id": found.id, "state": found.state}
+
+
+async def throttle(state: SandboxState, body: dict[str, Any], request: Request) -> Any:
+    """Enable ({"enabled": true}) the version's rates, or disable throttling."""
+    state.throttle.rates = state.version.throttle_rates if body.get("enabled") else None
+    state.throttle.reset()
+    return {"rates": state.throttle.rates}
+
+
+async def counters(state: SandboxState, body: dict[str, Any], request: Request) -> Any:
+    """Event counters (logins, tokens, terminal sessions, ...)."""
+    return dict(state.counters)
+
+
+async def captcha(state: SandboxState, body: dict[str, Any], request: Request) -> Any:
+    """The answer to a captcha key, or to the newest one with key `latest` (tests)."""
+    key = request.path_params["key"]
+    if key == "latest":
+        key = state.captchas.latest_key() or key
+    challenge = state.captchas.get(key)
+    if challenge is None:
+        raise KeyError("unknown or expired captcha key")
+    return {"answer": challenge.answer, "expression": challenge.expression}
+
+
+async def info(state: SandboxState, body: dict[str, Any], request: Request) -> Any:
+    """Sandbox facts: version, clock offset, terminal sessions recorded."""
+    return {
+        "version": state.options.server_version,
+        "clock_offset": state.clock.offset,
+        "terminal_sessions": state.terminal_sessions,
+        "connection_token_review": state.acl_review_tokens,
+    }
+
+
+def routes() -> list[BaseRoute]:
+    """Control routes."""
+
+    def route(path: str, handler: Handler, method: str) -> Route:
+        return Route(PREFIX + path, _control(handler), methods=[method])
+
+    return [
+        route("sessions/expire/", expire_sessions, "POST"),
+        route("clock/advance/", advance_clock, "POST"),
+        route("faults/", add_fault, "POST"),
+        route("faults/", list_faults, "GET"),
+        route("reset/", reset, "POST"),
+        route("koko/", koko, "POST"),
+        route("acl/", acl, "POST"),
+        route("tickets/{ticket_id}/", ticket, "POST"),
+        route("throttle/", throttle, "POST"),
+        route("counters/", counters, "GET"),
+        route("captcha/{key}/", captcha, "GET"),
+        route("info/", info, "GET"),
+    ]

@@ -1,0 +1,66 @@
+"""Fixtures for tests that drive the real daemon against the real sandbox."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from jsctl_sandbox.testing import SandboxInfo
+from jsctl_testing import DaemonProcess
+
+
+@dataclass
+class LoggedIn:
+    """A daemon logged in to a sandbox as an MFA user."""
+
+    daemon: DaemonProcess
+    sandbox: SandboxInfo
+    username: str
+
+
+def otp_command(sandbox: SandboxInfo, username: str) -> str:
+    """A --otp-command that prints the user's current TOTP code."""
+    secret = sandbox.user(username).totp_secret
+    code = f"import pyotp; print(pyotp.TOTP({secret!r}).now())"
+    return f"{shlex.quote(sys.executable)} -c {shlex.quote(code)}"
+
+
+def login(
+    daemon: DaemonProcess, sandbox: SandboxInfo, username: str = "mei", profile: str | None = None
+) -> None:
+    """Log the daemon in through the real CLI (password on stdin, code from a command)."""
+    user = sandbox.user(username)
+    args = ["login", "--url", sandbox.url, "--username", username, "--ca-file", sandbox.ca_file]
+    if profile:
+        args += ["--profile", profile]
+    if user.totp_secret:
+        args += ["--otp-command", otp_command(sandbox, username)]
+    result = daemon.cli(*args, input=user.password + "\n")
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.fixture
+def jsctl_daemon() -> Iterator[DaemonProcess]:
+    """A fresh daemon with its own JSCTL_HOME (not logged in)."""
+    with DaemonProcess.started() as daemon:
+        yield daemon
+
+
+@pytest.fixture
+def logged_in(sandbox: SandboxInfo) -> Iterator[LoggedIn]:
+    """A fresh daemon logged in to the shared sandbox as `mei` (TOTP MFA)."""
+    with DaemonProcess.started() as daemon:
+        login(daemon, sandbox)
+        yield LoggedIn(daemon, sandbox, "mei")
+
+
+@pytest.fixture(scope="module")
+def shared_login(sandbox: SandboxInfo) -> Iterator[LoggedIn]:
+    """Like `logged_in` but shared by a module's tests (do not log out or expire it)."""
+    with DaemonProcess.started() as daemon:
+        login(daemon, sandbox)
+        yield LoggedIn(daemon, sandbox, "mei")
