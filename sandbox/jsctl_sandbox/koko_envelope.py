@@ -1,0 +1,134 @@
+"""The KoKo terminal WebSocket's JSON envelope (sheet 7.3), sans I/O.
+
+Server frames always carry every v4 key; ``data`` is always a string (structured
+payloads are JSON encoded inside it). Client frames may omit keys, unknown keys are
+ignored, and a frame whose ``data`` is not a string is dropped.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+__all__ = [
+    "ENVELOPE_KEYS",
+    "V3_ENVELOPE_KEYS",
+    "KokoMessage",
+    "MessageType",
+    "decode_client_message",
+    "encode_server_message",
+]
+
+
+class MessageType(StrEnum):
+    """Message ``type`` values the terminal endpoint sends or understands."""
+
+    CONNECT = "CONNECT"
+    ERROR = "ERROR"
+    CLOSE = "CLOSE"
+    PING = "PING"
+    PONG = "PONG"
+    TERMINAL_INIT = "TERMINAL_INIT"
+    TERMINAL_DATA = "TERMINAL_DATA"
+    TERMINAL_BINARY = "TERMINAL_BINARY"
+    TERMINAL_RESIZE = "TERMINAL_RESIZE"
+    TERMINAL_SESSION = "TERMINAL_SESSION"
+    TERMINAL_SHARE_JOIN = "TERMINAL_SHARE_JOIN"
+    TERMINAL_ERROR = "TERMINAL_ERROR"
+
+
+# Every key a v4 server frame carries, with the value it has when unused.
+ENVELOPE_KEYS: dict[str, Any] = {
+    "id": "",
+    "type": "",
+    "data": "",
+    "err": "",
+    "raw": None,
+    "prompt": "",
+    "interrupt": False,
+    "k8s_id": "",
+    "namespace": "",
+    "pod": "",
+    "container": "",
+    "cmd": "",
+    "current_path": "",
+}
+
+V3_ENVELOPE_KEYS: dict[str, Any] = {
+    key: ENVELOPE_KEYS[key] for key in ("id", "type", "data", "err")
+}
+
+
+@dataclass(frozen=True)
+class KokoMessage:
+    """One decoded client frame."""
+
+    type: str
+    id: str = ""
+    data: str = ""
+    err: str = ""
+    raw: bytes = b""
+
+    def json_data(self) -> Any:
+        """``data`` parsed as JSON, or None when it is not valid JSON."""
+        try:
+            return json.loads(self.data)
+        except ValueError:
+            return None
+
+
+def encode_server_message(
+    type: str,
+    *,
+    id: str = "",
+    data: str | dict[str, Any] | list[Any] = "",
+    err: str = "",
+    raw: bytes = b"",
+    v3: bool = False,
+) -> str:
+    """A server text frame: all envelope keys, structured ``data`` JSON-encoded into a string.
+
+    ``v3`` limits the frame to the four keys KoKo v3 sends.
+    """
+    frame = dict(V3_ENVELOPE_KEYS if v3 else ENVELOPE_KEYS)
+    frame["id"] = id
+    frame["type"] = str(type)
+    frame["data"] = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
+    frame["err"] = err
+    if not v3:
+        frame["raw"] = base64.b64encode(raw).decode("ascii") if raw else None
+    return json.dumps(frame, ensure_ascii=False)
+
+
+def _or_empty(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def decode_client_message(text: str) -> KokoMessage | None:
+    """Parse a client text frame; None for anything KoKo would fail to decode."""
+    try:
+        frame = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(frame, dict):
+        return None
+    # JSON null leaves a string field empty (as Go's decoder does); other types fail.
+    fields = {key: _or_empty(frame.get(key)) for key in ("id", "type", "data", "err")}
+    if not all(isinstance(value, str) for value in fields.values()):
+        return None
+    raw_text = frame.get("raw")
+    raw = b""
+    if raw_text is not None:
+        if not isinstance(raw_text, str):
+            return None
+        try:
+            raw = base64.b64decode(raw_text, validate=True)
+        except (binascii.Error, ValueError):
+            return None
+    return KokoMessage(
+        type=fields["type"], id=fields["id"], data=fields["data"], err=fields["err"], raw=raw
+    )

@@ -1,0 +1,230 @@
+"""A real ``bash`` on a real pseudo-terminal, driven with trio.
+
+:class:`PtyShell` starts a process in its own session with the PTY slave as its
+controlling terminal (so Ctrl-C, job control and full-screen programs behave as on a
+real host), exposes the PTY master as an async byte stream, forwards window-size
+changes and kills the whole session on close.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import getpass
+import os
+import re
+import shutil
+import signal
+import struct
+import termios
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import trio
+
+__all__ = ["PtyShell", "bash_argv", "bash_environment"]
+
+_DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
+# Characters that may appear literally in PS1 without bash prompt/parameter expansion.
+_PROMPT_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+# How long a hung-up session may take to exit before it is SIGKILLed.
+_HANGUP_GRACE_S = 1.0
+
+
+def bash_argv() -> list[str]:
+    """The command line of an interactive bash that reads no rc or profile files."""
+    return [shutil.which("bash") or "/bin/bash", "--norc", "--noprofile", "-i"]
+
+
+def bash_environment(
+    *, home: Path, hostname: str, extra: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """A small, predictable environment for an asset shell on this machine."""
+    user = getpass.getuser()
+    prompt_host = _PROMPT_UNSAFE.sub("-", hostname) or "asset"
+    env = {
+        "PATH": os.environ.get("PATH", _DEFAULT_PATH),
+        "HOME": str(home),
+        "USER": user,
+        "LOGNAME": user,
+        "SHELL": bash_argv()[0],
+        "TERM": "xterm-256color",
+        "LANG": "C.UTF-8",
+        "HOSTNAME": hostname,
+        "PS1": rf"\u@{prompt_host}:\w$ ",
+        "HISTFILE": "",  # null HISTFILE: history is not written into the asset's home
+    }
+    if extra:
+        env.update(extra)
+    return env
+
+
+def _set_window_size(fd: int, cols: int, rows: int) -> None:
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+
+def _take_controlling_terminal() -> None:
+    # Runs in the child after setsid(): stdin is the PTY slave, make it our ctty.
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+def _session_members(sid: int) -> list[int]:
+    """Pids of live processes in session ``sid`` (Linux /proc)."""
+    members = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path("/proc", entry, "stat").read_text()
+        except OSError:
+            continue
+        # Fields after the parenthesised command name: state ppid pgrp session ...
+        fields = stat[stat.rfind(")") + 2 :].split()
+        if len(fields) > 3 and int(fields[3]) == sid:
+            members.append(int(entry))
+    return members
+
+
+def _signal_session(sid: int, signum: int) -> None:
+    for pid in _session_members(sid):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signum)
+
+
+class PtyShell:
+    """A child process on a fresh PTY; read/write its terminal, resize it, close it."""
+
+    def __init__(
+        self,
+        argv: Sequence[str],
+        *,
+        cwd: Path,
+        env: Mapping[str, str],
+        cols: int = 80,
+        rows: int = 24,
+    ) -> None:
+        self._argv = list(argv)
+        self._cwd = cwd
+        self._env = dict(env)
+        self._cols = cols
+        self._rows = rows
+        self._process: trio.Process | None = None
+        self._master: trio.lowlevel.FdStream | None = None
+        self._write_lock = trio.Lock()
+        self._closed = False
+
+    @classmethod
+    def bash(
+        cls,
+        *,
+        workdir: Path,
+        hostname: str,
+        cols: int = 80,
+        rows: int = 24,
+        extra_env: Mapping[str, str] | None = None,
+    ) -> PtyShell:
+        """An interactive bash in ``workdir`` whose prompt shows ``hostname``."""
+        env = bash_environment(home=workdir, hostname=hostname, extra=extra_env)
+        return cls(bash_argv(), cwd=workdir, env=env, cols=cols, rows=rows)
+
+    @property
+    def pid(self) -> int | None:
+        """The child's pid (also its session and process-group id), once started."""
+        return None if self._process is None else self._process.pid
+
+    @property
+    def returncode(self) -> int | None:
+        """The child's exit status (negative signal number if killed), None while running."""
+        return None if self._process is None else self._process.returncode
+
+    async def start(self) -> None:
+        """Spawn the child on a new PTY sized ``cols`` x ``rows``."""
+        if self._process is not None:
+            raise RuntimeError("PtyShell already started")
+        master_fd, slave_fd = os.openpty()
+        try:
+            _set_window_size(master_fd, self._cols, self._rows)
+            self._process = await trio.lowlevel.open_process(
+                self._argv,
+                stdin=slave_fd,
+                stdout=slave_fd,
+                stderr=slave_fd,
+                cwd=self._cwd,
+                env=self._env,
+                start_new_session=True,
+                preexec_fn=_take_controlling_terminal,
+                close_fds=True,
+            )
+        except BaseException:
+            os.close(master_fd)
+            raise
+        finally:
+            os.close(slave_fd)
+        self._master = trio.lowlevel.FdStream(master_fd)
+
+    def _stream(self) -> trio.lowlevel.FdStream:
+        if self._master is None:
+            raise RuntimeError("PtyShell not started")
+        return self._master
+
+    async def read(self, max_bytes: int = 65536) -> bytes:
+        """Terminal output, at most ``max_bytes``; b"" once every writer of the PTY is gone."""
+        stream = self._stream()
+        try:
+            return await stream.receive_some(max_bytes)
+        except trio.BrokenResourceError as exc:
+            # Linux reports a hung-up PTY master (no slave left) as EIO.
+            if isinstance(exc.__cause__, OSError) and exc.__cause__.errno == errno.EIO:
+                return b""
+            raise
+        except trio.ClosedResourceError:
+            return b""
+
+    async def write(self, data: bytes) -> None:
+        """Send keystrokes/bytes to the terminal (as if typed)."""
+        if not data:
+            return
+        stream = self._stream()
+        async with self._write_lock:
+            # A gone shell is reported through read()/wait(), not here.
+            with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
+                await stream.send_all(data)
+
+    def resize(self, cols: int, rows: int) -> None:
+        """Change the window size; the foreground job gets SIGWINCH."""
+        self._cols, self._rows = cols, rows
+        if self._master is not None and not self._closed:
+            _set_window_size(self._master.fileno(), cols, rows)
+
+    async def wait(self) -> int:
+        """Wait for the child to exit and return its status."""
+        if self._process is None:
+            raise RuntimeError("PtyShell not started")
+        return await self._process.wait()
+
+    async def aclose(self) -> None:
+        """Hang up and kill every process of the shell's session, then release the PTY."""
+        if self._closed:
+            return
+        self._closed = True
+        with trio.CancelScope(shield=True):
+            process = self._process
+            if process is not None and process.returncode is None:
+                _signal_session(process.pid, signal.SIGHUP)
+                _signal_session(process.pid, signal.SIGCONT)
+                with trio.move_on_after(_HANGUP_GRACE_S):
+                    await process.wait()
+            if process is not None:
+                # Anything still in the session (ignores SIGHUP, or outlived bash) dies now.
+                _signal_session(process.pid, signal.SIGKILL)
+                await process.wait()
+            if self._master is not None:
+                await self._master.aclose()
+
+    async def __aenter__(self) -> PtyShell:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
