@@ -1,8 +1,85 @@
-"""Shell completion fast path (filled in later)."""
+"""Shell completion fast path: `_JSCTL_COMPLETE=<shell> jsctl WORD... CURRENT` prints candidates.
+
+Subcommands and flags come from the generated static spec; asset, account, session, profile,
+client and node names from the daemon's cache, asked with a short timeout. Never starts the
+daemon, never prints an error into the line, never imports click.
+"""
 
 from __future__ import annotations
 
+import os
+import socket
+import sys
 
-def complete_main() -> int:
-    """Print nothing yet."""
+from ._completion_engine import DAEMON_KINDS, Want, analyse, join_equals
+
+TYPE_CHECKING = False  # not from typing: importing typing costs more than a completion
+if TYPE_CHECKING:
+    from ._completion_types import Spec
+
+SHELLS = ("bash", "zsh", "fish")
+DAEMON_TIMEOUT_S = 0.3  # per socket operation: a slow or starting daemon yields nothing
+CLIENT_NAME = "jsctl-complete"
+
+
+def complete_main(argv: list[str] | None = None) -> int:
+    """Print one `type<TAB>value<TAB>help` line per candidate (type: plain, file or dir)."""
+    shell = os.environ.get("_JSCTL_COMPLETE", "bash")
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        lines = candidates(shell, args)
+        sys.stdout.write("".join(f"{line}\n" for line in lines))
+        sys.stdout.flush()
+    except Exception:  # a broken completion must never spill into the user's prompt
+        return 0
     return 0
+
+
+def candidates(shell: str, args: list[str], spec: Spec | None = None) -> list[str]:
+    """The output lines for a command line split into words (the last one under the cursor)."""
+    if spec is None:
+        from ._completion_spec import SPEC
+
+        spec = SPEC
+    if shell == "bash":
+        args = join_equals(args)  # bash splits --opt=value at "="; click sees one word
+    words, current = (args[:-1], args[-1]) if args else ([], "")
+    want = analyse(spec, words, current)
+    lead = "" if shell == "bash" else want.lead  # bash completes only the text after "="
+    if want.kind in ("file", "dir"):
+        return [f"{want.kind}\t\t"]
+    found = list(want.static)
+    if want.kind in DAEMON_KINDS:
+        found += [(name, "") for name in daemon_candidates(want)]
+    return [f"plain\t{lead}{_clean(value)}\t{_clean(help_)}" for value, help_ in found]
+
+
+def _clean(text: str) -> str:
+    """One line, no tabs: the output is line- and tab-separated."""
+    return " ".join(text.split()) if text else ""
+
+
+def daemon_candidates(want: Want) -> list[str]:
+    """Names of ``want.kind`` from the running daemon's cache; [] when it cannot answer at once."""
+    from jsctl_protocol.paths import Paths
+
+    path = os.fspath(Paths.from_env().socket)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(DAEMON_TIMEOUT_S)
+        sock.connect(path)
+    except OSError:
+        sock.close()
+        return []  # no daemon: completing is no reason to start one
+    from jsctl_protocol import PROTOCOL_VERSION, RpcError
+
+    from .rpc import DaemonClient, DaemonUnreachable
+
+    with DaemonClient(sock) as client:
+        try:
+            client.hello = client.call("hello", version=PROTOCOL_VERSION, client=CLIENT_NAME)
+            result = client.call("complete", kind=want.kind, prefix=want.prefix, **want.context)
+        except (RpcError, DaemonUnreachable, OSError):
+            return []
+    items = result.get("items", []) if isinstance(result, dict) else []
+    return [str(item) for item in items if str(item).startswith(want.prefix)]

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 def load() -> None:
     """Register all handlers (idempotent)."""
-    from . import auth_methods, core_methods  # noqa: F401
+    # completion_methods wraps directory_methods' `complete` (it imports that module first)
+    from . import (  # noqa: F401
+        auth_methods,
+        completion_methods,
+        core_methods,
+        directory_methods,
+        file_methods,
+        policy_methods,
+        session_methods,
+    )
     from .errors_map import register_all
 
     register_all()

@@ -9,22 +9,32 @@ import os
 import signal
 import socket
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import trio
 
-from jsctl_protocol import ErrorCode, Method, Permission, RpcError
+from jsctl_protocol import ErrorCode, Method, RpcError
 from jsctl_protocol.paths import Paths
 
 from . import __version__
 from ._connection import ClientConnection
 from ._listen import acquire_lock, bind_socket, ensure_private_dir, inherited_socket, peer_uid
+from .audit import AuditLog
 from .auth import AuthDomain
 from .config import Config, load_config
+from .directory import DirectoryDomain
+from .files import FileSessionManager, FileSettings, KokoFileOpener
+from .opener import KokoOpener
+from .policy import Policy
 from .rpc import Connection, Identity
+from .sessions import SessionLimits, SessionManager, open_session_manager
 
 log = logging.getLogger(__name__)
+
+SignalReceiver = AsyncIterator[int]
 
 
 @dataclass
@@ -43,30 +53,53 @@ class Daemon:
         self.paths = config.paths
         self.settings = settings or load_config(config.paths.config_file)
         self.auth = AuthDomain(config.paths.state_dir, self.settings)
+        self.directory = DirectoryDomain(config.paths.state_dir, self.settings, self.auth)
+        self.policy = Policy(config.paths.state_dir)
+        self.audit = AuditLog(config.paths.state_dir)
+        self.files = FileSessionManager(KokoFileOpener(self.auth, FileSettings()))  # F1: files
+        self._sessions: SessionManager | None = None
         self.started_at = time.time()
         self.connections: dict[int, Connection] = {}
         self._numbers = itertools.count(1)
         self._shutdown = trio.Event()
         self._uid = os.getuid()
 
-    # --- policy hook (the policy domain refines this)
+    @property
+    def sessions(self) -> SessionManager:
+        """The live sessions (available while the daemon serves)."""
+        if self._sessions is None:
+            raise RpcError(ErrorCode.INTERNAL, "the sessions layer is not running")
+        return self._sessions
+
     def authorize(self, identity: Identity, method: Method) -> None:
-        """Raise FORBIDDEN unless ``identity`` may call ``method``."""
-        if identity.is_human or method.permission in (
-            Permission.PUBLIC,
-            Permission.READ,
-            Permission.USE,
-        ):
-            return
-        raise RpcError(
-            ErrorCode.FORBIDDEN,
-            f"`{method.name}` is for the person's own jsctl, "
-            f"not for agent client `{identity.name}`",
-        )
+        """Raise unless ``identity`` may call ``method`` (checked on every call)."""
+        self.policy.authorize(identity, method)
 
     def identify_token(self, token: str) -> Identity:
-        """The agent identity a client token stands for (the policy domain refines this)."""
-        raise RpcError(ErrorCode.UNAUTHORIZED, "this client token is not known to the daemon")
+        """The agent identity a client token stands for."""
+        return self.policy.identify(token)
+
+    def recording_path(self) -> Path | None:
+        """Where the next session's asciicast goes, when recording is on."""
+        if not self.settings.daemon.record_sessions:
+            return None
+        directory = self.paths.state_dir / "recordings"
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return directory / f"{time.strftime('%Y%m%d-%H%M%S')}-{next(self._numbers)}.cast"
+
+    def session_limits(self) -> SessionLimits:
+        """Limits from the config file."""
+        settings = self.settings.daemon
+        return SessionLimits(
+            max_per_profile=settings.max_sessions_per_profile or None,
+            max_per_owner=settings.max_sessions_per_client or None,
+            idle_timeout_s=settings.session_idle_timeout or None,
+            buffer_bytes=settings.session_buffer_bytes,
+        )
+
+    async def _close_profile_sessions(self, profile: str) -> None:
+        for info in self.sessions.list_sessions(profile=profile, include_ended=False).sessions:
+            await self.sessions.kill(info.id, by=f"logout of profile {profile}")
 
     def request_shutdown(self) -> None:
         """Ask the daemon to stop (after the current reply is sent)."""
@@ -80,32 +113,46 @@ class Daemon:
             "uptime_s": round(time.time() - self.started_at, 3),
             "rss_bytes": _rss_bytes(),
             "clients": len(self.connections),
+            "sessions": len(self._sessions.list_sessions(include_ended=False).sessions)
+            if self._sessions
+            else 0,
+            "profiles": sorted(self.auth.profiles),
             "socket": str(self.paths.socket),
             "log_file": str(self.paths.log_file),
         }
 
-    async def serve(self, listener_socket: socket.socket) -> None:
+    async def serve(self, listener_socket: socket.socket, signals: SignalReceiver) -> None:
         """Accept connections until shutdown is requested or a signal arrives."""
         listener = trio.SocketListener(trio.socket.from_stdlib_socket(listener_socket))
         self.auth.load()
+        self.policy.load()
         try:
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(self._watch_signals, nursery.cancel_scope)
+            async with (
+                open_session_manager(KokoOpener(self.auth), self.session_limits()) as sessions,
+                trio.open_nursery() as nursery,
+            ):
+                self._sessions = sessions
+                self.auth.on_forget.append(self._close_profile_sessions)
+                self.audit.start(nursery)
+                nursery.start_soon(self._watch_signals, signals)
                 nursery.start_soon(trio.serve_listeners, self._handle, [listener])
                 nursery.start_soon(self.auth.keepalive_forever)
+                await nursery.start(self.directory.run)
+                await nursery.start(self.files.run)  # F1: file sessions
+                self.auth.on_forget.append(self.files.forget_profile)
                 await self._shutdown.wait()
                 log.info("shutting down")
                 nursery.cancel_scope.cancel()
         finally:
             with trio.CancelScope(shield=True), trio.move_on_after(10):
+                await self.directory.aclose()
                 await self.auth.aclose()
 
-    async def _watch_signals(self, scope: trio.CancelScope) -> None:
-        with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
-            async for signum in signals:
-                log.info("received %s", signal.Signals(signum).name)
-                self._shutdown.set()
-                return
+    async def _watch_signals(self, signals: SignalReceiver) -> None:
+        async for signum in signals:
+            log.info("received %s", signal.Signals(signum).name)
+            self._shutdown.set()
+            return
 
     async def _handle(self, stream: trio.SocketStream) -> None:
         number = next(self._numbers)
@@ -141,22 +188,30 @@ def _rss_bytes() -> int:
 async def run_daemon(config: DaemonConfig) -> None:
     """Take the lock, listen (or adopt a socket), serve, and clean up."""
     paths = config.paths
-    ensure_private_dir(paths.runtime_dir)
-    ensure_private_dir(paths.state_dir)
-    lock_fd = acquire_lock(paths.lock_file)
-    adopted = inherited_socket()
-    sock = adopted or bind_socket(paths.socket)
+    # Catch signals before the socket exists: a client that sees the socket may stop us at once.
+    with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
+        ensure_private_dir(paths.runtime_dir)
+        ensure_private_dir(paths.state_dir)
+        lock_fd = acquire_lock(paths.lock_file)
+        adopted = inherited_socket()
+        sock = adopted or bind_socket(paths.socket)
+        try:
+            await _serve(config, sock, signals)
+        finally:
+            sock.close()
+            if adopted is None:
+                with contextlib.suppress(FileNotFoundError):
+                    paths.socket.unlink()
+            os.close(lock_fd)
+            log.info("stopped")
+
+
+async def _serve(config: DaemonConfig, sock: socket.socket, signals: SignalReceiver) -> None:
     daemon = Daemon(config)
     from . import handlers
 
     handlers.load()
-    log.info("jsctl daemon %s listening on %s (pid %d)", __version__, paths.socket, os.getpid())
-    try:
-        await daemon.serve(sock)
-    finally:
-        sock.close()
-        if adopted is None:
-            with contextlib.suppress(FileNotFoundError):
-                paths.socket.unlink()
-        os.close(lock_fd)
-        log.info("stopped")
+    log.info(
+        "jsctl daemon %s listening on %s (pid %d)", __version__, config.paths.socket, os.getpid()
+    )
+    await daemon.serve(sock, signals)

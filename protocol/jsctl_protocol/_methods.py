@@ -20,6 +20,11 @@ _account = Param("account", "str", "account name, username or alias")
 _org = Param("org", "str", "organisation id or name for this call")
 _timeout = Param("timeout", "float", "seconds to wait")
 _json_ok = "{ok: true}"
+_file_path = Param("path", "str", "remote path relative to the file root (default: /)")
+_file_path_required = Param("path", "str", "remote path relative to the file root", required=True)
+_force = Param("force", "bool", "overwrite an existing file")
+_recursive = Param("recursive", "bool", "copy directories and their contents")
+_where = (_account, _profile, _org)
 
 METHODS: dict[str, Method] = {
     m.name: m
@@ -126,45 +131,47 @@ METHODS: dict[str, Method] = {
         # --- directory
         Method(
             "assets.list",
-            "Permitted assets, filtered by pattern, node and protocol.",
+            "Permitted assets (from the daemon's cache), filtered by pattern, node and protocol.",
             (
                 _profile,
                 _org,
-                Param("pattern", "str", "glob or substring on name/address"),
-                Param("node", "str", "node path or id"),
-                Param("protocol", "str", "e.g. ssh"),
-                Param("refresh", "bool", "bypass the cache"),
-                Param("limit", "int", "at most this many"),
+                Param("pattern", "str", "substring, or glob such as web-*, of name or address"),
+                Param("node", "str", "node path (/Default/web), unique path suffix, or id"),
+                Param("protocol", "str", "only assets offering it, e.g. ssh"),
+                Param("refresh", "bool", "re-read the whole list from the server first"),
+                Param("limit", "int", "at most this many (total still counts all)"),
             ),
-            "{assets: [...], total, cached_at}",
+            "{assets: [{id, name, address, platform, nodes, protocols, comment, org_id,"
+            " is_active}], total, cached_at, stale, warning, org}",
             P.READ,
         ),
         Method(
             "assets.show",
-            "One asset with its protocols and accounts.",
-            (_asset, _profile, _org, Param("refresh", "bool", "bypass the cache")),
-            "{asset}",
+            "One asset with its permitted protocols and accounts.",
+            (_asset, _profile, _org, Param("refresh", "bool", "re-read it from the server")),
+            "{asset: {..., protocols: [{name, port}], accounts: [...]}}",
             P.READ,
         ),
         Method(
             "accounts.list",
-            "Accounts this user may use on an asset.",
+            "Accounts this user may use on an asset (connect with the alias).",
             (_asset, _profile, _org),
-            "{accounts: [...]}",
+            "{asset: {id, name, address}, accounts: [{alias, name, username, is_virtual,"
+            " has_secret, actions}]}",
             P.READ,
         ),
         Method(
             "nodes.list",
-            "Asset nodes (folders).",
-            (_profile, _org, Param("refresh", "bool", "bypass the cache")),
-            "{nodes: [...]}",
+            "Asset nodes (folders) in tree order.",
+            (_profile, _org, Param("refresh", "bool", "re-read from the server first")),
+            "{nodes: [{id, key, path, name, assets_amount}], cached_at, org}",
             P.READ,
         ),
         Method(
             "connect_methods",
             "How the server lets this user connect, per protocol.",
             (_profile,),
-            "{methods}",
+            "{methods: {protocol: [{component, type, value, label, ...}]}}",
             P.READ,
         ),
         # --- sessions
@@ -297,6 +304,94 @@ METHODS: dict[str, Method] = {
             _json_ok,
             P.USE,
         ),
+        # --- files (helper F1) ------------------------------------------------------------
+        Method(
+            "files.list",
+            "List a remote directory (paths are relative to the asset's file root).",
+            (_asset, _file_path, _account, _profile, _org),
+            "{session, api, root, path, entry, entries: [{name, path, type, size, mtime, mode}]}",
+            P.READ,
+        ),
+        Method(
+            "files.stat",
+            "One remote file's or directory's type, size and time.",
+            (_asset, _file_path_required, _account, _profile, _org),
+            "{entry}",
+            P.READ,
+        ),
+        Method(
+            "files.mkdir",
+            "Create a remote directory (`parents`: also missing parents, no error if it exists).",
+            (_asset, _file_path_required, Param("parents", "bool", "like mkdir -p"), *_where),
+            "{path, created}",
+            P.USE,
+        ),
+        Method(
+            "files.remove",
+            "Remove a remote file; a directory needs `recursive`; the file root is refused.",
+            (_asset, _file_path_required, Param("recursive", "bool", "like rm -r"), *_where),
+            "{path, removed}",
+            P.USE,
+        ),
+        Method(
+            "files.move",
+            "Rename or move a remote path on one asset (`force` replaces a file).",
+            (
+                _asset,
+                Param("source", "str", "remote path", required=True),
+                Param("dest", "str", "remote path or existing directory", required=True),
+                _force,
+                *_where,
+            ),
+            "{path}",
+            P.USE,
+        ),
+        Method(
+            "files.upload",
+            "Copy local files (absolute paths the daemon reads) to a remote path, streamed.",
+            (
+                _asset,
+                Param("sources", "list", "absolute local paths", required=True),
+                Param("dest", "str", "remote path or directory", required=True),
+                _recursive,
+                _force,
+                *_where,
+            ),
+            "streams {event, file, bytes, total_bytes, files, total_files}; "
+            "ends with {files: [{source, target, size, sha256}], bytes, seconds}",
+            P.USE,
+            streams=True,
+        ),
+        Method(
+            "files.download",
+            "Copy remote files to a local absolute path the daemon writes, streamed.",
+            (
+                _asset,
+                Param("sources", "list", "remote paths", required=True),
+                Param("dest", "str", "absolute local path or directory", required=True),
+                _recursive,
+                _force,
+                *_where,
+            ),
+            "streams {event, file, bytes, total_bytes, files, total_files}; "
+            "ends with {files: [{source, target, size, sha256}], bytes, seconds}",
+            P.USE,
+            streams=True,
+        ),
+        Method(
+            "files.sessions",
+            "Live file sessions (an agent sees its own).",
+            (),
+            "{sessions: [{id, profile, asset, account, owner, api, root, busy}]}",
+            P.READ,
+        ),
+        Method(
+            "files.close",
+            "Close a file session now.",
+            (Param("session", "str", "file session id", required=True),),
+            "{closed}",
+            P.USE,
+        ),
         # --- clients and audit
         Method(
             "client.create",
@@ -334,9 +429,11 @@ METHODS: dict[str, Method] = {
             "complete",
             "Candidates for shell completion, from the cache only (never a round trip).",
             (
-                Param("kind", "str", "asset|account|session|profile|client", required=True),
+                Param("kind", "str", "asset|account|node|session|profile|client", required=True),
                 Param("prefix", "str", "what is typed so far"),
                 Param("asset", "str", "asset already typed (for accounts)"),
+                _profile,
+                _org,
             ),
             "{items: [...]}",
             P.READ,

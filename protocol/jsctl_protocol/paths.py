@@ -82,9 +82,13 @@ def _default_socket(env: Mapping[str, str]) -> Path:
     runtime = env.get("XDG_RUNTIME_DIR")
     if runtime and Path(runtime).is_dir():
         return Path(runtime) / APP / "jsctl.sock"
+    import warnings
+
     import platformdirs  # only when XDG_RUNTIME_DIR is unset: keeps the CLI start fast
 
-    candidate = Path(platformdirs.user_runtime_dir(APP))
+    with warnings.catch_warnings():  # it warns about its own /tmp fallback; we choose below
+        warnings.simplefilter("ignore")
+        candidate = Path(platformdirs.user_runtime_dir(APP))
     if candidate.parent.is_dir() and os.access(candidate.parent, os.W_OK):
         return candidate / "jsctl.sock"
     # e.g. containers without /run/user/<uid>: a per-uid directory in /tmp, checked at bind

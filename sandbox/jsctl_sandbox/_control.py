@@ -70,8 +70,10 @@ async def list_faults(state: SandboxState, body: dict[str, Any], request: Reques
 
 
 async def reset(state: SandboxState, body: dict[str, Any], request: Request) -> Any:
-    """Clear faults, KoKo fault switches, ACL review, throttling history and counters."""
+    """Clear faults, KoKo switches, ACL review, throttling, login/MFA locks and counters."""
     state.faults.clear()
+    state.guard.clear()
+    state.captcha_marks.clear()
     fresh = KokoSettings(version=state.options.server_version)
     if state.options.idle_timeout is not None:
         fresh.idle_timeout_s = state.options.idle_timeout

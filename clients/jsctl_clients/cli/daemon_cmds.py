@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import click
@@ -82,6 +84,21 @@ def start(foreground: bool) -> None:
     rt.emit(status, _print_status)
 
 
+def _daemon_holds_lock(lock_file: Path) -> bool:
+    """True while a daemon holds its lock (a socket-activated one leaves the socket in place)."""
+    try:
+        fd = os.open(lock_file, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # also drops our probe's shared lock at once
+    return False
+
+
 @daemon.command()
 @json_option
 def stop() -> None:
@@ -95,9 +112,9 @@ def stop() -> None:
         pid = client.hello.get("pid")
         client.call("daemon.shutdown")
     deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and rt.paths.socket.exists():
+    while time.monotonic() < deadline and _daemon_holds_lock(rt.paths.lock_file):
         time.sleep(0.02)
-    if rt.paths.socket.exists():
+    if _daemon_holds_lock(rt.paths.lock_file):
         fail(f"the daemon (pid {pid}) did not stop within 15 s; see {rt.paths.log_file}")
     rt.emit({"stopped": True, "pid": pid}, lambda _: click.echo(f"daemon (pid {pid}) stopped"))
 
@@ -124,3 +141,11 @@ def restart(ctx: click.Context) -> None:
     """Stop the daemon if it runs, then start it."""
     ctx.invoke(stop)
     ctx.invoke(start)
+
+
+# --- service install/uninstall (helper C1; the commands live in service_cmds.py)
+from .service_cmds import install, uninstall  # noqa: E402
+
+daemon.add_command(install)
+daemon.add_command(uninstall)
+# --- end service install/uninstall

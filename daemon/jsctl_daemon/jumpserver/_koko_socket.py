@@ -1,20 +1,38 @@
-"""Open the raw WebSocket to KoKo: TCP, TLS handshake up front (clear errors), then upgrade."""
+"""KoKo WebSocket plumbing shared by terminals and file sessions.
+
+Open the raw socket (TCP, TLS handshake up front for clear errors, then the JMS-KOKO upgrade),
+parse envelopes, wait for CONNECT, and turn a refused upgrade into the right error.
+"""
 
 from __future__ import annotations
 
+import json
 import ssl
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import trio
-from trio_websocket import WebSocketConnection, wrap_client_stream
+from trio_websocket import (
+    ConnectionClosed,
+    ConnectionRejected,
+    WebSocketConnection,
+    wrap_client_stream,
+)
 
 from jsctl_daemon.jumpserver.config import ServerConfig
-from jsctl_daemon.jumpserver.errors import TerminalRefused, TLSFailure, Unreachable
+from jsctl_daemon.jumpserver.errors import LoginRequired, TerminalRefused, TLSFailure, Unreachable
 
 if TYPE_CHECKING:
     from jsctl_daemon.jumpserver.koko import KokoSettings
 
-__all__ = ["connect_socket"]
+__all__ = [
+    "await_connect",
+    "connect_socket",
+    "envelope",
+    "nested",
+    "parse_message",
+    "rejection_error",
+    "unwrap_group",
+]
 
 SUBPROTOCOL = "JMS-KOKO"
 _QUEUE = 4  # frames buffered per terminal; small so 500 idle terminals stay cheap
@@ -58,8 +76,15 @@ async def connect_socket(
     resource: str,
     cookie_header: str,
     settings: KokoSettings,
+    *,
+    message_queue_size: int = _QUEUE,
+    max_message_size: int = 2**20,
+    receive_buffer_size: int = 4096,
 ) -> WebSocketConnection:
-    """A WebSocket to ``resource`` on KoKo whose reader task runs in ``nursery``."""
+    """A WebSocket to ``resource`` on KoKo whose reader task runs in ``nursery``.
+
+    File sessions raise the message and receive-buffer sizes (2 MiB chunks travel as base64).
+    """
     stream = await _open_stream(config, settings.connect_timeout)
     headers = [
         (b"Cookie", cookie_header.encode("latin-1")),
@@ -75,10 +100,73 @@ async def connect_socket(
                 resource,
                 subprotocols=[SUBPROTOCOL],
                 extra_headers=headers,
-                message_queue_size=_QUEUE,
+                message_queue_size=message_queue_size,
+                max_message_size=max_message_size,
+                receive_buffer_size=receive_buffer_size,
             )
     except trio.TooSlowError:
         await stream.aclose()
         raise TerminalRefused(
             f"KoKo did not answer the WebSocket upgrade within {settings.connect_timeout:g} s"
         ) from None
+
+
+def envelope(msg_id: str, msg_type: str, data: str, **extra: Any) -> str:
+    """One client text frame (``data`` is always a string; KoKo drops anything else)."""
+    return json.dumps({"id": msg_id, "type": msg_type, "data": data, **extra})
+
+
+def parse_message(text: str) -> dict[str, Any] | None:
+    """A server text frame as a dict, or None when it is not a JSON object."""
+    try:
+        message = json.loads(text)
+    except ValueError:
+        return None
+    return message if isinstance(message, dict) else None
+
+
+def nested(data: Any) -> Any:
+    """KoKo nests structured payloads as a JSON string inside ``data``."""
+    if isinstance(data, str) and data[:1] in ("{", "["):
+        try:
+            return json.loads(data)
+        except ValueError:
+            return data
+    return data
+
+
+async def await_connect(ws: WebSocketConnection, limit_s: float, what: str = "terminal") -> str:
+    """Read until CONNECT and return its id; ERROR becomes TerminalRefused, silence a timeout."""
+    with trio.move_on_after(limit_s):
+        while True:
+            try:
+                message = await ws.get_message()
+            except ConnectionClosed:
+                raise TerminalRefused("KoKo closed the connection before starting") from None
+            if isinstance(message, bytes):
+                continue
+            parsed = parse_message(message) or {}
+            if parsed.get("type") == "ERROR":
+                raise TerminalRefused(str(parsed.get("err") or "unknown error"))
+            if parsed.get("type") == "CONNECT" and parsed.get("id"):
+                return str(parsed["id"])
+    raise TerminalRefused(
+        f"KoKo did not start the {what} within {limit_s:g} s — the connection token may "
+        "belong to a different user than the web login, or KoKo is overloaded"
+    )
+
+
+def unwrap_group(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The one meaningful exception of a nursery's group (Cancelled ones are noise)."""
+    real = [e for e in group.exceptions if not isinstance(e, trio.Cancelled)]
+    if len(real) == 1:
+        inner = real[0]
+        return unwrap_group(inner) if isinstance(inner, BaseExceptionGroup) else inner
+    return group
+
+
+def rejection_error(error: ConnectionRejected) -> Exception:
+    """A refused upgrade: a redirect or 401/403 means the web session is gone (sheet 7.2)."""
+    if error.status_code in (301, 302, 303, 401, 403):
+        return LoginRequired("has expired (KoKo refused the web session)")
+    return TerminalRefused(f"KoKo answered the WebSocket upgrade with HTTP {error.status_code}")

@@ -17,14 +17,20 @@ from urllib.parse import quote
 import trio
 from trio_websocket import ConnectionClosed, ConnectionRejected, WebSocketConnection
 
-from jsctl_daemon.jumpserver._koko_socket import connect_socket
+from jsctl_daemon.jumpserver._koko_socket import (
+    await_connect,
+    connect_socket,
+    envelope,
+    nested,
+    parse_message,
+    rejection_error,
+    unwrap_group,
+)
 from jsctl_daemon.jumpserver.config import ServerConfig
 from jsctl_daemon.jumpserver.errors import (
-    LoginRequired,
     TerminalClosed,
     TerminalEnded,
     TerminalLost,
-    TerminalRefused,
 )
 
 __all__ = ["KokoSettings", "KokoTerminal", "open_terminal"]
@@ -40,28 +46,6 @@ class KokoSettings:
     ping_interval: float = 25.0  # KoKo drops a reader that is silent for 5 minutes
     liveness: float = 100.0  # KoKo PINGs after 30 s of write silence on a 1-minute ticker
     close_timeout: float = 3.0
-
-
-def _envelope(msg_id: str, msg_type: str, data: str) -> str:
-    return json.dumps({"id": msg_id, "type": msg_type, "data": data})
-
-
-def _parse(text: str) -> dict[str, Any] | None:
-    try:
-        message = json.loads(text)
-    except ValueError:
-        return None
-    return message if isinstance(message, dict) else None
-
-
-def _nested(data: Any) -> Any:
-    """KoKo nests structured payloads as a JSON string inside ``data``."""
-    if isinstance(data, str) and data[:1] in ("{", "["):
-        try:
-            return json.loads(data)
-        except ValueError:
-            return data
-    return data
 
 
 class KokoTerminal:
@@ -115,7 +99,7 @@ class KokoTerminal:
             self._handle_text(message)
 
     def _handle_text(self, text: str) -> None:
-        message = _parse(text)
+        message = parse_message(text)
         if message is None:
             return
         kind = message.get("type")
@@ -124,7 +108,7 @@ class KokoTerminal:
         if kind == "ERROR":
             self._end(TerminalClosed(f"KoKo ended the terminal: {message.get('err') or 'error'}"))
         if kind == "TERMINAL_SESSION":
-            data = _nested(message.get("data"))
+            data = nested(message.get("data"))
             if isinstance(data, dict):
                 self._info.update(data)
         elif kind in ("TERMINAL_PERM_EXPIRED", "TERMINAL_PERM_VALID"):
@@ -151,18 +135,18 @@ class KokoTerminal:
         except UnicodeDecodeError:
             await self._send(data)
             return
-        await self._send(_envelope(self._id, "TERMINAL_DATA", text))
+        await self._send(envelope(self._id, "TERMINAL_DATA", text))
 
     async def resize(self, cols: int, rows: int) -> None:
         """Tell KoKo the new window size."""
         size = json.dumps({"cols": int(cols), "rows": int(rows)})
-        await self._send(_envelope(self._id, "TERMINAL_RESIZE", size))
+        await self._send(envelope(self._id, "TERMINAL_RESIZE", size))
 
     async def _heartbeat(self) -> None:
         while self._ended is None:
             await trio.sleep(self._settings.ping_interval)
             try:
-                await self._send(_envelope(self._id, "PING", ""))
+                await self._send(envelope(self._id, "PING", ""))
             except TerminalEnded:
                 return  # receive() reports why
 
@@ -171,39 +155,9 @@ class KokoTerminal:
             scope.shield = True
             if self._ended is None:
                 with suppress(TerminalEnded):
-                    await self._send(_envelope(self._id, "CLOSE", ""))
+                    await self._send(envelope(self._id, "CLOSE", ""))
                 self._ended = TerminalClosed("the terminal was closed")
             await self._ws.aclose()
-
-
-async def _await_connect(ws: WebSocketConnection, limit_s: float) -> str:
-    """Read until CONNECT; ERROR becomes TerminalRefused, silence a clear timeout."""
-    with trio.move_on_after(limit_s):
-        while True:
-            try:
-                message = await ws.get_message()
-            except ConnectionClosed:
-                raise TerminalRefused("KoKo closed the connection before starting") from None
-            if isinstance(message, bytes):
-                continue
-            parsed = _parse(message) or {}
-            if parsed.get("type") == "ERROR":
-                raise TerminalRefused(str(parsed.get("err") or "unknown error"))
-            if parsed.get("type") == "CONNECT" and parsed.get("id"):
-                return str(parsed["id"])
-    raise TerminalRefused(
-        f"KoKo did not start the terminal within {limit_s:g} s — the connection token may "
-        "belong to a different user than the web login, or KoKo is overloaded"
-    )
-
-
-def _unwrap_group(group: BaseExceptionGroup[BaseException]) -> BaseException:
-    """The one meaningful exception of a nursery's group (Cancelled ones are noise)."""
-    real = [e for e in group.exceptions if not isinstance(e, trio.Cancelled)]
-    if len(real) == 1:
-        inner = real[0]
-        return _unwrap_group(inner) if isinstance(inner, BaseExceptionGroup) else inner
-    return group
 
 
 @asynccontextmanager
@@ -224,10 +178,10 @@ async def open_terminal(
         async with trio.open_nursery() as nursery:
             ws = await connect_socket(nursery, config, resource, cookie_header, settings)
             try:
-                connect_id = await _await_connect(ws, settings.connect_timeout)
+                connect_id = await await_connect(ws, settings.connect_timeout)
                 terminal = KokoTerminal(ws, connect_id, settings)
                 init = json.dumps({"cols": int(cols), "rows": int(rows), "code": ""})
-                await terminal._send(_envelope(connect_id, "TERMINAL_INIT", init))
+                await terminal._send(envelope(connect_id, "TERMINAL_INIT", init))
                 nursery.start_soon(terminal._heartbeat)
                 yield terminal
             finally:
@@ -239,15 +193,9 @@ async def open_terminal(
                         await ws.aclose()
                 nursery.cancel_scope.cancel()
     except BaseExceptionGroup as group:
-        error = _unwrap_group(group)
+        error = unwrap_group(group)
         if error is group:
             raise
         if isinstance(error, ConnectionRejected):
-            raise _rejection_error(error) from None
+            raise rejection_error(error) from None
         raise error from None
-
-
-def _rejection_error(error: ConnectionRejected) -> Exception:
-    if error.status_code in (301, 302, 303, 401, 403):
-        return LoginRequired("has expired (KoKo refused the web session)")
-    return TerminalRefused(f"KoKo answered the WebSocket upgrade with HTTP {error.status_code}")

@@ -1,0 +1,316 @@
+"""Terminal sessions: exec, shell, attach, sessions, kill, rename, screen, logs, wait, interrupt."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import uuid
+from typing import Any
+
+import click
+
+from jsctl_protocol import ErrorCode, RpcError
+
+from ..rpc import DaemonClient
+from ._app import fail, json_option, runtime
+from ._render import Crlf, age, table, write_bytes
+
+EXIT_TIMEOUT, EXIT_INTERRUPTED, EXIT_LOST = 124, 130, 255
+
+profile_option = click.option("--profile", "-p", help="Profile (default: the default one).")
+account_option = click.option("--account", "-a", help="Account name, username or alias.")
+
+
+def _exit_code(run: dict[str, Any]) -> int:
+    state = run["state"]
+    if state == "done":
+        return int(run["exit_status"] if run["exit_status"] is not None else EXIT_LOST)
+    if state == "timeout":
+        click.echo(
+            f"jsctl: the command timed out and was interrupted (Ctrl-C); session "
+            f"{run['session']} is usable again",
+            err=True,
+        )
+        return EXIT_TIMEOUT
+    if state == "interrupted":
+        return EXIT_INTERRUPTED
+    click.echo(
+        f"jsctl: the run ended without an exit status ({run['state']}): "
+        f"{run.get('note') or 'the session was lost'}",
+        err=True,
+    )
+    return EXIT_LOST
+
+
+@click.command(context_settings={"ignore_unknown_options": True})
+@click.argument("ref", required=False)
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+@account_option
+@profile_option
+@click.option("--session", "-s", help="Run in this session (id or name) instead of REF's.")
+@click.option("--timeout", "-t", type=float, help="Interrupt (Ctrl-C) after this many seconds.")
+@click.option("--detach", "-d", is_flag=True, help="Start and print a handle; don't wait.")
+@click.option("--request-id", help="Idempotency key: a retry returns the first run's result.")
+@json_option
+def exec_(
+    ref: str | None,
+    command: tuple[str, ...],
+    account: str | None,
+    profile: str | None,
+    session: str | None,
+    timeout: float | None,
+    detach: bool,
+    request_id: str | None,
+) -> None:
+    """Run COMMAND on asset REF and exit with its real exit status.
+
+    \b
+    jsctl exec web-03 -- systemctl is-active nginx
+    jsctl exec --session build -- make test
+    Output streams as it comes (CRLF turned into LF). On --timeout the command is
+    interrupted and jsctl exits 124. The command runs in a reused session on the asset,
+    so its working directory and environment carry over between calls.
+    """
+    if not ref and not session:
+        raise click.UsageError("say where to run: an asset REF or --session ID")
+    rt = runtime()
+    params: dict[str, Any] = {
+        "command": " ".join(command),
+        "asset": ref if not session else None,
+        "session": session,
+        "account": account,
+        "profile": profile,
+        "timeout": timeout,
+        "request_id": request_id or (None if detach else str(uuid.uuid4())),
+    }
+    client = rt.client()
+    if detach:
+        run = client.call("run.start", **params, wait=0.0)
+        rt.emit(
+            {"handle": run["handle"], "session": run["session"], "state": run["state"]},
+            lambda r: click.echo(r["handle"]),
+        )
+        return
+    sys.exit(_stream_run(rt, client, params))
+
+
+def _stream_run(rt: Any, client: DaemonClient, params: dict[str, Any]) -> int:
+    stream = client.stream("run.start", **params, stream=True)
+    crlf = Crlf()
+    handle = None
+    try:
+        for item in stream:
+            if not rt.json:
+                write_bytes(crlf.feed(item["data"]))
+    except KeyboardInterrupt:
+        interrupter = DaemonClient.connect(rt.paths, autostart=False)
+        with interrupter:
+            sessions = interrupter.call("session.list")["sessions"]
+            for info in sessions:
+                if info.get("current_run"):
+                    handle = info["current_run"]
+            if handle:
+                interrupter.call("run.interrupt", target=handle)
+        for item in stream:
+            write_bytes(crlf.feed(item["data"]))
+    run = stream.result
+    if rt.json:
+        rt.emit(run)
+    else:
+        write_bytes(crlf.flush())
+    return _exit_code(run)
+
+
+@click.command()
+@click.argument("handle")
+@click.option("--timeout", "-t", type=float, help="Give up waiting after this many seconds.")
+@json_option
+def wait(handle: str, timeout: float | None) -> None:
+    """Wait for a detached run to finish and exit with its exit status."""
+    rt = runtime()
+    run = rt.call("run.wait", handle=handle, timeout=timeout)["run"]
+    if run["state"] == "running":
+        rt.emit(run, lambda r: click.echo(f"still running: {r['handle']}", err=True))
+        sys.exit(EXIT_TIMEOUT)
+    rt.emit(run, lambda r: None)
+    sys.exit(_exit_code(run))
+
+
+def _is_run(client: DaemonClient, target: str) -> bool:
+    try:
+        client.call("run.get", handle=target)
+    except RpcError as exc:
+        if exc.code == ErrorCode.NOT_FOUND:
+            return False
+        raise
+    return True
+
+
+@click.command()
+@click.argument("target")
+@click.option("--from", "offset", type=int, help="Absolute byte offset to start from.")
+@click.option("--follow", "-f", is_flag=True, help="Keep printing new output.")
+@json_option
+def logs(target: str, offset: int | None, follow: bool) -> None:
+    """Print a session's output (or a run's, given a handle) from an offset."""
+    rt = runtime()
+    client = rt.client()
+    run = _is_run(client, target)
+    method, key = ("run.read", "handle") if run else ("session.read", "session")
+    while True:
+        page = client.call(method, **{key: target}, offset=offset, wait=30.0 if follow else None)
+        if page["missed"]:
+            click.echo(
+                f"jsctl: {page['missed']} bytes before offset {page['offset'] + page['missed']}"
+                " are no longer buffered",
+                err=True,
+            )
+        if rt.json:
+            rt.emit({**page, "data": page["data"].decode(errors="replace")})
+        elif page["data"]:
+            write_bytes(page["data"])
+        offset = page["next_offset"]
+        ended = page["state"] not in ("live", "starting", "running")
+        if not page["data"] and (ended or not follow):
+            break
+
+
+@click.command()
+@click.argument("target")
+@json_option
+def interrupt(target: str) -> None:
+    """Send Ctrl-C to a run (by handle) or to a session's foreground program."""
+    rt = runtime()
+    rt.emit(rt.call("run.interrupt", target=target), lambda _: click.echo("interrupt sent"))
+
+
+def _attach(session_id: str, read_only: bool) -> None:
+    from ._terminal import HELP, interactive
+
+    rt = runtime()
+    click.echo(
+        f"[jsctl: attached to {session_id}{' read-only' if read_only else ''}; {HELP}]", err=True
+    )
+    how, final = interactive(rt.paths, session_id, read_only)
+    if how == "detached":
+        click.echo(
+            f"\r\n[jsctl: detached; the session keeps running — `jsctl attach {session_id}`]",
+            err=True,
+        )
+    else:
+        reason = (final or {}).get("reason") or "the session ended"
+        click.echo(f"\r\n[jsctl: session {session_id} ended: {reason}]", err=True)
+
+
+@click.command()
+@click.argument("ref")
+@account_option
+@profile_option
+@click.option("--name", "-n", help="Name the session to find it again.")
+def shell(ref: str, account: str | None, profile: str | None, name: str | None) -> None:
+    """Open an interactive terminal on asset REF (detach with Ctrl-] d)."""
+    rt = runtime()
+    size = shutil.get_terminal_size()
+    opened = rt.call(
+        "session.open",
+        asset=ref,
+        account=account,
+        profile=profile,
+        name=name,
+        cols=size.columns,
+        rows=size.lines,
+    )["session"]
+    _attach(opened["id"], read_only=False)
+
+
+@click.command()
+@click.argument("session")
+@click.option("--read-only", "-r", is_flag=True, help="Watch only: keystrokes are not sent.")
+def attach(session: str, read_only: bool) -> None:
+    """Reattach to a session, showing recent output first (detach with Ctrl-] d)."""
+    rt = runtime()
+    info = rt.call("session.get", session=session)["session"]
+    if info["state"] in ("closed", "lost"):
+        fail(
+            f"session {info['id']} has ended ({info['reason']}); `jsctl logs {info['id']}` "
+            "shows what it printed"
+        )
+    _attach(info["id"], read_only)
+
+
+@click.command()
+@click.option("--all", "show_all", is_flag=True, help="Include ended sessions.")
+@json_option
+def sessions(show_all: bool) -> None:
+    """List sessions with their state, owner, attachments and limits."""
+    rt = runtime()
+    data = rt.call("session.list", all=show_all)
+
+    def show(listing: dict[str, Any]) -> None:
+        rows = [
+            [
+                s["id"],
+                s["name"] or "",
+                s["asset"],
+                s["account"],
+                s["owner"],
+                s["state"] + (f" ({s['reason']})" if s["reason"] else ""),
+                age(s["created_at"]),
+                age(s["last_activity_at"]),
+                len(s["attachments"]),
+                s["end_offset"],
+            ]
+            for s in listing["sessions"]
+        ]
+        if not rows:
+            click.echo("no sessions — start one with `jsctl shell ASSET` or `jsctl exec`")
+            return
+        table(
+            ["id", "name", "asset", "account", "owner", "state", "age", "idle", "att", "bytes"],
+            rows,
+        )
+        limits = listing["limits"]
+        click.echo(
+            f"limits: {limits['max_per_profile'] or '∞'} per profile, "
+            f"{limits['max_per_owner'] or '∞'} per client, idle timeout "
+            f"{limits['idle_timeout_s'] or 'none'} s, buffer {limits['buffer_bytes']} B"
+        )
+
+    rt.emit(data, show)
+
+
+@click.command()
+@click.argument("sessions_", metavar="SESSION...", nargs=-1, required=True)
+@json_option
+def kill(sessions_: tuple[str, ...]) -> None:
+    """End sessions now."""
+    rt = runtime()
+    result = rt.call("session.kill", sessions=list(sessions_))
+    rt.emit(result, _print_killed)
+
+
+def _print_killed(result: dict[str, Any]) -> None:
+    for killed in result["killed"]:
+        click.echo(f"killed {killed['id']}")
+
+
+@click.command()
+@click.argument("session")
+@click.argument("name")
+@json_option
+def rename(session: str, name: str) -> None:
+    """Give SESSION a NAME (use it anywhere an id goes)."""
+    rt = runtime()
+    rt.emit(
+        rt.call("session.rename", session=session, name=name),
+        lambda r: click.echo(f"{r['session']['id']} is now {r['session']['name']}"),
+    )
+
+
+@click.command()
+@click.argument("session")
+@json_option
+def screen(session: str) -> None:
+    """Show what a person would see on SESSION's screen now (full-screen programs too)."""
+    rt = runtime()
+    rt.emit(rt.call("session.screen", session=session), lambda r: click.echo(r["text"]))

@@ -1,0 +1,157 @@
+"""The audit trail: append-only JSONL of every remote action, size-capped with rotation.
+
+Records say who (client), where (profile, asset, account, session), what (action, the command
+text of runs) and how it ended (exit status, duration, bytes). Never passwords, cookies,
+tokens, or the raw keystrokes of human shells.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import trio
+
+if TYPE_CHECKING:
+    from .rpc import CallContext
+    from .sessions import RunInfo, SessionInfo, SessionManager
+
+log = logging.getLogger(__name__)
+
+MAX_FILE_BYTES = 8 * 1024 * 1024
+KEEP_FILES = 5
+
+
+class AuditLog:
+    """Appends records to ``audit.jsonl`` (0600), rotating to ``audit.jsonl.1`` … at the cap."""
+
+    def __init__(self, state_dir: Path, max_bytes: int = MAX_FILE_BYTES) -> None:
+        self.directory = state_dir / "audit"
+        self.file = self.directory / "audit.jsonl"
+        self.max_bytes = max_bytes
+        self._changed = trio.Event()
+        self._nursery: trio.Nursery | None = None
+
+    def start(self, nursery: trio.Nursery) -> None:
+        """Give the log a nursery for its run-completion watchers."""
+        self._nursery = nursery
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+    def append(self, record: dict[str, Any]) -> None:
+        """Write one record (a short synchronous append: records are small)."""
+        record = {"time": round(time.time(), 3), **record}
+        line = (json.dumps(record, sort_keys=True, default=str) + "\n").encode()
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            if self.file.exists() and self.file.stat().st_size + len(line) > self.max_bytes:
+                self._rotate()
+            fd = os.open(self.file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(fd, line)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            log.error("cannot write the audit log %s: %s", self.file, exc)
+        self._changed.set()
+        self._changed = trio.Event()
+
+    def _rotate(self) -> None:
+        for index in range(KEEP_FILES - 1, 0, -1):
+            older = self.directory / f"audit.jsonl.{index}"
+            if older.exists():
+                older.replace(self.directory / f"audit.jsonl.{index + 1}")
+        self.file.replace(self.directory / "audit.jsonl.1")
+        (self.directory / f"audit.jsonl.{KEEP_FILES}").unlink(missing_ok=True)
+
+    def record(self, ctx: CallContext, action: str, **fields: Any) -> None:
+        """Record an action taken through an RPC call."""
+        self.append(
+            {
+                "client": ctx.identity.name,
+                "action": action,
+                **{k: v for k, v in fields.items() if v is not None},
+            }
+        )
+
+    def run_started(self, ctx: CallContext, run: RunInfo, session: SessionInfo) -> None:
+        """Record a command run, and its end (exit status, duration, bytes) when it finishes."""
+        base = {
+            "client": ctx.identity.name,
+            "profile": session.profile,
+            "asset": session.asset,
+            "account": session.account,
+            "session": session.id,
+            "run": run.id,
+        }
+        self.append(
+            {**base, "action": "run.start", "command": run.command, "request_id": run.request_id}
+        )
+        if self._nursery is not None:
+            self._nursery.start_soon(self._watch_run, ctx.daemon.sessions, run, base)
+
+    async def _watch_run(
+        self, sessions: SessionManager, run: RunInfo, base: dict[str, Any]
+    ) -> None:
+        try:
+            done = await sessions.wait_run(run.id, float("inf"))
+        except Exception:  # the session was forgotten: nothing more to record
+            return
+        self.append(
+            {
+                **base,
+                "action": "run.end",
+                "state": done.state.value,
+                "exit_status": done.exit_status,
+                "duration_s": round((done.ended_at or time.time()) - done.started_at, 3),
+                "bytes_out": done.readable_end - done.output_offset,
+                "bytes_in": len(run.command.encode()),
+            }
+        )
+
+    def query(
+        self,
+        client: str | None = None,
+        asset: str | None = None,
+        since: float | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Matching records, oldest first (at most the newest ``limit``)."""
+        files = [self.directory / f"audit.jsonl.{i}" for i in range(KEEP_FILES, 0, -1)]
+        records = []
+        for path in [*files, self.file]:
+            if not path.exists():
+                continue
+            for line in path.read_text(errors="replace").splitlines():
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue
+                if self._keep(record, client, asset, since):
+                    records.append(record)
+        return records[-limit:] if limit else records
+
+    @staticmethod
+    def _keep(
+        record: dict[str, Any], client: str | None, asset: str | None, since: float | None
+    ) -> bool:
+        return (
+            (client is None or record.get("client") == client)
+            and (asset is None or record.get("asset") == asset)
+            and (since is None or record.get("time", 0) >= since)
+        )
+
+    async def follow(self, client: str | None, asset: str | None) -> AsyncIterator[dict[str, Any]]:
+        """New records as they are appended."""
+        seen = len(self.query())
+        while True:
+            await self._changed.wait()
+            records = self.query()
+            for record in records[seen:]:
+                if self._keep(record, client, asset, None):
+                    yield record
+            seen = len(records)

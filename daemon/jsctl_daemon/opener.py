@@ -1,0 +1,58 @@
+"""Open a KoKo terminal for the sessions layer: connection token, web-session probe, WebSocket."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+import trio
+
+from .jumpserver import open_terminal
+from .jumpserver.errors import JumpServerError, LoginRequired
+from .sessions import OpenRequest
+from .terminal import TerminalTransport
+
+if TYPE_CHECKING:
+    from .auth import AuthDomain
+
+log = logging.getLogger(__name__)
+
+
+class KokoOpener:
+    """The sessions layer's opener: one KoKo WebSocket per session, on the profile's login."""
+
+    def __init__(self, auth: AuthDomain) -> None:
+        self._auth = auth
+
+    @contextlib.asynccontextmanager
+    async def __call__(self, request: OpenRequest) -> AsyncIterator[TerminalTransport]:
+        assert request.asset_id is not None and request.account_alias is not None
+        state, cookie_header = await self._auth.web_cookie_header(request.profile)
+        with state.tagged():
+            token = await state.api.create_connection_token(request.asset_id, request.account_alias)
+            try:
+                try:
+                    terminal_cm = open_terminal(
+                        state.credentials.server,
+                        cookie_header,
+                        token.id,
+                        cols=request.cols,
+                        rows=request.rows,
+                    )
+                    terminal = await terminal_cm.__aenter__()
+                except LoginRequired as exc:
+                    state.mark_web_session(False, exc.reason)  # KoKo refused the cookie (302)
+                    raise
+                async with contextlib.AsyncExitStack() as stack:
+                    stack.push_async_exit(terminal_cm)
+                    yield terminal
+            finally:
+                # KoKo consumed the token on connect; expiring it again is cleanup (404 is fine).
+                with (
+                    trio.CancelScope(shield=True),
+                    trio.move_on_after(5),
+                    contextlib.suppress(JumpServerError),
+                ):
+                    await state.api.expire_connection_token(token.id)

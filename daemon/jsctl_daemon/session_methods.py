@@ -1,0 +1,340 @@
+"""Handlers for session.* and run.* methods: thin glue between the RPC and the sessions layer."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from jsctl_protocol import ErrorCode, RpcError
+
+from .rpc import HANDLERS, CallContext
+from .sessions import DEFAULT_READ_BYTES, OpenRequest, SessionManager, SessionState
+from .wire import limits_to_wire, read_to_wire, run_to_wire, session_to_wire
+
+ATTACH_CHUNK = 256 * 1024
+RECENT_BYTES = 64 * 1024  # what an attach shows first when no offset is given
+DEFAULT_RUN_WAIT_S = 30.0
+STREAM_POLL_S = 30.0
+
+
+def _manager(ctx: CallContext) -> SessionManager:
+    return ctx.daemon.sessions
+
+
+def _visible(ctx: CallContext, ref: str) -> str:
+    """The session id for ``ref`` if the caller may see it (agents see only their own)."""
+    info = _manager(ctx).get(ref)
+    if not ctx.identity.is_human and info.owner != ctx.identity.name:
+        raise RpcError(ErrorCode.NOT_FOUND, f"no session `{ref}` — `sessions` lists yours")
+    return info.id
+
+
+def _writable(ctx: CallContext, ref: str) -> str:
+    session_id = _visible(ctx, ref)
+    if session_id in ctx.connection.read_only_sessions:
+        raise RpcError(
+            ErrorCode.FORBIDDEN,
+            f"this connection watches session `{session_id}` "
+            "read-only; attach without --read-only to type",
+        )
+    return session_id
+
+
+async def _open(ctx: CallContext, params: dict[str, Any]) -> str:
+    directory = ctx.daemon.directory
+    profile = ctx.daemon.auth.resolve_name(params.get("profile"))
+    org = params.get("org")
+    asset = await directory.resolve_asset(
+        profile, params["asset"], org, allowed=ctx.daemon.policy.asset_filter(ctx.identity)
+    )
+    account = await directory.resolve_account(
+        profile,
+        asset,
+        params.get("account"),
+        allowed=ctx.daemon.policy.account_filter(ctx.identity),
+    )
+    owner = ctx.identity.name
+    if params.get("reuse"):
+        for info in (
+            _manager(ctx).list_sessions(owner=owner, profile=profile, include_ended=False).sessions
+        ):
+            if (
+                info.asset_id == asset.id
+                and info.account == account.name
+                and info.current_run is None
+                and info.state is SessionState.LIVE
+            ):
+                return info.id
+    request = OpenRequest(
+        profile=profile,
+        asset=asset.name,
+        account=account.name,
+        owner=owner,
+        asset_id=asset.id,
+        account_alias=account.alias,
+        cols=params.get("cols", 120),
+        rows=params.get("rows", 40),
+        name=params.get("name"),
+        record_path=ctx.daemon.recording_path(),
+    )
+    info = await _manager(ctx).open(request)
+    ctx.daemon.audit.record(
+        ctx,
+        "session.open",
+        session=info.id,
+        asset=asset.name,
+        account=account.name,
+        profile=profile,
+    )
+    return info.id
+
+
+@HANDLERS.handler("session.open")
+async def session_open(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Open (or with `reuse`, find) a terminal session on an asset."""
+    session_id = await _open(ctx, params)
+    return {"session": session_to_wire(_manager(ctx).get(session_id))}
+
+
+@HANDLERS.handler("session.list")
+async def session_list(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Sessions: all for the human, only its own for an agent."""
+    owner = None if ctx.identity.is_human else ctx.identity.name
+    listing = _manager(ctx).list_sessions(owner=owner, include_ended=bool(params.get("all")))
+    return {
+        "sessions": [session_to_wire(s) for s in listing.sessions],
+        "limits": limits_to_wire(listing.limits),
+    }
+
+
+@HANDLERS.handler("session.get")
+async def session_get(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    """One session."""
+    return {"session": session_to_wire(_manager(ctx).get(_visible(ctx, params["session"])))}
+
+
+@HANDLERS.handler("session.read")
+async def session_read(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Output from an offset, waiting up to `wait` seconds for some."""
+    manager = _manager(ctx)
+    session_id = _visible(ctx, params["session"])
+    info = manager.get(session_id)
+    offset = params.get("offset", info.start_offset)
+    if params.get("wait"):
+        info = await manager.wait_for_output(session_id, offset, params["wait"])
+    result = manager.read_from(session_id, offset, params.get("max_bytes", DEFAULT_READ_BYTES))
+    info = manager.get(session_id)
+    return {
+        **read_to_wire(result, offset),
+        "state": info.state.value,
+        "reason": info.reason,
+        "end_offset": info.end_offset,
+    }
+
+
+@HANDLERS.handler("session.attach")
+async def session_attach(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Push output from an offset until the client goes or the session ends."""
+    manager = _manager(ctx)
+    session_id = _visible(ctx, params["session"])
+    info = manager.get(session_id)
+    offset = params.get("offset", max(info.start_offset, info.end_offset - RECENT_BYTES))
+    read_only = bool(params.get("read_only"))
+    attachment = manager.attach(session_id, ctx.identity.name, read_only=read_only)
+    if read_only:
+        ctx.connection.read_only_sessions.add(session_id)
+    await ctx.push({"session": session_to_wire(info), "attachment": attachment.id})
+    try:
+        while True:
+            result = manager.read_from(session_id, offset, ATTACH_CHUNK)
+            if result.data or result.missed:
+                await ctx.push(read_to_wire(result, offset))
+                offset = result.next_offset
+                continue
+            info = manager.get(session_id)
+            if info.state.ended:
+                return {
+                    "state": info.state.value,
+                    "reason": info.reason,
+                    "exit_status": info.exit_status,
+                    "next_offset": offset,
+                }
+            await manager.wait_for_output(session_id, offset, 60.0)
+    finally:
+        ctx.connection.read_only_sessions.discard(session_id)
+        manager.detach(session_id, attachment.id)
+
+
+@HANDLERS.handler("session.write")
+async def session_write(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Type into a session."""
+    session_id = _writable(ctx, params["session"])
+    data = params["data"]
+    payload = data.encode() if isinstance(data, str) else data
+    await _manager(ctx).write_input(session_id, payload)
+    return {"written": len(payload)}
+
+
+@HANDLERS.handler("session.resize")
+async def session_resize(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Resize a session's terminal."""
+    cols, rows = params["cols"], params["rows"]
+    if not (1 <= cols <= 1000 and 1 <= rows <= 1000):
+        raise RpcError(ErrorCode.BAD_PARAMS, "cols and rows must be between 1 and 1000")
+    await _manager(ctx).resize(_writable(ctx, params["session"]), cols, rows)
+    return {"ok": True}
+
+
+@HANDLERS.handler("session.kill")
+async def session_kill(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    """End sessions now."""
+    killed = []
+    for ref in params["sessions"]:
+        if not isinstance(ref, str):
+            raise RpcError(ErrorCode.BAD_PARAMS, "`sessions` must list ids or names")
+        session_id = _visible(ctx, ref)
+        info = await _manager(ctx).kill(session_id, by=ctx.identity.name)
+        ctx.daemon.audit.record(
+            ctx,
+            "session.kill",
+            session=info.id,
+            asset=info.asset,
+            account=info.account,
+            profile=info.profile,
+        )
+        killed.append(session_to_wire(info))
+    return {"killed": killed}
+
+
+@HANDLERS.handler("session.rename")
+async def session_rename(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Give a session a name."""
+    info = _manager(ctx).rename(_visible(ctx, params["session"]), params["name"] or None)
+    return {"session": session_to_wire(info)}
+
+
+@HANDLERS.handler("session.screen")
+async def session_screen(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    """The session's screen as a person would see it now."""
+    snap = await _manager(ctx).screen(_visible(ctx, params["session"]))
+    return {
+        "session": snap.session_id,
+        "cols": snap.cols,
+        "rows": snap.rows,
+        "lines": list(snap.lines),
+        "text": "\n".join(line.rstrip() for line in snap.lines),
+        "cursor": [snap.cursor_x, snap.cursor_y],
+        "title": snap.title,
+        "offset": snap.offset,
+    }
+
+
+# --- runs
+
+
+async def _run_session(ctx: CallContext, params: dict[str, Any]) -> str:
+    if params.get("session"):
+        return _writable(ctx, params["session"])
+    if params.get("asset"):
+        return await _open(ctx, {**params, "reuse": True})
+    raise RpcError(ErrorCode.BAD_PARAMS, "say where to run: a `session`, or an `asset`")
+
+
+def _visible_run(ctx: CallContext, handle: str) -> str:
+    info = _manager(ctx).get_run(handle)
+    if not ctx.identity.is_human and info.owner != ctx.identity.name:
+        raise RpcError(ErrorCode.NOT_FOUND, f"no run `{handle}`")
+    return info.id
+
+
+@HANDLERS.handler("run.start")
+async def run_start(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Run one command; stream its output or answer within `wait` seconds with a handle."""
+    manager = _manager(ctx)
+    session_id = await _run_session(ctx, params)
+    started = await manager.start_run(
+        session_id,
+        params["command"],
+        owner=ctx.identity.name,
+        request_id=params.get("request_id"),
+        time_limit_s=params.get("timeout"),
+    )
+    ctx.daemon.audit.run_started(ctx, started, manager.get(session_id))
+    if params.get("stream"):
+        offset = started.output_offset
+        while True:
+            run = await manager.wait_run(started.id, STREAM_POLL_S, offset=offset)
+            page = manager.read_run(started.id, offset, ATTACH_CHUNK)
+            if page.data:
+                await ctx.push({"data": page.data, "offset": offset})
+            elif run.state.finished:
+                break
+            # Always move on: the run's start may lie past where we began (its echo and marker).
+            offset = page.next_offset
+        return {
+            **run_to_wire(run),
+            "next_offset": offset,
+            "total_bytes": offset - run.output_offset,
+        }
+    wait = params.get("wait", DEFAULT_RUN_WAIT_S)
+    run = await manager.wait_run(started.id, math.inf if wait < 0 else wait)
+    page = manager.read_run(started.id, None, params.get("max_bytes", DEFAULT_READ_BYTES))
+    return {
+        **run_to_wire(run),
+        "output": page.data,
+        "next_offset": page.next_offset,
+        "total_bytes": run.readable_end - run.output_offset,
+    }
+
+
+@HANDLERS.handler("run.get")
+async def run_get(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    """A run's state."""
+    return {"run": run_to_wire(_manager(ctx).get_run(_visible_run(ctx, params["handle"])))}
+
+
+@HANDLERS.handler("run.wait")
+async def run_wait(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Wait for a run to finish (at most `timeout` seconds)."""
+    handle = _visible_run(ctx, params["handle"])
+    timeout = params.get("timeout")
+    run = await _manager(ctx).wait_run(handle, math.inf if timeout is None else timeout)
+    return {"run": run_to_wire(run)}
+
+
+@HANDLERS.handler("run.read")
+async def run_read(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    """A run's output from an offset (its echo and markers never included)."""
+    manager = _manager(ctx)
+    handle = _visible_run(ctx, params["handle"])
+    offset = params.get("offset")
+    if params.get("wait"):
+        await manager.wait_run(
+            handle,
+            params["wait"],
+            offset=offset if offset is not None else manager.get_run(handle).output_offset,
+        )
+    page = manager.read_run(handle, offset, params.get("max_bytes", DEFAULT_READ_BYTES))
+    run = manager.get_run(handle)
+    start = run.output_offset if offset is None else max(offset, run.output_offset)
+    return {
+        **read_to_wire(page, start),
+        "state": run.state.value,
+        "exit_status": run.exit_status,
+        "readable_end": run.readable_end,
+    }
+
+
+@HANDLERS.handler("run.interrupt")
+async def run_interrupt(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Ctrl-C a run (by handle) or a session's foreground (by session)."""
+    target = params["target"]
+    manager = _manager(ctx)
+    try:
+        handle = _visible_run(ctx, target)
+    except Exception:
+        run = await manager.interrupt(_writable(ctx, target))
+    else:
+        run = await manager.interrupt_run(handle)
+    ctx.daemon.audit.record(ctx, "run.interrupt", session=target)
+    return {"ok": True, "run": run_to_wire(run) if run is not None else None}

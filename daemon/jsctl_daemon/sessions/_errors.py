@@ -1,0 +1,76 @@
+"""Errors of the sessions layer, each with a message a person can act on."""
+
+from __future__ import annotations
+
+
+class SessionError(Exception):
+    """Base class: ``str(exc)`` is a sentence that names the problem and the next step."""
+
+
+class UnknownSession(SessionError):
+    """No session with that id or name."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(f"no session `{ref}` — `jsctl sessions` lists them")
+        self.ref = ref
+
+
+class UnknownRun(SessionError):
+    """No run with that id (it never existed or was forgotten)."""
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(
+            f"no run `{run_id}` — it never existed or is too old to be kept;"
+            " `jsctl sessions` shows each session's current run"
+        )
+        self.run_id = run_id
+
+
+class SessionLimitReached(SessionError):
+    """Opening another session would exceed a configured limit."""
+
+
+class SessionEnded(SessionError):
+    """The session can no longer take input or run commands."""
+
+    def __init__(self, session_id: str, state: str, reason: str | None) -> None:
+        why = f": {reason}" if reason else ""
+        super().__init__(
+            f"session `{session_id}` is {state}{why} — open a new one with `jsctl shell`"
+        )
+        self.session_id = session_id
+
+
+class SessionNotReady(SessionError):
+    """The session is still connecting."""
+
+
+class SessionBusy(SessionError):
+    """A run is already in progress on the session (one at a time)."""
+
+    def __init__(self, session_id: str, run_id: str, command: str) -> None:
+        shown = command if len(command) <= 60 else command[:57] + "..."
+        super().__init__(
+            f"session `{session_id}` is busy with run `{run_id}` (`{shown}`) — wait for it,"
+            f" interrupt it, or open another session"
+        )
+        self.session_id = session_id
+        self.run_id = run_id
+
+
+class NameTaken(SessionError):
+    """Another session already uses that name."""
+
+    def __init__(self, name: str, holder: str) -> None:
+        super().__init__(
+            f"the name `{name}` is already used by session `{holder}` — pick another name"
+            " or rename that session first"
+        )
+
+
+class InvalidName(SessionError):
+    """A session name that cannot be used."""
+
+
+class InvalidOffset(SessionError):
+    """A read offset outside the session's output."""

@@ -1,0 +1,180 @@
+"""Exec markers: the shell line that wraps a command, and a scanner that finds the markers.
+
+The shell prints each marker with ``printf`` from octal escapes, so the echoed command line
+(which shows ``\\033`` as four characters) can never look like the marker itself. Markers are
+OSC sequences (``ESC ] 7391 ; ... BEL``) that terminals and pyte ignore, so a person watching
+the session sees the command and its output, not marker noise. Everything injected is POSIX
+sh, so bash, zsh and dash all run it.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+from dataclasses import dataclass
+from enum import Enum
+
+_OSC_PREFIX = b"\x1b]7391;"
+_TOKEN_ALPHABET = string.ascii_lowercase + string.digits
+_TOKEN_LEN = 12
+_MARKER = re.compile(rb"\x1b\]7391;([BEP])([a-z0-9]{12})(?:;([0-9]{1,3}))?\x07")
+# What may follow the OSC prefix in a marker that has not fully arrived yet.
+_PARTIAL_TAIL = re.compile(rb"(?:[BEP](?:[a-z0-9]{0,11}|[a-z0-9]{12}(?:;[0-9]{0,3})?)?)?")
+_MAX_MARKER_LEN = len(_OSC_PREFIX) + 1 + _TOKEN_LEN + 4 + 1
+# Physical lines we type stay well under the 4 KiB canonical-mode line limit of a tty.
+_MAX_TYPED_LINE = 1000
+
+
+class MarkerKind(Enum):
+    """Which marker the shell printed."""
+
+    BEGIN = "B"  # the command starts right after this marker
+    END = "E"  # the command ended; carries its exit status
+    PROBE = "P"  # answer to a probe line; carries the status of the last command
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A marker found in the output stream, with its absolute byte range."""
+
+    kind: MarkerKind
+    token: str
+    status: int | None
+    start: int
+    end: int
+
+
+def new_token() -> str:
+    """A fresh random marker token."""
+    return "".join(secrets.choice(_TOKEN_ALPHABET) for _ in range(_TOKEN_LEN))
+
+
+def _printf_marker(kind: MarkerKind, token: str, with_status: bool) -> str:
+    if with_status:
+        return f"printf '\\033]7391;{kind.value}%s;%d\\007' {token} \"$?\""
+    return f"printf '\\033]7391;{kind.value}%s\\007' {token}"
+
+
+def _octal_printf(raw: bytes) -> str:
+    escaped = "".join(f"\\{byte:03o}" for byte in raw)
+    return f"'\"$(printf '{escaped}')\"'"
+
+
+def quote_for_shell(command: str) -> str:
+    """``command`` as one single-quoted POSIX sh word that is safe to type into a terminal.
+
+    Control characters and non-ASCII bytes would be taken as keystrokes (Ctrl-C, Tab completion,
+    meta keys), so they are produced by ``printf`` instead of being typed; long lines are folded
+    with backslash-newline outside the quotes, which the shell removes.
+    """
+    out: list[str] = ["'"]
+    line_len = 0
+    raw = command.encode("utf-8")
+    i = 0
+    while i < len(raw):
+        byte = raw[i]
+        if byte == 0x0A:
+            out.append("\n")
+            line_len = 0
+            i += 1
+            continue
+        if byte < 0x20 or byte >= 0x7F:
+            j = i
+            while j < len(raw) and (raw[j] < 0x20 or raw[j] >= 0x7F) and raw[j] != 0x0A:
+                j += 1
+            piece = _octal_printf(raw[i:j])
+            i = j
+        else:
+            piece = "'\\''" if byte == 0x27 else chr(byte)
+            i += 1
+        if line_len + len(piece) > _MAX_TYPED_LINE:
+            out.append("'\\\n'")
+            line_len = 1
+        out.append(piece)
+        line_len += len(piece)
+    out.append("'")
+    return "".join(out)
+
+
+def exec_line(command: str, token: str, *, stdin_from_terminal: bool) -> bytes:
+    """The keystrokes that run ``command`` between a BEGIN and an END marker.
+
+    A leading space keeps the line out of history where ``HISTCONTROL`` ignores such lines.
+    ``eval`` runs the command in the current shell (cwd, variables and functions persist) and
+    turns syntax errors into an exit status instead of an unfinished line.
+    """
+    redirect = "" if stdin_from_terminal else " </dev/null"
+    line = (
+        f" {_printf_marker(MarkerKind.BEGIN, token, False)};"
+        f" eval {quote_for_shell(command)}{redirect};"
+        f" {_printf_marker(MarkerKind.END, token, True)}\n"
+    )
+    return line.encode("utf-8")
+
+
+def probe_line(token: str) -> bytes:
+    """A line whose marker proves the shell reads commands again and reports the last status."""
+    return f" {_printf_marker(MarkerKind.PROBE, token, True)}\n".encode()
+
+
+def _partial_marker_start(data: bytes) -> int | None:
+    """Index where a marker that has only partly arrived starts at the end of ``data``."""
+    search_from = max(0, len(data) - _MAX_MARKER_LEN)
+    i = data.find(b"\x1b", search_from)
+    while i != -1:
+        tail = data[i:]
+        if len(tail) <= len(_OSC_PREFIX):
+            if _OSC_PREFIX.startswith(tail):
+                return i
+        elif tail.startswith(_OSC_PREFIX) and _PARTIAL_TAIL.fullmatch(tail, len(_OSC_PREFIX)):
+            return i
+        i = data.find(b"\x1b", i + 1)
+    return None
+
+
+class MarkerScanner:
+    """Finds markers in a byte stream fed chunk by chunk, including markers split across chunks."""
+
+    def __init__(self, offset: int) -> None:
+        self._carry = b""  # tail of the last chunk that may be the start of a marker
+        self._carry_start = offset
+        self._safe_end = offset
+
+    @property
+    def safe_end(self) -> int:
+        """Offset up to which the stream is known not to hold the start of a pending marker."""
+        return self._safe_end
+
+    def feed(self, chunk: bytes, chunk_offset: int) -> list[Marker]:
+        """Scan ``chunk`` (starting at absolute ``chunk_offset``); return the complete markers."""
+        if chunk_offset != self._carry_start + len(self._carry):
+            # A gap (should not happen: the scanner sees every chunk); resynchronise.
+            self._carry = b""
+            self._carry_start = chunk_offset
+        data = self._carry + chunk
+        base = self._carry_start
+        found = [
+            Marker(
+                MarkerKind(m.group(1).decode()),
+                m.group(2).decode(),
+                int(m.group(3)) if m.group(3) is not None else None,
+                base + m.start(),
+                base + m.end(),
+            )
+            for m in _MARKER.finditer(data)
+        ]
+        scan_from = found[-1].end - base if found else 0
+        partial = _partial_marker_start(data[scan_from:])
+        keep_from = len(data) if partial is None else scan_from + partial
+        self._carry = data[keep_from:]
+        self._carry_start = base + keep_from
+        self._safe_end = self._carry_start
+        return found
+
+    def flush(self) -> int:
+        """The stream ended: nothing is pending any more; returns the final offset."""
+        self._safe_end = self._carry_start + len(self._carry)
+        self._carry_start = self._safe_end
+        self._carry = b""
+        return self._safe_end

@@ -1,0 +1,201 @@
+"""One exec run on a session: its markers, state, output range and the task that drives it."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Awaitable, Callable
+
+import trio
+
+from ._markers import Marker, MarkerKind, MarkerScanner, exec_line, new_token, probe_line
+from ._model import RunInfo, RunState
+
+CTRL_C = b"\x03"
+
+
+class Run:
+    """A command running (or run) on a session, located by offsets in the session's output."""
+
+    def __init__(
+        self,
+        run_id: str,
+        session_id: str,
+        owner: str,
+        command: str,
+        request_id: str | None,
+        sent_offset: int,
+        *,
+        stdin_from_terminal: bool,
+    ) -> None:
+        self.id = run_id
+        self.session_id = session_id
+        self.owner = owner
+        self.command = command
+        self.request_id = request_id
+        self.stdin_from_terminal = stdin_from_terminal
+        self.token = new_token()
+        self.sent_offset = sent_offset
+        self.state = RunState.RUNNING
+        self.exit_status: int | None = None
+        self.start_offset: int | None = None
+        self.end_offset: int | None = None
+        self.started_at = time.time()
+        self.ended_at: float | None = None
+        self.note: str | None = None
+        self.stopping: RunState | None = None  # TIMEOUT or INTERRUPTED once Ctrl-C is on its way
+        self._scanner = MarkerScanner(sent_offset)
+        self._probe_tokens: set[str] = set()
+        # Where Ctrl-C went in: later output (the ^C echo, a new prompt) is not the command's.
+        self._stop_offset: int | None = None
+        self.finished = trio.Event()
+        self._begun = trio.Event()  # the shell printed the BEGIN marker
+        self._wake = trio.Event()  # finished, or someone asked to interrupt
+
+    @property
+    def readable_end(self) -> int:
+        """Output is final up to here; a tail that may be the start of a marker is held back."""
+        if self.end_offset is not None:
+            return self.end_offset
+        if self.start_offset is None:
+            return self.sent_offset
+        end = self._scanner.safe_end
+        if self._stop_offset is not None:
+            end = min(end, self._stop_offset)
+        return max(self.start_offset, end)
+
+    @property
+    def output_offset(self) -> int:
+        """Where a reader should start reading this run's output."""
+        return self.start_offset if self.start_offset is not None else self.sent_offset
+
+    def info(self) -> RunInfo:
+        """A snapshot for callers."""
+        return RunInfo(
+            id=self.id,
+            session_id=self.session_id,
+            owner=self.owner,
+            command=self.command,
+            request_id=self.request_id,
+            state=self.state,
+            exit_status=self.exit_status,
+            output_offset=self.output_offset,
+            start_offset=self.start_offset,
+            end_offset=self.end_offset,
+            readable_end=self.readable_end,
+            started_at=self.started_at,
+            ended_at=self.ended_at,
+            note=self.note,
+        )
+
+    def on_output(self, chunk: bytes, offset: int) -> None:
+        """Scan new session output (starting at ``offset``) for this run's markers."""
+        if self.state.finished:
+            return
+        for marker in self._scanner.feed(chunk, offset):
+            self._on_marker(marker)
+            if self.state.finished:
+                return
+
+    def _on_marker(self, marker: Marker) -> None:
+        if marker.kind is MarkerKind.BEGIN and marker.token == self.token:
+            if self.start_offset is None:
+                self.start_offset = marker.end
+                self.note = None
+                self._begun.set()
+        elif marker.kind is MarkerKind.END and marker.token == self.token:
+            if self.start_offset is None:
+                self.start_offset = marker.start
+            self.finish(self.stopping or RunState.DONE, marker.status, marker.start)
+        elif marker.kind is MarkerKind.PROBE and marker.token in self._probe_tokens:
+            end = self._stop_offset if self._stop_offset is not None else marker.start
+            note = "Ctrl-C was sent and the shell answered a probe: it is ready for commands"
+            self.finish(self.stopping or RunState.INTERRUPTED, marker.status, end, note)
+
+    def expect_probe(self, token: str) -> None:
+        """A probe line with ``token`` is about to be sent."""
+        self._probe_tokens.add(token)
+
+    def request_stop(self, why: RunState, offset: int) -> bool:
+        """Ctrl-C goes in at ``offset``; False if the run already finished or is stopping."""
+        if self.state.finished or self.stopping is not None:
+            return False
+        self.stopping = why
+        self._stop_offset = offset
+        self._wake.set()
+        return True
+
+    def finish(
+        self, state: RunState, exit_status: int | None, end_offset: int, note: str | None = None
+    ) -> None:
+        """Make the run final (idempotent: the first call wins)."""
+        if self.state.finished:
+            return
+        start = self.start_offset if self.start_offset is not None else end_offset
+        self.start_offset = min(start, end_offset)
+        self.end_offset = end_offset
+        self.state = state
+        self.exit_status = exit_status
+        self.note = note
+        self.ended_at = time.time()
+        self.finished.set()
+        self._wake.set()
+
+    def lose(self, end_offset: int, reason: str | None) -> None:
+        """The session ended under the run: release held-back bytes and mark it lost."""
+        if self.state.finished:
+            return
+        self._scanner.flush()
+        self.finish(RunState.LOST, None, end_offset, reason or "the session ended")
+
+    async def drive(
+        self,
+        send: Callable[[bytes], Awaitable[None]],
+        current_offset: Callable[[], int],
+        *,
+        time_limit_s: float | None,
+        interrupt_grace_s: float,
+        probe_timeout_s: float,
+        start_warning_s: float,
+    ) -> None:
+        """Type the command; past its time limit send Ctrl-C and probe until the shell answers."""
+        await send(
+            exec_line(self.command, self.token, stdin_from_terminal=self.stdin_from_terminal)
+        )
+        with trio.move_on_after(math.inf if time_limit_s is None else time_limit_s):
+            with trio.move_on_after(start_warning_s):
+                await self._begun.wait()
+            if not self._begun.is_set() and not self._wake.is_set():
+                self.note = (
+                    f"the shell has not started the command after {start_warning_s:g} s; a"
+                    " program may hold the terminal — look at the screen, interrupt, or wait"
+                )
+            await self._wake.wait()
+        if self.state.finished:
+            return
+        if self.request_stop(RunState.TIMEOUT, current_offset()):
+            await send(CTRL_C)
+        # The command may end by itself after Ctrl-C (a trap) and print its END marker.
+        with trio.move_on_after(interrupt_grace_s):
+            await self.finished.wait()
+        # A Ctrl-C that lands while the shell is starting a job can be lost; the first probe
+        # is therefore short, and each unanswered probe is followed by another Ctrl-C.
+        for patience in (min(1.0, probe_timeout_s), probe_timeout_s, probe_timeout_s):
+            if self.state.finished:
+                return
+            token = new_token()
+            self.expect_probe(token)
+            await send(probe_line(token))
+            with trio.move_on_after(patience):
+                await self.finished.wait()
+            if not self.state.finished:
+                await send(CTRL_C)
+        if not self.state.finished:
+            self.finish(
+                self.stopping or RunState.TIMEOUT,
+                None,
+                self._stop_offset if self._stop_offset is not None else current_offset(),
+                "Ctrl-C was sent but the shell did not answer; it may be running a full-screen"
+                " or input-reading program — look at the screen, then interrupt or kill the"
+                " session",
+            )

@@ -1,0 +1,338 @@
+"""One terminal session: its transport pump, output ring buffer, waiters, attachments and runs."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+
+import trio
+
+from ..terminal import TerminalClosed, TerminalEnded, TerminalLost, TerminalTransport
+from ._errors import SessionEnded, SessionNotReady
+from ._model import (
+    AttachmentInfo,
+    OpenRequest,
+    RunState,
+    ScreenSnapshot,
+    SessionInfo,
+    SessionLimits,
+    SessionState,
+)
+from ._recording import AsciicastRecorder
+from ._ring import RingBuffer
+from ._run import CTRL_C, Run
+from ._screen import LazyScreen
+
+logger = logging.getLogger(__name__)
+
+Opener = Callable[[OpenRequest], AbstractAsyncContextManager[TerminalTransport]]
+
+
+class Session:
+    """A live terminal owned by the daemon: clients attach, read by offset, type, run commands."""
+
+    def __init__(self, session_id: str, request: OpenRequest, limits: SessionLimits) -> None:
+        self.id = session_id
+        self.name = request.name
+        self.request = request
+        self.limits = limits
+        self.state = SessionState.STARTING
+        self.reason: str | None = None
+        self.exit_status: int | None = None
+        self.created_at = time.time()
+        self.last_activity_at = self.created_at
+        self.ended_at: float | None = None
+        self.ring = RingBuffer(limits.buffer_bytes)
+        self.cols, self.rows = request.cols, request.rows
+        self.runs: OrderedDict[str, Run] = OrderedDict()
+        self.current_run: Run | None = None
+        self._run_seq = 0
+        self._attachments: dict[int, AttachmentInfo] = {}
+        self._changed = trio.Event()
+        self._transport: TerminalTransport | None = None
+        self._send_lock = trio.Lock()
+        self._pump_scope = trio.CancelScope()  # kill and the idle limit cancel this
+        self._stop_reason: str | None = None
+        self._nursery: trio.Nursery | None = None
+        self._screen = LazyScreen(request.cols, request.rows, limits.screen_catchup_bytes)
+        self._recorder: AsciicastRecorder | None = None
+        self.done = trio.Event()  # the session's task has finished
+
+    # -- snapshots and waiting -------------------------------------------------------------
+
+    def info(self) -> SessionInfo:
+        """A snapshot for listings and replies."""
+        return SessionInfo(
+            id=self.id,
+            name=self.name,
+            owner=self.request.owner,
+            profile=self.request.profile,
+            asset=self.request.asset,
+            asset_id=self.request.asset_id,
+            account=self.request.account,
+            state=self.state,
+            reason=self.reason,
+            exit_status=self.exit_status,
+            created_at=self.created_at,
+            last_activity_at=self.last_activity_at,
+            cols=self.cols,
+            rows=self.rows,
+            start_offset=self.ring.start_offset,
+            end_offset=self.ring.end_offset,
+            buffer_bytes=self.ring.capacity,
+            attachments=tuple(self._attachments.values()),
+            current_run=self.current_run.id if self.current_run else None,
+            idle_timeout_s=self.limits.idle_timeout_s,
+            recording=str(self._recorder.path) if self._recorder else None,
+            transport_info=dict(self._transport.info) if self._transport is not None else {},
+        )
+
+    def _notify(self) -> None:
+        # Wake everyone waiting, then arm a fresh event for the next change.
+        self._changed.set()
+        self._changed = trio.Event()
+
+    async def wait_for_change(self) -> None:
+        """Return at the next new output, state change or run change."""
+        await self._changed.wait()
+
+    def touch(self) -> None:
+        """Record activity and push the idle deadline back."""
+        self.last_activity_at = time.time()
+        idle = self.limits.idle_timeout_s
+        if idle is None or self._attachments:
+            self._pump_scope.deadline = math.inf
+        else:
+            self._pump_scope.deadline = trio.current_time() + idle
+
+    # -- attachments ------------------------------------------------------------------------
+
+    def attach(self, attachment_id: int, client: str, read_only: bool) -> AttachmentInfo:
+        """Register an attached client (a watcher keeps the session from idling out)."""
+        info = AttachmentInfo(attachment_id, client, read_only, time.time())
+        self._attachments[attachment_id] = info
+        self.touch()
+        self._notify()
+        return info
+
+    def detach(self, attachment_id: int) -> None:
+        """Forget an attachment; the session goes on."""
+        if self._attachments.pop(attachment_id, None) is not None:
+            self.touch()
+            self._notify()
+
+    def attachment(self, attachment_id: int) -> AttachmentInfo | None:
+        """The attachment with that id, if it is still attached."""
+        return self._attachments.get(attachment_id)
+
+    # -- the session's task -----------------------------------------------------------------
+
+    async def serve(self, opener: Opener, *, task_status: trio.TaskStatus[None]) -> None:
+        """Open the transport, go live, pump output until the end; report started once live."""
+        started = False
+        try:
+            async with opener(self.request) as transport:
+                self._go_live(transport)
+                started = True
+                task_status.started()
+                await self._serve_live(transport)
+        except Exception as exc:
+            if not started:
+                self._end(SessionState.LOST, str(exc) or type(exc).__name__)
+                raise
+            logger.warning("session %s failed: %r", self.id, exc)
+            self._end(SessionState.LOST, f"the terminal failed: {exc}")
+        finally:
+            self._end(SessionState.CLOSED, self._stop_reason or "the daemon stopped")
+            self.done.set()
+
+    def _go_live(self, transport: TerminalTransport) -> None:
+        self._transport = transport
+        self.state = SessionState.LIVE
+        if self.request.record_path is not None:
+            title = f"{self.request.account}@{self.request.asset}"
+            self._recorder = AsciicastRecorder(
+                self.request.record_path, self.cols, self.rows, title
+            )
+        self.touch()
+        self._notify()
+
+    async def _serve_live(self, transport: TerminalTransport) -> None:
+        async with trio.open_nursery() as nursery:
+            self._nursery = nursery
+            try:
+                with self._pump_scope:
+                    await self._pump(transport)
+                if self._pump_scope.cancelled_caught:
+                    reason = self._stop_reason or self._idle_reason()
+                    self._end(SessionState.CLOSED, reason)
+            finally:
+                nursery.cancel_scope.cancel()
+
+    def _idle_reason(self) -> str:
+        seconds = self.limits.idle_timeout_s or 0
+        return f"closed after {seconds:g} s without activity (the idle limit)"
+
+    async def _pump(self, transport: TerminalTransport) -> None:
+        try:
+            while True:
+                self._on_output(await transport.receive())
+        except TerminalClosed as exc:
+            self._end(SessionState.CLOSED, exc.reason)
+        except TerminalLost as exc:
+            self._end(SessionState.LOST, exc.reason)
+
+    def _on_output(self, chunk: bytes) -> None:
+        if not chunk:
+            return
+        offset = self.ring.end_offset
+        self.ring.append(chunk)
+        if self._recorder is not None:
+            self._recorder.output(chunk)
+        if self.current_run is not None:
+            self.current_run.on_output(chunk, offset)
+            self._release_finished_run()
+        self.touch()
+        self._notify()
+
+    def _end(self, state: SessionState, reason: str) -> None:
+        if self.state.ended:
+            return
+        self.state = state
+        self.reason = reason
+        self.ended_at = time.time()
+        if self.current_run is not None:
+            self.current_run.lose(self.ring.end_offset, f"the session ended: {reason}")
+            self._release_finished_run()
+        if self._recorder is not None:
+            self._recorder.close()
+        self._pump_scope.cancel()
+        self._notify()
+
+    def stop(self, reason: str) -> None:
+        """End the session now (kill, shutdown); the transport is closed by its opener."""
+        if self._stop_reason is None:
+            self._stop_reason = reason
+        self._pump_scope.cancel()
+
+    # -- input, resize, runs ----------------------------------------------------------------
+
+    def _require_live(self) -> TerminalTransport:
+        if self.state.ended:
+            raise SessionEnded(self.id, self.state.value, self.reason)
+        if self._transport is None:
+            raise SessionNotReady(f"session `{self.id}` is still connecting — try again shortly")
+        return self._transport
+
+    async def send_input(self, data: bytes) -> None:
+        """Send a client's keystrokes; a Ctrl-C among them interrupts the current run."""
+        run = self.current_run
+        if run is not None and CTRL_C in data:
+            # Bash drops the rest of the line when the job dies of SIGINT, so the run's END
+            # marker never comes; the run's driver recovers it with a probe instead.
+            run.request_stop(RunState.INTERRUPTED, self.ring.end_offset)
+        await self._send(data)
+
+    async def _send(self, data: bytes) -> None:
+        transport = self._require_live()
+        async with self._send_lock:
+            try:
+                await transport.send_input(data)
+            except TerminalEnded as exc:
+                raise SessionEnded(self.id, "ending", exc.reason) from exc
+        self.touch()
+
+    async def resize(self, cols: int, rows: int) -> None:
+        """Change the terminal size (the screen view follows)."""
+        transport = self._require_live()
+        if cols <= 0 or rows <= 0:
+            raise ValueError(f"a terminal needs a positive size, not {cols}x{rows}")
+        async with self._send_lock:
+            await transport.resize(cols, rows)
+        self.cols, self.rows = cols, rows
+        self._screen.note_resize(self.ring.end_offset, cols, rows)
+        if self._recorder is not None:
+            self._recorder.resize(cols, rows)
+        self.touch()
+        self._notify()
+
+    def start_run(
+        self,
+        owner: str,
+        command: str,
+        request_id: str | None,
+        *,
+        time_limit_s: float | None,
+        stdin_from_terminal: bool,
+    ) -> Run:
+        """Create a run and start the task that types it; the caller checked it is not busy."""
+        self._require_live()
+        assert self._nursery is not None
+        self._run_seq += 1
+        run = Run(
+            f"{self.id}-{self._run_seq}",
+            self.id,
+            owner,
+            command,
+            request_id,
+            self.ring.end_offset,
+            stdin_from_terminal=stdin_from_terminal,
+        )
+        self.runs[run.id] = run
+        self.current_run = run
+        self._nursery.start_soon(self._drive_run, run, time_limit_s)
+        self.touch()
+        self._notify()
+        return run
+
+    async def _drive_run(self, run: Run, time_limit_s: float | None) -> None:
+        try:
+            await run.drive(
+                self._send,
+                lambda: self.ring.end_offset,
+                time_limit_s=time_limit_s,
+                interrupt_grace_s=self.limits.interrupt_grace_s,
+                probe_timeout_s=self.limits.probe_timeout_s,
+                start_warning_s=self.limits.start_warning_s,
+            )
+        except SessionEnded:
+            pass  # the pump marks the run lost with the session's reason
+        except (TerminalEnded, trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
+            run.lose(self.ring.end_offset, f"could not type into the terminal: {exc}")
+        finally:
+            self._release_finished_run()
+            self._notify()
+
+    def _release_finished_run(self) -> None:
+        run = self.current_run
+        if run is not None and run.state.finished:
+            self.current_run = None
+
+    async def interrupt(self) -> Run | None:
+        """Send Ctrl-C; a current run is then recovered with a probe. Returns that run."""
+        run = self.current_run
+        await self.send_input(CTRL_C)
+        return run
+
+    def forget_old_runs(self) -> list[Run]:
+        """Drop the oldest finished runs beyond the limit; returns what was dropped."""
+        dropped: list[Run] = []
+        while len(self.runs) > self.limits.keep_runs:
+            oldest = next(iter(self.runs.values()))
+            if not oldest.state.finished:
+                break
+            dropped.append(self.runs.pop(oldest.id))
+        return dropped
+
+    # -- screen -----------------------------------------------------------------------------
+
+    async def screen(self) -> ScreenSnapshot:
+        """What a person would see now."""
+        lines, x, y, title, offset = await self._screen.catch_up(self.ring)
+        self.touch()
+        cols, rows = self._screen.size
+        return ScreenSnapshot(self.id, cols, rows, tuple(lines), x, y, title, offset)

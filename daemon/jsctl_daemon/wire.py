@@ -1,0 +1,75 @@
+"""How sessions, runs and reads look on the wire (plain maps for msgpack)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .sessions import ReadResult, RunInfo, SessionInfo, SessionLimits
+
+
+def session_to_wire(info: SessionInfo) -> dict[str, Any]:
+    """A session as listings and replies show it."""
+    return {
+        "id": info.id,
+        "name": info.name,
+        "owner": info.owner,
+        "profile": info.profile,
+        "asset": info.asset,
+        "asset_id": info.asset_id,
+        "account": info.account,
+        "state": info.state.value,
+        "reason": info.reason,
+        "exit_status": info.exit_status,
+        "created_at": info.created_at,
+        "last_activity_at": info.last_activity_at,
+        "cols": info.cols,
+        "rows": info.rows,
+        "start_offset": info.start_offset,
+        "end_offset": info.end_offset,
+        "buffer_bytes": info.buffer_bytes,
+        "attachments": [
+            {"id": a.id, "client": a.client, "read_only": a.read_only, "since": a.attached_at}
+            for a in info.attachments
+        ],
+        "current_run": info.current_run,
+        "idle_timeout_s": info.idle_timeout_s,
+        "recording": info.recording,
+    }
+
+
+def limits_to_wire(limits: SessionLimits) -> dict[str, Any]:
+    """The limits that apply to sessions."""
+    return {
+        "max_per_profile": limits.max_per_profile,
+        "max_per_owner": limits.max_per_owner,
+        "idle_timeout_s": limits.idle_timeout_s,
+        "buffer_bytes": limits.buffer_bytes,
+    }
+
+
+def run_to_wire(info: RunInfo) -> dict[str, Any]:
+    """A run handle and its state."""
+    return {
+        "handle": info.id,
+        "session": info.session_id,
+        "owner": info.owner,
+        "command": info.command,
+        "request_id": info.request_id,
+        "state": info.state.value,
+        "exit_status": info.exit_status,
+        "output_offset": info.output_offset,
+        "readable_end": info.readable_end,
+        "started_at": info.started_at,
+        "ended_at": info.ended_at,
+        "note": info.note,
+    }
+
+
+def read_to_wire(result: ReadResult, offset: int) -> dict[str, Any]:
+    """Bytes read from ``offset``, where to go on, and how many were missed."""
+    return {
+        "data": result.data,
+        "offset": offset,
+        "next_offset": result.next_offset,
+        "missed": result.missed,
+    }

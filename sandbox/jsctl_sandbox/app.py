@@ -1,0 +1,95 @@
+"""Assembles the sandbox's ASGI application from its route modules."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+from starlette.applications import Starlette
+from starlette.responses import RedirectResponse
+from starlette.routing import BaseRoute, Match, Route, WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from . import _control, _views_auth_api, _views_login, _views_perms, _views_tokens, _views_users
+from ._faults import FaultMiddleware
+from ._state import SandboxState
+from ._web import html_404
+from .backend import SandboxKokoBackend
+
+log = logging.getLogger("jsctl_sandbox")
+
+
+def _koko_routes() -> list[BaseRoute]:
+    """The KoKo WebSocket routes, if their module (written separately) is present."""
+    try:
+        terminal = importlib.import_module("jsctl_sandbox.koko_terminal")
+    except ImportError as exc:
+        log.warning("KoKo terminal endpoint unavailable: %s", exc)
+        return []
+    return [WebSocketRoute("/koko/ws/terminal/", terminal.terminal_endpoint)]
+
+
+# --- KoKo file endpoints (F2: koko_sftp.py, koko_elfinder.py) ---------------------------
+def _koko_file_routes() -> list[BaseRoute]:
+    """The KoKo file routes: v4 JSON file manager and elFinder (socket + HTTP connector)."""
+    routes: list[BaseRoute] = []
+    try:
+        sftp = importlib.import_module("jsctl_sandbox.koko_sftp")
+        routes.append(WebSocketRoute("/koko/ws/sftp/", sftp.sftp_endpoint))
+        elfinder = importlib.import_module("jsctl_sandbox.koko_elfinder")
+    except ImportError as exc:
+        log.warning("KoKo file endpoints unavailable: %s", exc)
+        return routes
+    return [
+        *routes,
+        WebSocketRoute("/koko/ws/elfinder/", elfinder.elfinder_socket_endpoint),
+        Route(
+            "/koko/elfinder/connector/{anything}/",
+            elfinder.connector_endpoint,
+            methods=["GET", "POST"],
+        ),
+    ]
+
+
+# --- end of KoKo file endpoints --------------------------------------------------------
+
+
+class _NotFound:
+    """Django's fallbacks: APPEND_SLASH 301 when the slashed path exists, else an HTML 404."""
+
+    def __init__(self, routes: list[BaseRoute]) -> None:
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1000})
+            return
+        path: str = scope["path"]
+        if not path.endswith("/"):
+            slashed = {**scope, "path": path + "/"}
+            if any(route.matches(slashed)[0] != Match.NONE for route in self.routes):
+                query = scope.get("query_string", b"").decode("latin-1")
+                target = path + "/" + (f"?{query}" if query else "")
+                await RedirectResponse(target, status_code=301)(scope, receive, send)
+                return
+        await html_404()(scope, receive, send)
+
+
+def build_app(state: SandboxState) -> ASGIApp:
+    """The complete ASGI app for ``state`` (with the fault middleware in front)."""
+    routes: list[BaseRoute] = [
+        *_views_login.routes,
+        *_views_auth_api.routes(),
+        *_views_users.routes(),
+        *_views_perms.routes(),
+        *_views_tokens.routes(),
+        *_control.routes(),
+        *_koko_routes(),
+        *_koko_file_routes(),
+    ]
+    app = Starlette(routes=routes)
+    app.router.redirect_slashes = False
+    app.router.default = _NotFound(routes)
+    app.state.sandbox = state
+    app.state.koko_backend = SandboxKokoBackend(state)
+    return FaultMiddleware(app, state.faults)

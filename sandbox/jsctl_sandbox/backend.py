@@ -1,0 +1,143 @@
+"""The sandbox core's implementation of the KoKo backend contract."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._clock import format_datetime
+from ._model import Asset, User
+from ._restauth import user_is_valid
+from ._serialize import profile
+from ._state import SandboxState
+from ._tokens import PERM_CHECK_GRACE, ConnectionToken
+from .koko_contract import KokoGrant, KokoSettings, KokoTokenError, KokoTokenUserMismatch, KokoUser
+
+
+def koko_user(state: SandboxState, user: User) -> KokoUser:
+    """The KokoUser view of a sandbox user."""
+    body = profile(user, login_blocked=state.guard.is_blocked(user.username))
+    return KokoUser(
+        id=user.id, name=user.name, username=user.username, email=user.email, profile=body
+    )
+
+
+class SandboxKokoBackend:
+    """Cookie authentication and token consumption for the KoKo endpoints."""
+
+    def __init__(self, state: SandboxState) -> None:
+        self.state = state
+
+    @property
+    def settings(self) -> KokoSettings:
+        """Timing knobs and faults (shared with the control API)."""
+        return self.state.koko_settings
+
+    def authenticate(self, cookies: dict[str, str]) -> KokoUser | None:
+        """The logged-in user of the session cookie (the session slides, like profile GET)."""
+        state = self.state
+        session = state.sessions.load(cookies.get(state.session_cookie))
+        user = state.directory.users.get(session.get("user_id") or "")
+        if (
+            not session.get("logged_in")
+            or user is None
+            or not user_is_valid(user, state.clock.now())
+        ):
+            return None
+        state.sessions.save(session)
+        return koko_user(state, user)
+
+    def _account(self, token: ConnectionToken, asset: Asset, user: User) -> tuple[str, str]:
+        if token.account == "@INPUT":
+            return "Manual input", token.input_username
+        if token.account == "@USER":
+            return "Dynamic user", user.username
+        account = next((a for a in asset.accounts if a.id == token.account), None)
+        return (account.name, account.username) if account else (token.account, token.account)
+
+    def _check(self, token: ConnectionToken, user: User, asset: Asset) -> None:
+        now = self.state.clock.now()
+        if token.expired(now):
+            raise KokoTokenError(
+                f"Connection token expired at: {format_datetime(token.date_expired)}"
+            )
+        if not token.is_active:
+            raise KokoTokenError("Connection token inactive")
+        if not user_is_valid(user, now):
+            raise KokoTokenError("Connection token user is invalid")
+        if not asset.is_active:
+            raise KokoTokenError("Connection token asset is inactive")
+        if now - token.date_created > PERM_CHECK_GRACE:
+            grant = self.state.directory.grant(user, asset, now)
+            ids = {a.id for a in grant.accounts} | set(grant.virtual) if grant else set()
+            if (
+                grant is None
+                or token.account not in ids
+                or (grant.date_expired is not None and grant.date_expired <= now)
+            ):
+                raise KokoTokenError("Connection token permission expired")
+
+    def consume_token(self, token_id: str, user: KokoUser) -> KokoGrant:
+        """Validate a token for ``user`` and expire it now (unless reusable and allowed)."""
+        state = self.state
+        token: ConnectionToken | None = state.connection_tokens.get(token_id)
+        if token is None:
+            raise KokoTokenError("Token invalid")
+        owner = state.directory.users[token.user_id]
+        asset = state.directory.assets[token.asset_id]
+        self._check(token, owner, asset)
+        if token.user_id != user.id:
+            raise KokoTokenUserMismatch(token_id)
+        if not (token.is_reusable and state.options.connection_token_reusable):
+            token.date_expired = state.clock.now()
+        account_name, account_username = self._account(token, asset, owner)
+        home, file_root = state.asset_dirs(asset.name)
+        grant = state.directory.grant(owner, asset, state.clock.now())
+        org = state.directory.orgs.get(asset.org_id)
+        platform = {
+            "id": asset.platform_id,
+            "name": asset.platform_name,
+            "type": {"value": asset.platform_type, "label": asset.platform_name},
+        }
+        state.counters["tokens_consumed"] += 1
+        return KokoGrant(
+            token_id=token.id,
+            user=user,
+            asset_id=asset.id,
+            asset_name=asset.name,
+            asset_address=asset.address,
+            org_id=asset.org_id,
+            org_name=org.name if org else "",
+            platform=platform,
+            account_alias=token.account,
+            account_name=account_name,
+            account_username=account_username,
+            protocol=token.protocol,
+            connect_method=token.connect_method,
+            actions=list(grant.actions) if grant else ["connect"],
+            remote_addr=token.remote_addr,
+            hostname=asset.name,
+            workdir=home,
+            file_root=file_root,
+            asset_info=self._asset_info(asset, platform, org_name=org.name if org else ""),
+        )
+
+    def _asset_info(self, asset: Asset, platform: dict[str, Any], org_name: str) -> dict[str, Any]:
+        return {
+            "id": asset.id,
+            "name": asset.name,
+            "address": asset.address,
+            "org_id": asset.org_id,
+            "org_name": org_name,
+            "platform": platform,
+            "protocols": [{"name": p.name, "port": p.port} for p in asset.protocols],
+            "spec_info": {},
+            "secret_info": {},
+            "domain": None,
+            "comment": asset.comment,
+            "is_active": asset.is_active,
+        }
+
+    def record_session(self, grant: KokoGrant, session: dict[str, Any]) -> None:
+        """Remember a terminal session for the control API."""
+        self.state.terminal_sessions.append(dict(session))
+        self.state.counters["terminal_sessions"] += 1
