@@ -1,0 +1,224 @@
+"""The life of a KoKo file WebSocket (``/koko/ws/sftp/``, ``/koko/ws/elfinder/``).
+
+Same outer protocol as the terminal (sheet 7.2-7.6): cookie auth with a 302 to the
+login page, JMS-KOKO subprotocol, token consumption (ERROR, or silence for another
+user's token), CONNECT, server PING after 30 s without writes, 5-minute read deadline,
+never a close frame from the server. Subclasses answer the client's messages.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote_plus
+
+import trio
+from starlette.requests import HTTPConnection
+from starlette.responses import RedirectResponse, Response
+from starlette.websockets import WebSocket
+
+from jsctl_sandbox._files_go import go_json
+from jsctl_sandbox._files_volume import FileVolume
+from jsctl_sandbox._koko_abort import abort_connection
+from jsctl_sandbox._koko_io import Outbox
+from jsctl_sandbox._koko_session import connect_data
+from jsctl_sandbox.koko_contract import (
+    KokoBackend,
+    KokoGrant,
+    KokoSettings,
+    KokoTokenError,
+    KokoTokenUserMismatch,
+    KokoUser,
+)
+from jsctl_sandbox.koko_envelope import ENVELOPE_KEYS, MessageType, decode_client_message
+from jsctl_sandbox.koko_terminal import MISSING_PARAMS_ERROR, SUBPROTOCOL, _request_uri
+
+__all__ = [
+    "FileMessage",
+    "FileOutbox",
+    "FileSocket",
+    "accept_file_socket",
+    "encode_file_message",
+    "login_redirect",
+    "peer_ip",
+]
+
+
+def login_redirect(connection: HTTPConnection) -> Response:
+    """KoKo's answer to a request without a valid web session: 302 to the login page."""
+    target = "/core/auth/login/?next=" + quote_plus(_request_uri(connection.scope))
+    return RedirectResponse(target, status_code=302)
+
+
+def peer_ip(connection: HTTPConnection) -> str:
+    """The client address KoKo sees (first X-Forwarded-For entry, else the peer)."""
+    forwarded = connection.headers.get("x-forwarded-for")
+    if forwarded:
+        return forwarded.split(",")[0].strip()
+    return connection.client.host if connection.client else ""
+
+
+def encode_file_message(
+    type: str,
+    *,
+    id: str = "",
+    data: str = "",
+    err: str = "",
+    raw: bytes | None = None,
+    cmd: str = "",
+    current_path: str = "",
+) -> str:
+    """A v4 server frame with the file manager's keys; ``raw=b""`` is Go's empty ``""``."""
+    frame: dict[str, Any] = dict(ENVELOPE_KEYS)
+    frame.update(id=id, type=type, data=data, err=err, cmd=cmd, current_path=current_path)
+    frame["raw"] = None if raw is None else base64.b64encode(raw).decode("ascii")
+    return go_json(frame)
+
+
+class FileOutbox(Outbox):
+    """The terminal's outbox, plus ready-made text frames."""
+
+    async def text(self, frame: str) -> None:
+        """Send one pre-encoded text frame."""
+        await self._send({"type": "websocket.send", "text": frame})
+
+
+@dataclass(frozen=True)
+class FileMessage:
+    """One client message as KoKo's file handlers see it."""
+
+    type: str
+    id: str = ""
+    data: str = ""
+    raw: bytes = b""
+    cmd: str = ""
+
+
+def decode_file_message(text: str) -> FileMessage | None:
+    """A client text frame, or None when KoKo would drop it (it then answers nothing)."""
+    message = decode_client_message(text)
+    if message is None:
+        return None
+    # The shared decoder keeps no `cmd`; read it from a second parse.
+    cmd = json.loads(text).get("cmd")
+    if cmd is not None and not isinstance(cmd, str):
+        return None
+    return FileMessage(
+        type=message.type, id=message.id, data=message.data, raw=message.raw, cmd=cmd or ""
+    )
+
+
+async def accept_file_socket(websocket: WebSocket) -> tuple[KokoBackend, KokoUser] | None:
+    """Cookie check (302 when the web session is gone), then accept with JMS-KOKO."""
+    backend: KokoBackend = websocket.app.state.koko_backend
+    user = backend.authenticate(dict(websocket.cookies))
+    if user is None:
+        await websocket.send_denial_response(login_redirect(websocket))
+        return None
+    offered = websocket.scope.get("subprotocols") or []
+    await websocket.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)
+    return backend, user
+
+
+class FileSocket:
+    """One accepted file socket: token, volume, CONNECT, keep-alive; ``handle`` is the rest."""
+
+    def __init__(self, websocket: WebSocket, backend: KokoBackend, user: KokoUser) -> None:
+        self.websocket = websocket
+        self.backend = backend
+        self.user = user
+        self.outbox = FileOutbox(websocket, v3=backend.settings.version.startswith("3."))
+        self.ws_id = str(uuid.uuid4())
+        self.grant: KokoGrant | None = None
+        self.volume: FileVolume | None = None
+
+    @property
+    def settings(self) -> KokoSettings:
+        """Read afresh each time: the control API changes knobs live."""
+        return self.backend.settings
+
+    async def run(self) -> None:
+        """Serve the socket until the client goes away or the read deadline passes."""
+        try:
+            async with trio.open_nursery() as nursery:
+                if await self._open():
+                    await self.opened(nursery)
+                    data = connect_data(self.user, self._grant, self.settings)
+                    await self.outbox.message(MessageType.CONNECT, id=self.ws_id, data=data)
+                nursery.start_soon(self._heartbeat)
+                await self._receive_loop(nursery)
+                nursery.cancel_scope.cancel()
+        finally:
+            self.closed()
+            if self.volume is not None:
+                self.volume.close()
+
+    @property
+    def _grant(self) -> KokoGrant:
+        assert self.grant is not None
+        return self.grant
+
+    async def _open(self) -> bool:
+        token = self.websocket.query_params.get("token", "")
+        if not token:
+            # Token-less (asset tree) mode is not simulated; KoKo's text for a bad request.
+            await self.outbox.final(MessageType.ERROR, id=self.ws_id, err=MISSING_PARAMS_ERROR)
+            return False
+        try:
+            self.grant = self.backend.consume_token(token, self.user)
+        except KokoTokenError as exc:
+            await self.outbox.final(MessageType.ERROR, id=self.ws_id, err=str(exc))
+            return False
+        except KokoTokenUserMismatch:
+            self.outbox.silence()
+            return False
+        self.volume = FileVolume(self.grant)
+        return True
+
+    async def opened(self, nursery: trio.Nursery) -> None:
+        """Hook: the volume exists and CONNECT is about to be sent."""
+
+    def closed(self) -> None:
+        """Hook: the socket is done (before the volume is closed)."""
+
+    async def handle(self, message: FileMessage) -> None:
+        """Hook: a client message other than PING/PONG (ignored by default, like elFinder)."""
+
+    async def _receive_loop(self, nursery: trio.Nursery) -> None:
+        while True:
+            with trio.move_on_after(self.settings.read_deadline_s) as deadline:
+                frame = await self.websocket.receive()
+            if deadline.cancelled_caught:
+                self._abort(nursery)
+                return
+            if frame["type"] == "websocket.disconnect":
+                return
+            message: FileMessage | None = None
+            if frame.get("bytes") is not None:
+                message = FileMessage(type=MessageType.TERMINAL_BINARY, raw=frame["bytes"])
+            elif frame.get("text") is not None:
+                message = decode_file_message(frame["text"])
+            if message is None or message.type in (MessageType.PING, MessageType.PONG):
+                continue
+            if self.volume is not None and not self.outbox.silenced.is_set():
+                await self.handle(message)
+
+    async def _heartbeat(self) -> None:
+        """PING after a stretch without server writes (stops once silenced)."""
+        outbox = self.outbox
+        while not outbox.silenced.is_set():
+            quiet = self.settings.server_ping_after_s
+            with trio.move_on_at(outbox.last_write + quiet):
+                await outbox.silenced.wait()
+                return
+            if trio.current_time() - outbox.last_write >= quiet:
+                await outbox.message(MessageType.PING, id=self.ws_id)
+
+    def _abort(self, nursery: trio.Nursery) -> None:
+        """Drop the connection without a close frame, as a KoKo-side failure does."""
+        self.outbox.silence()
+        abort_connection(self.websocket.scope)
+        nursery.cancel_scope.cancel()
