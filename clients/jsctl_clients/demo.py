@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import select
 import shlex
 import signal
@@ -29,7 +30,7 @@ class Demo:
     def __init__(self, keep: bool) -> None:
         self.keep = keep
         self.home = tempfile.mkdtemp(prefix="jsctl-demo-", dir="/tmp")
-        self.env = {**os.environ, "JSCTL_HOME": self.home}
+        self.env = {**os.environ, "JSCTL_HOME": self.home, "JSCTL_OUTPUT": "table"}
         self.sandbox: subprocess.Popen[str] | None = None
         self.info: dict[str, Any] = {}
 
@@ -90,7 +91,7 @@ class Demo:
         self.say("What may I reach?")
         self.jsctl("assets")
         self.say("Run commands; jsctl exits with the remote exit status")
-        self.jsctl("exec", "web-01", "--", "echo hello from $(hostname) in $PWD")
+        self.jsctl("exec", "web-01", "--", 'echo "hello from $HOSTNAME, in $PWD"')
         failed = self.jsctl("exec", "web-01", "--", "ls /no/such/dir", check=False)
         click.echo(click.style(f"(exit status {failed.returncode})", fg="yellow"))
         self.say("Long work: start it detached, come back for the result")
@@ -140,8 +141,9 @@ class Demo:
         finally:
             os.waitpid(pid, 0)
             os.close(fd)
-        text = output.decode(errors="replace").replace("\r\n", "\n").replace("\r", "")
-        click.echo("\n".join("  | " + line for line in text.strip().splitlines()[-8:]))
+        text = _ESCAPES.sub("", output.decode(errors="replace"))
+        text = text.replace("\r\n", "\n").replace("\r", "")
+        click.echo("\n".join("  | " + line for line in text.strip().splitlines()[-6:]))
 
     def close(self) -> None:
         if self.keep:
@@ -150,6 +152,10 @@ class Demo:
         if self.sandbox is not None:
             os.killpg(self.sandbox.pid, signal.SIGTERM)
             self.sandbox.wait(timeout=15)
+
+
+# OSC (titles, exec markers) and CSI sequences: noise when a terminal is shown as text.
+_ESCAPES = re.compile(r"\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b\[[0-9;?]*[A-Za-z]")
 
 
 def _read_for(fd: int, seconds: float) -> bytes:

@@ -92,7 +92,7 @@ class Daemon:
         settings = self.settings.daemon
         return SessionLimits(
             max_per_profile=settings.max_sessions_per_profile or None,
-            max_per_owner=settings.max_sessions_per_client or None,
+            max_per_owner=None,  # applies to agent clients only: see session_methods._open
             idle_timeout_s=settings.session_idle_timeout or None,
             buffer_bytes=settings.session_buffer_bytes,
         )

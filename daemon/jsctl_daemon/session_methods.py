@@ -54,17 +54,29 @@ async def _open(ctx: CallContext, params: dict[str, Any]) -> str:
         allowed=ctx.daemon.policy.account_filter(ctx.identity),
     )
     owner = ctx.identity.name
+    manager = _manager(ctx)
     if params.get("reuse"):
-        for info in (
-            _manager(ctx).list_sessions(owner=owner, profile=profile, include_ended=False).sessions
-        ):
-            if (
-                info.asset_id == asset.id
-                and info.account == account.name
-                and info.current_run is None
-                and info.state is SessionState.LIVE
-            ):
-                return info.id
+        idle = [
+            info
+            for info in manager.list_sessions(
+                owner=owner, profile=profile, include_ended=False
+            ).sessions
+            if info.asset_id == asset.id
+            and info.account == account.name
+            and info.current_run is None
+            and info.state is SessionState.LIVE
+        ]
+        if idle:  # the most recently used: its directory and environment are the ones expected
+            return max(idle, key=lambda info: info.last_activity_at).id
+    most = ctx.daemon.settings.daemon.max_sessions_per_client
+    if not ctx.identity.is_human and most:
+        mine = manager.list_sessions(owner=owner, include_ended=False).sessions
+        if len(mine) >= most:
+            raise RpcError(
+                ErrorCode.LIMIT,
+                f"client `{owner}` already has {len(mine)} open "
+                f"sessions (the limit is {most}); close one first",
+            )
     request = OpenRequest(
         profile=profile,
         asset=asset.name,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Callable
 from typing import Any, NoReturn, TypeVar
@@ -68,6 +69,14 @@ class Runtime:
         self.json = False
         self.paths = Paths.from_env()
         self._client: DaemonClient | None = None
+
+    @property
+    def tables(self) -> bool:
+        """Whether listings print as tables: at a terminal, unless --json (JSCTL_OUTPUT forces)."""
+        forced = os.environ.get("JSCTL_OUTPUT")
+        if self.json or forced == "json":
+            return False
+        return forced == "table" or sys.stdout.isatty()
 
     def client(self, autostart: bool = True) -> DaemonClient:
         """The daemon connection, starting the daemon if allowed."""

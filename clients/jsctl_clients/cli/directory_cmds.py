@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import unicodedata
 from typing import Any
 
@@ -29,7 +28,7 @@ def cell(text: Any, width: int = _CELL) -> str:
 
 def _human(rt: Any) -> bool:
     """Tables only for a person at a terminal; JSON for --json and for pipes and scripts."""
-    return not rt.json and sys.stdout.isatty()
+    return bool(rt.tables)
 
 
 def _footer(result: dict[str, Any], shown: int) -> None:

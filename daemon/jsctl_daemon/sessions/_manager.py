@@ -280,6 +280,7 @@ class SessionManager:
                             " a different command — use a new request id"
                         )
                     return run.info()
+        session.release_finished_run()
         current = session.current_run
         if current is not None:
             raise SessionBusy(session.id, current.id, current.command)

@@ -85,7 +85,9 @@ class Session:
             end_offset=self.ring.end_offset,
             buffer_bytes=self.ring.capacity,
             attachments=tuple(self._attachments.values()),
-            current_run=self.current_run.id if self.current_run else None,
+            current_run=self.current_run.id
+            if self.current_run and not self.current_run.state.finished
+            else None,
             idle_timeout_s=self.limits.idle_timeout_s,
             recording=str(self._recorder.path) if self._recorder else None,
             transport_info=dict(self._transport.info) if self._transport is not None else {},
@@ -195,7 +197,7 @@ class Session:
             self._recorder.output(chunk)
         if self.current_run is not None:
             self.current_run.on_output(chunk, offset)
-            self._release_finished_run()
+            self.release_finished_run()
         self.touch()
         self._notify()
 
@@ -207,7 +209,7 @@ class Session:
         self.ended_at = time.time()
         if self.current_run is not None:
             self.current_run.lose(self.ring.end_offset, f"the session ended: {reason}")
-            self._release_finished_run()
+            self.release_finished_run()
         if self._recorder is not None:
             self._recorder.close()
         self._pump_scope.cancel()
@@ -304,10 +306,11 @@ class Session:
         except (TerminalEnded, trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
             run.lose(self.ring.end_offset, f"could not type into the terminal: {exc}")
         finally:
-            self._release_finished_run()
+            self.release_finished_run()
             self._notify()
 
-    def _release_finished_run(self) -> None:
+    def release_finished_run(self) -> None:
+        """Forget the current run once it has finished (its driver task may still be ending)."""
         run = self.current_run
         if run is not None and run.state.finished:
             self.current_run = None

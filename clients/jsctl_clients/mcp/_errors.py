@@ -1,0 +1,67 @@
+"""Failures told to the agent in words it can act on: never a stack trace, never a secret."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from jsctl_protocol import ErrorCode, RpcError
+
+from ..rpc import DaemonUnreachable
+from ._link import DaemonLost
+
+log = logging.getLogger("jsctl.mcp")
+
+_TOKENS = re.compile(r"jsc_[A-Za-z0-9_-]{16,}")
+
+
+def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """``text`` without client tokens (ours and any other that slipped in)."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[redacted]")
+    return _TOKENS.sub("[redacted token]", text)
+
+
+def explain(exc: BaseException) -> str:
+    """One paragraph for the agent about why a tool call failed and what to do next."""
+    if isinstance(exc, RpcError):
+        return _explain_rpc(exc)
+    if isinstance(exc, DaemonLost):
+        return f"{exc}. The call may or may not have taken effect: check with `sessions`."
+    if isinstance(exc, DaemonUnreachable):
+        return f"jsctl is not available: {exc}. Ask the person to run `jsctl doctor`."
+    log.exception("tool failed")  # the traceback goes to stderr (the agent's log), not the result
+    return f"jsctl mcp hit an internal error ({type(exc).__name__}); the person can see its log."
+
+
+# CLI advice inside daemon messages, said the way an agent does it.
+_FOR_AGENTS = (
+    ("`jsctl sessions` lists them", "the `sessions` tool lists yours"),
+    ("open a new one with `jsctl shell`", "use `run` with an asset to open a new one"),
+    ("`jsctl sessions`", "the `sessions` tool"),
+)
+
+
+def _explain_rpc(exc: RpcError) -> str:
+    message = exc.message
+    for cli, agent in _FOR_AGENTS:
+        message = message.replace(cli, agent)
+    if exc.code == ErrorCode.LOGIN_REQUIRED:
+        if "jsctl login" not in message:
+            message += " — ask the person to run `jsctl login`"
+        elif "ask" not in message:  # the daemon tells a person; the agent must ask one
+            message = message.replace("run `jsctl login", "ask the person to run `jsctl login")
+        return f"{message}. Then retry this call; open sessions keep working meanwhile."
+    if exc.code == ErrorCode.UNAUTHORIZED:
+        return (
+            f"{message}. This agent's jsctl client token is refused: ask the person to check"
+            " `jsctl client ls` or to set the agent up again with `jsctl mcp install`."
+        )
+    if exc.code == ErrorCode.FORBIDDEN:
+        return f"Not allowed: {message}."
+    if exc.code == ErrorCode.CONFLICT and "busy" in message.lower():
+        return f"{message}. Read or interrupt that run, or run on the asset for another session."
+    if exc.code == ErrorCode.UNREACHABLE:
+        return f"{message}. JumpServer could not be reached; ask the person to run `jsctl doctor`."
+    return message

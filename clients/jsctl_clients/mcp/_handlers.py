@@ -1,0 +1,341 @@
+"""What each MCP tool does: a few daemon calls, and a compact text answer for the model.
+
+Blocking code (the shim runs it in worker threads): each tool is a thin view of daemon methods.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from jsctl_protocol import ErrorCode, RpcError
+
+from ._errors import explain, redact
+from ._link import DaemonLink
+from ._memory import ReadMemory
+from ._pages import Page, body, fields, make_page
+from ._tools import BY_NAME, KEY_BYTES
+
+DEFAULT_PAGE_CHARS = 8000
+DEFAULT_RUN_WAIT_S = 30.0
+DEFAULT_INPUT_WAIT_S = 1.0
+SETTLE_S = 0.3  # after input, output that pauses this long is taken as complete for now
+FIND_LIMIT = 50
+_RUN_HANDLE = re.compile(r"^.+-\d+$")
+
+
+class Tools:
+    """The eight tools, bound to one daemon link and one read memory."""
+
+    def __init__(self, link: DaemonLink, memory: ReadMemory, page_chars: int, token: str | None):
+        self._link = link
+        self._memory = memory
+        self._page_chars = page_chars
+        self._secrets = (token,) if token else ()
+        self._notices: list[str] = []
+        self._notice_lock = threading.Lock()
+        self._handlers: dict[str, Callable[[dict[str, Any]], str]] = {
+            "find": self.find,
+            "run": self.run,
+            "read": self.read,
+            "input": self.input,
+            "interrupt": self.interrupt,
+            "screen": self.screen,
+            "sessions": self.sessions,
+            "close": self.close,
+        }
+
+    # -- entry point ------------------------------------------------------------------------
+
+    def call(self, name: str, arguments: dict[str, Any]) -> tuple[str, bool]:
+        """Run tool ``name``; returns (text for the model, whether it is an error)."""
+        spec = BY_NAME.get(name)
+        if spec is None:
+            return f"no tool `{name}`; the tools are {', '.join(BY_NAME)}", True
+        problem = spec.check(arguments)
+        if problem:
+            return problem, True
+        try:
+            text, failed = self._handlers[name](arguments), False
+        except Exception as exc:  # every failure becomes words for the agent
+            text, failed = explain(exc), True
+        with self._notice_lock:
+            notices, self._notices = self._notices, []
+        if notices:
+            text = "\n".join([*notices, text])
+        return redact(text, self._secrets), failed
+
+    def daemon_met(self, previous: int | None, hello: dict[str, Any]) -> None:
+        """Called by the link when it meets a daemon it did not talk to before."""
+        self._memory.use_client(str((hello.get("identity") or {}).get("name", "human")))
+        pid = int(hello.get("pid") or 0)
+        lost = self._memory.daemon_changed(pid)
+        if not lost and previous is None:
+            return
+        names = ", ".join(
+            f"{entry['session']} ({entry.get('asset', '?')} as {entry.get('account', '?')})"
+            for entry in lost
+        )
+        notice = f"[note: the jsctl daemon restarted (now pid {pid})"
+        if names:
+            notice += (
+                f"; these sessions ended with it and their unread output is lost: {names}."
+                " Use run with an asset to open new ones"
+            )
+        with self._notice_lock:
+            self._notices.append(notice + "]")
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _call(self, method: str, retry_safe: bool = False, **params: Any) -> Any:
+        return self._link.call(method, retry_safe=retry_safe, **params)
+
+    def _chars(self, arguments: dict[str, Any]) -> int:
+        return int(arguments.get("max_chars") or self._page_chars)
+
+    def _session_info(self, ref: str) -> dict[str, Any]:
+        info: dict[str, Any] = self._call("session.get", True, session=ref)["session"]
+        return info
+
+    def _remember_session(self, session: dict[str, Any], offset: int) -> None:
+        self._memory.advance(
+            session["id"],
+            offset,
+            kind="session",
+            asset=session.get("asset"),
+            account=session.get("account"),
+        )
+
+    # -- tools ------------------------------------------------------------------------------
+
+    def find(self, arguments: dict[str, Any]) -> str:
+        """Assets (or one asset's accounts) this client may use."""
+        asset = arguments.get("asset")
+        if asset:
+            reply = self._call("accounts.list", True, asset=asset)
+            rows = [
+                f"{a.get('name')}  (username {a.get('username') or '-'})"
+                + ("  [virtual]" if a.get("is_virtual") else "")
+                for a in reply.get("accounts", [])
+            ]
+            head = f"accounts on {reply.get('asset', {}).get('name', asset)}:"
+            return "\n".join([head, *rows]) if rows else f"no account you may use on {asset}"
+        reply = self._call("assets.list", True, pattern=arguments.get("pattern"), limit=FIND_LIMIT)
+        assets = reply.get("assets", [])
+        rows = [
+            f"{a['name']}  {a.get('address', '')}  {a.get('platform', '')}  "
+            f"{','.join(a.get('nodes') or [])}".rstrip()
+            for a in assets
+        ]
+        total = reply.get("total", len(assets))
+        if not rows:
+            return "no asset matches (this client sees only the assets it is allowed)"
+        if total > len(rows):
+            rows.append(f"[{len(rows)} of {total} shown: narrow with pattern]")
+        return "\n".join(rows)
+
+    def run(self, arguments: dict[str, Any]) -> str:
+        """Start a command (or find the run a request id already started) and page its output."""
+        wait = arguments.get("wait")
+        reply = self._call(
+            "run.start",
+            command=arguments["command"],
+            session=arguments.get("session"),
+            asset=arguments.get("asset"),
+            account=arguments.get("account"),
+            wait=DEFAULT_RUN_WAIT_S if wait is None else float(wait),
+            request_id=arguments.get("request_id"),
+            max_bytes=self._chars(arguments),
+        )
+        running = reply["state"] == "running"
+        page = make_page(
+            {"data": reply.get("output"), "next_offset": reply["next_offset"]},
+            int(reply.get("readable_end", reply["next_offset"])),
+            final=not running,
+        )
+        session = self._memory.session(reply["session"]) or self._session_info(reply["session"])
+        self._remember_session(session, page.next_offset)
+        self._memory.advance(reply["handle"], page.next_offset, kind="run")
+        return self._run_text(session, reply, page, running)
+
+    def _run_text(
+        self, session: dict[str, Any], run: dict[str, Any], page: Page, running: bool
+    ) -> str:
+        header = fields(
+            session=session["id"],
+            asset=session.get("asset"),
+            account=session.get("account"),
+            run=run["handle"],
+            state=run["state"],
+            exit=run.get("exit_status"),
+            output=f"{page.end - run['output_offset']}B",
+            shown=f"{page.next_offset - page.start}B",
+            note=f'"{run["note"]}"' if run.get("note") else None,
+        )
+        return header + "\n" + body(page, run["handle"], running=running)
+
+    def read(self, arguments: dict[str, Any]) -> str:
+        """More output of a run or a session, from an offset or from where reading stopped."""
+        ref = arguments["id"]
+        if _RUN_HANDLE.match(ref):
+            try:
+                return self._read_run(ref, arguments)
+            except RpcError as exc:
+                if exc.code != ErrorCode.NOT_FOUND:
+                    raise
+        return self._read_session(ref, arguments)
+
+    def _read_run(self, handle: str, arguments: dict[str, Any]) -> str:
+        offset = arguments.get("offset")
+        if offset is None:
+            offset = self._memory.offset(handle)
+        reply = self._call(
+            "run.read",
+            True,
+            handle=handle,
+            offset=offset,
+            max_bytes=self._chars(arguments),
+            wait=arguments.get("wait"),
+        )
+        running = reply["state"] == "running"
+        page = make_page(reply, int(reply["readable_end"]), final=not running)
+        run = self._call("run.get", True, handle=handle)["run"]
+        session = self._memory.session(run["session"]) or self._session_info(run["session"])
+        self._memory.advance(handle, page.next_offset, kind="run")
+        self._remember_session(session, page.next_offset)
+        return self._run_text(session, run, page, running)
+
+    def _read_session(self, ref: str, arguments: dict[str, Any]) -> str:
+        session = self._session_info(ref)
+        offset = arguments.get("offset")
+        if offset is None:
+            offset = self._memory.offset(session["id"])
+        reply = self._call(
+            "session.read",
+            True,
+            session=session["id"],
+            offset=offset,
+            max_bytes=self._chars(arguments),
+            wait=arguments.get("wait"),
+        )
+        return self._session_page(session, reply)
+
+    def _session_page(self, session: dict[str, Any], reply: dict[str, Any]) -> str:
+        live = reply.get("state") in ("live", "starting")
+        page = make_page(reply, int(reply["end_offset"]), final=not live)
+        self._remember_session(session, page.next_offset)
+        header = fields(
+            session=session["id"],
+            asset=session.get("asset"),
+            account=session.get("account"),
+            state=reply.get("state"),
+            reason=f'"{reply["reason"]}"' if reply.get("reason") else None,
+            run=session.get("current_run"),
+            offset=f"{page.start}-{page.next_offset}",
+            end=page.end,
+        )
+        return header + "\n" + body(page, session["id"], running=False)
+
+    def input(self, arguments: dict[str, Any]) -> str:
+        """Type into a session and return the output that follows (until it settles)."""
+        session = self._session_info(arguments["session"])
+        data = (arguments.get("text") or "").encode()
+        data += b"".join(KEY_BYTES[key] for key in arguments.get("keys") or [])
+        if not data:
+            return "nothing to type: give text and/or keys"
+        before = int(session["end_offset"])
+        self._call("session.write", session=session["id"], data=data)
+        wait = arguments.get("wait")
+        reply = self._collect(
+            session["id"], before, DEFAULT_INPUT_WAIT_S if wait is None else float(wait)
+        )
+        return self._session_page(session, reply)
+
+    def _collect(self, session_id: str, offset: int, wait: float) -> dict[str, Any]:
+        """Wait for output after ``offset`` until it pauses for SETTLE_S or ``wait`` runs out."""
+        deadline = time.monotonic() + wait
+        end = offset
+        reply: dict[str, Any] = {}
+        while True:
+            remaining = deadline - time.monotonic()
+            step = remaining if end == offset else min(SETTLE_S, remaining)
+            reply = self._call(
+                "session.read", True, session=session_id, offset=end, max_bytes=0, wait=max(0, step)
+            )
+            grew = int(reply["end_offset"]) > end
+            end = int(reply["end_offset"])
+            if not grew or remaining <= 0 or reply.get("state") not in ("live", "starting"):
+                break
+        return dict(
+            self._call(
+                "session.read", True, session=session_id, offset=offset, max_bytes=self._page_chars
+            )
+        )
+
+    def interrupt(self, arguments: dict[str, Any]) -> str:
+        """Ctrl-C a run or a session's foreground, then say how the run ended."""
+        reply = self._call("run.interrupt", target=arguments["id"])
+        run = reply.get("run")
+        if run is None:
+            return f"[Ctrl-C sent to session {arguments['id']}; no run was active]"
+        if run["state"] == "running":
+            run = self._call("run.wait", True, handle=run["handle"], timeout=3.0)["run"]
+        return (
+            fields(
+                run=run["handle"],
+                session=run["session"],
+                state=run["state"],
+                exit=run.get("exit_status"),
+            )
+            + f"\n[Ctrl-C sent; read id={run['handle']} for its last output]"
+        )
+
+    def screen(self, arguments: dict[str, Any]) -> str:
+        """The session's screen now."""
+        reply = self._call("session.screen", True, session=arguments["session"])
+        cursor = reply.get("cursor") or [0, 0]
+        header = fields(
+            session=reply.get("session"),
+            size=f"{reply.get('cols')}x{reply.get('rows')}",
+            cursor=f"{cursor[0]},{cursor[1]}",
+            offset=reply.get("offset"),
+        )
+        return header + "\n" + str(reply.get("text", "")).rstrip("\n")
+
+    def sessions(self, arguments: dict[str, Any]) -> str:
+        """This client's sessions with their runs and how much is unread."""
+        listing = self._call("session.list", True, all=True)["sessions"]
+        rows = []
+        for info in listing:
+            read_to = self._memory.offset(info["id"])
+            start, end = int(info["start_offset"]), int(info["end_offset"])
+            unread = end - max(start, read_to if read_to is not None else start)
+            rows.append(
+                fields(
+                    session=info["id"],
+                    name=info.get("name"),
+                    asset=info.get("asset"),
+                    account=info.get("account"),
+                    state=info["state"],
+                    reason=f'"{info["reason"]}"' if info.get("reason") else None,
+                    run=info.get("current_run"),
+                    read_to=read_to,
+                    unread=f"{unread}B",
+                )
+            )
+        if not rows:
+            return "no sessions: use run with an asset to open one"
+        return "\n".join(rows) + "\n[read id=SESSION continues where you stopped]"
+
+    def close(self, arguments: dict[str, Any]) -> str:
+        """End a session."""
+        reply = self._call("session.kill", sessions=[arguments["session"]])
+        killed = reply.get("killed", [])
+        self._memory.forget([info["id"] for info in killed])
+        return "\n".join(
+            fields(session=info["id"], asset=info.get("asset"), state=info["state"])
+            for info in killed
+        )

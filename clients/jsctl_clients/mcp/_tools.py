@@ -1,0 +1,166 @@
+"""The MCP tool surface: eight small tools, short descriptions, tight schemas.
+
+Every byte here is paid in every agent's context window, so the wording is terse and the
+schemas forbid what the tools do not take. Tool names match ``TOOL_METHODS`` in the daemon's
+policy (what ``jsctl client create --tools`` restricts).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+KEYS = "enter|tab|esc|backspace|space|up|down|left|right|home|end|pgup|pgdn|ctrl-[a-z]"
+KEY_BYTES = {
+    "enter": b"\r",
+    "tab": b"\t",
+    "esc": b"\x1b",
+    "backspace": b"\x7f",
+    "space": b" ",
+    "up": b"\x1b[A",
+    "down": b"\x1b[B",
+    "right": b"\x1b[C",
+    "left": b"\x1b[D",
+    "home": b"\x1b[H",
+    "end": b"\x1b[F",
+    "pgup": b"\x1b[5~",
+    "pgdn": b"\x1b[6~",
+    **{f"ctrl-{chr(c)}": bytes([c - 96]) for c in range(ord("a"), ord("z") + 1)},
+}
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """One tool: its name, description, parameters and which of them are required."""
+
+    name: str
+    description: str
+    properties: dict[str, dict[str, Any]]
+    required: tuple[str, ...] = ()
+    read_only: bool = False
+
+    def input_schema(self) -> dict[str, Any]:
+        """The JSON Schema of the tool's arguments."""
+        schema: dict[str, Any] = {
+            "type": "object",
+            "properties": self.properties,
+            "additionalProperties": False,
+        }
+        if self.required:
+            schema["required"] = list(self.required)
+        return schema
+
+    def check(self, arguments: dict[str, Any]) -> str | None:
+        """What is wrong with ``arguments`` for this tool, in one sentence; None if nothing."""
+        unknown = sorted(set(arguments) - set(self.properties))
+        if unknown:
+            takes = ", ".join(self.properties) or "nothing"
+            return f"`{self.name}` does not take {', '.join(unknown)}; it takes {takes}"
+        missing = [name for name in self.required if arguments.get(name) in (None, "")]
+        if missing:
+            return f"`{self.name}` needs {', '.join(missing)}"
+        for name, value in arguments.items():
+            problem = _check_value(self.properties[name], value)
+            if problem and value is not None:
+                return f"`{self.name}`: {name} {problem}"
+        return None
+
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "array": (list,),
+}
+
+
+def _check_value(schema: dict[str, Any], value: Any) -> str | None:
+    kind: str = schema["type"]
+    if isinstance(value, bool) or not isinstance(value, _TYPES[kind]):
+        return f"must be a{'n' if kind[0] in 'ai' else ''} {kind}"
+    if "minimum" in schema and value < schema["minimum"]:
+        return f"must be at least {schema['minimum']}"
+    if "maximum" in schema and value > schema["maximum"]:
+        return f"must be at most {schema['maximum']}"
+    text: str = value if isinstance(value, str) else ""
+    if "pattern" in schema and not re.match(str(schema["pattern"]), text):
+        return f"must match {schema['pattern']}"
+    items: list[Any] = value if isinstance(value, list) else []
+    if kind == "array":
+        for item in items:
+            problem = _check_value(dict(schema["items"]), item)
+            if problem:
+                return f"items {problem} (got {item!r})"
+    return None
+
+
+def _s(description: str) -> dict[str, Any]:
+    return {"type": "string", "description": description}
+
+
+_ID = _s("session id/name or run handle")
+_SESSION = _s("session id or name")
+_WAIT = {"type": "number", "minimum": 0, "maximum": 600}
+_CHARS = {"type": "integer", "minimum": 200, "maximum": 100000}
+
+TOOLS: tuple[ToolSpec, ...] = (
+    ToolSpec(
+        "find",
+        "List assets you may use; with asset, its accounts.",
+        {"pattern": _s("glob or text in name/address"), "asset": _s("asset name")},
+        read_only=True,
+    ),
+    ToolSpec(
+        "run",
+        "Run a shell command in a session, or on an asset (opens or reuses one). Returns output,"
+        " exit status and how to read more; if still running after wait s (default 30), a run"
+        " handle to read later.",
+        {
+            "command": {"type": "string"},
+            "asset": {"type": "string"},
+            "account": {"type": "string"},
+            "session": _SESSION,
+            "wait": _WAIT,
+            "request_id": _s("retry key: a repeated id returns the first run, never reruns"),
+            "max_chars": _CHARS,
+        },
+        required=("command",),
+    ),
+    ToolSpec(
+        "read",
+        "Read output of a session or run from offset (default: where you stopped); wait s for"
+        " more or the run's end.",
+        {
+            "id": _ID,
+            "offset": {"type": "integer", "minimum": 0},
+            "wait": _WAIT,
+            "max_chars": _CHARS,
+        },
+        required=("id",),
+        read_only=True,
+    ),
+    ToolSpec(
+        "input",
+        "Type text and/or keys into a session; returns the output that follows.",
+        {
+            "session": _SESSION,
+            "text": {"type": "string"},
+            "keys": {"type": "array", "items": {"type": "string", "pattern": f"^({KEYS})$"}},
+            "wait": _WAIT,
+        },
+        required=("session",),
+    ),
+    ToolSpec("interrupt", "Send Ctrl-C to a run or session.", {"id": _ID}, required=("id",)),
+    ToolSpec(
+        "screen",
+        "The session's screen as a person sees it (full-screen programs).",
+        {"session": _SESSION},
+        required=("session",),
+        read_only=True,
+    ),
+    ToolSpec("sessions", "Your sessions, their runs and unread output.", {}, read_only=True),
+    ToolSpec("close", "End a session.", {"session": _SESSION}, required=("session",)),
+)
+
+BY_NAME = {tool.name: tool for tool in TOOLS}

@@ -1,0 +1,106 @@
+"""`jsctl exec` and runs through the real daemon, the real sandbox (HTTPS/WSS) and real shells."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+
+import pytest
+
+from jsctl_fixtures import LoggedIn
+from jsctl_testing import JSCTL
+
+
+@pytest.mark.parametrize(
+    ("command", "status", "output"),
+    [
+        ("echo ok", 0, "ok\n"),
+        ("false", 1, ""),
+        ("no-such-command-xyz 2>/dev/null", 127, ""),
+        ("printf 'a\\nb\\n'; (exit 7)", 7, "a\nb\n"),
+        ("printf 'caf\\303\\251 \\342\\234\\223\\n'", 0, "café ✓\n"),
+        ("echo \"quotes ' and \\\" and $((6*7))\"", 0, "quotes ' and \" and 42\n"),
+    ],
+)
+def test_exit_status_and_output(shared_login: LoggedIn, command: str, status: int,
+                                output: str) -> None:
+    result = shared_login.daemon.cli("exec", "web-01", "--", command)
+    assert result.returncode == status, result.stderr
+    assert result.stdout == output
+
+
+def test_state_carries_over_between_execs(shared_login: LoggedIn) -> None:
+    cli = shared_login.daemon.cli
+    assert cli("exec", "web-02", "--", "cd /tmp && export JSCTL_T=42").returncode == 0
+    result = cli("exec", "web-02", "--", "echo $JSCTL_T $PWD")
+    assert result.stdout == "42 /tmp\n"
+
+
+def test_timeout_interrupts_and_leaves_a_usable_shell(shared_login: LoggedIn) -> None:
+    cli = shared_login.daemon.cli
+    started = time.monotonic()
+    result = cli("exec", "db-01", "--timeout", "1", "--", "sleep 30")
+    assert result.returncode == 124
+    assert "timed out" in result.stderr
+    assert time.monotonic() - started < 20
+    after = cli("exec", "db-01", "--", "echo alive")
+    assert after.returncode == 0 and after.stdout == "alive\n"
+
+
+def test_ctrl_c_on_jsctl_exec_interrupts_the_remote_command(shared_login: LoggedIn) -> None:
+    process = subprocess.Popen([*JSCTL, "exec", "db-01", "--", "echo started; sleep 30"],
+                               env=shared_login.daemon.env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    assert process.stdout.readline() == "started\n"
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=30) == 130
+    after = shared_login.daemon.cli("exec", "db-01", "--", "echo alive")
+    assert after.stdout == "alive\n"
+
+
+def test_detach_wait_logs(shared_login: LoggedIn) -> None:
+    cli = shared_login.daemon.cli
+    started = cli("--json", "exec", "--detach", "web-01", "--",
+                  "for i in 1 2 3; do echo line $i; sleep 0.2; done; (exit 5)")
+    handle = json.loads(started.stdout)["handle"]
+    waited = cli("wait", handle)
+    assert waited.returncode == 5
+    logs = cli("logs", handle)
+    assert logs.stdout.replace("\r\n", "\n") == "line 1\nline 2\nline 3\n"
+
+
+def test_retry_with_same_request_id_runs_once(shared_login: LoggedIn) -> None:
+    cli = shared_login.daemon.cli
+    marker = f"/tmp/jsctl-idem-{time.time_ns()}"
+    args = ["exec", "web-01", "--request-id", marker, "--", f"echo run >> {marker}; cat {marker}"]
+    first, second = cli(*args), cli(*args)
+    assert first.returncode == second.returncode == 0
+    assert second.stdout == first.stdout == "run\n"  # the retry returned the first run
+
+
+def test_large_output_streams_in_order(shared_login: LoggedIn) -> None:
+    result = shared_login.daemon.cli("exec", "web-02", "--", "seq 1 200000", timeout=120)
+    assert result.returncode == 0
+    numbers = result.stdout.split("\n")
+    assert numbers[:-1] == [str(i) for i in range(1, 200001)]
+
+
+def test_interrupt_from_another_process(shared_login: LoggedIn) -> None:
+    daemon = shared_login.daemon
+    started = json.loads(daemon.cli("--json", "exec", "--detach", "db-01", "--",
+                                    "sleep 60").stdout)
+    time.sleep(0.5)
+    assert daemon.cli("interrupt", started["handle"]).returncode == 0
+    waited = daemon.cli("wait", started["handle"], "--timeout", "20")
+    assert waited.returncode == 130
+
+
+def test_scripts_without_a_tty_and_unknown_asset(shared_login: LoggedIn) -> None:
+    process = subprocess.run([*JSCTL, "exec", "no-such-asset", "--", "true"],
+                             env=shared_login.daemon.env, stdin=subprocess.DEVNULL,
+                             capture_output=True, text=True, timeout=60)
+    assert process.returncode == 1
+    assert "no-such-asset" in process.stderr and "Traceback" not in process.stderr
