@@ -1,0 +1,221 @@
+"""Handlers for files.* methods: resolve the asset, borrow a file session, run the operation.
+
+Every operation lands in the audit log with its outcome (bytes and files for transfers).
+Local paths come from the caller as absolute paths: the daemon runs as the same user on the
+same machine and reads or writes them itself, so file bytes never cross the RPC socket.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from jsctl_protocol import ErrorCode, RpcError
+
+from .files import FileBackend, FileError, FileKey, FileSessionManager, TransferResult, normalize
+from .files import ops as file_ops
+from .rpc import HANDLERS, CallContext
+
+
+def _files(ctx: CallContext) -> FileSessionManager:
+    files: FileSessionManager = ctx.daemon.files
+    return files
+
+
+def _absolute(path: Any) -> str:
+    if not isinstance(path, str) or not os.path.isabs(path):
+        raise RpcError(
+            ErrorCode.BAD_PARAMS, f"local paths must be absolute (the daemon reads them): {path!r}"
+        )
+    return path
+
+
+async def _key(ctx: CallContext, params: dict[str, Any]) -> FileKey:
+    directory = ctx.daemon.directory
+    profile = ctx.daemon.auth.resolve_name(params.get("profile"))
+    asset = await directory.resolve_asset(
+        profile,
+        params["asset"],
+        params.get("org"),
+        allowed=ctx.daemon.policy.asset_filter(ctx.identity),
+    )
+    account = await directory.resolve_account(
+        profile,
+        asset,
+        params.get("account"),
+        allowed=ctx.daemon.policy.account_filter(ctx.identity),
+    )
+    return FileKey(profile, asset.id, account.alias, ctx.identity.name, asset.name, account.name)
+
+
+@asynccontextmanager
+async def _session(
+    ctx: CallContext, params: dict[str, Any], action: str, **audit: Any
+) -> AsyncIterator[tuple[str, FileBackend, dict[str, Any]]]:
+    """A file session for the call's asset; the audit record is written however it ends.
+
+    The handler adds outcome fields (bytes, files…) to the yielded dict.
+    """
+    key = await _key(ctx, params)
+    outcome: dict[str, Any] = {}
+    started = time.monotonic()
+    try:
+        async with _files(ctx).use(key) as (session_id, backend):
+            outcome["file_session"] = session_id
+            yield session_id, backend, outcome
+    except BaseException as exc:
+        outcome["outcome"] = "error"
+        outcome["error"] = str(exc) if isinstance(exc, FileError | RpcError) else type(exc).__name__
+        raise
+    else:
+        outcome["outcome"] = "ok"
+    finally:
+        ctx.daemon.audit.record(
+            ctx,
+            action,
+            profile=key.profile,
+            asset=key.asset,
+            account=key.account,
+            duration_s=round(time.monotonic() - started, 3),
+            **audit,
+            **outcome,
+        )
+
+
+@HANDLERS.handler("files.list")
+async def files_list(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    """A directory's entries (or a file's own entry)."""
+    path = normalize(params.get("path") or "/")
+    async with _session(ctx, params, "files.list", path=path) as (session_id, backend, _):
+        entry, entries = await file_ops.list_path(backend, path)
+        in_dir = entry.is_dir
+        return {
+            "session": session_id,
+            "api": backend.kind,
+            "root": backend.root,
+            "path": path,
+            "entry": entry.to_wire(path),
+            "entries": [
+                e.to_wire(file_ops.join(path, e.name) if in_dir else path) for e in entries
+            ],
+        }
+
+
+@HANDLERS.handler("files.stat")
+async def files_stat(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    """One entry."""
+    path = normalize(params["path"])
+    async with _session(ctx, params, "files.stat", path=path) as (_, backend, _outcome):
+        entry = await file_ops.stat(backend, path)
+        if entry is None:
+            raise RpcError(ErrorCode.NOT_FOUND, f"{path} does not exist on {params['asset']}")
+        return {"entry": entry.to_wire(path), "root": backend.root, "api": backend.kind}
+
+
+@HANDLERS.handler("files.mkdir")
+async def files_mkdir(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Make a directory."""
+    path = normalize(params["path"])
+    async with _session(ctx, params, "files.mkdir", path=path) as (_, backend, _outcome):
+        created = await file_ops.make_directory(backend, path, parents=bool(params.get("parents")))
+        return {"path": path, "created": created}
+
+
+@HANDLERS.handler("files.remove")
+async def files_remove(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Remove a file or (recursively) a directory."""
+    path = normalize(params["path"])
+    recursive = bool(params.get("recursive"))
+    async with _session(ctx, params, "files.remove", path=path, recursive=recursive) as (
+        _,
+        backend,
+        outcome,
+    ):
+        removed = await file_ops.remove(backend, path, recursive=recursive)
+        outcome["removed"] = removed
+        return {"path": path, "removed": removed}
+
+
+@HANDLERS.handler("files.move")
+async def files_move(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Rename or move on one asset."""
+    source, dest = normalize(params["source"]), params["dest"]
+    async with _session(ctx, params, "files.move", path=source, dest=dest) as (_, backend, outcome):
+        final = await file_ops.move(backend, source, dest, force=bool(params.get("force")))
+        outcome["target"] = final
+        return {"path": final}
+
+
+def _summary(results: list[TransferResult], started: float) -> dict[str, Any]:
+    return {
+        "files": [r.to_wire() for r in results],
+        "bytes": sum(r.size for r in results),
+        "seconds": round(time.monotonic() - started, 3),
+    }
+
+
+@HANDLERS.handler("files.upload")
+async def files_upload(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Local → remote, pushing progress."""
+    sources = [Path(_absolute(p)) for p in params["sources"]]
+    dest = params["dest"]
+    started = time.monotonic()
+    async with _session(
+        ctx, params, "files.upload", path=dest, local=[str(s) for s in sources]
+    ) as (_, backend, outcome):
+        results = await file_ops.copy_in(
+            backend,
+            sources,
+            dest,
+            recursive=bool(params.get("recursive")),
+            force=bool(params.get("force")),
+            push=ctx.push,
+        )
+        summary = _summary(results, started)
+        outcome.update(bytes=summary["bytes"], files=len(results))
+        return summary
+
+
+@HANDLERS.handler("files.download")
+async def files_download(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Remote → local, pushing progress."""
+    dest = _absolute(params["dest"])
+    sources = [normalize(p) for p in params["sources"]]
+    started = time.monotonic()
+    async with _session(ctx, params, "files.download", path=sources, local=dest) as (
+        _,
+        backend,
+        outcome,
+    ):
+        results = await file_ops.copy_out(
+            backend,
+            sources,
+            dest,
+            recursive=bool(params.get("recursive")),
+            force=bool(params.get("force")),
+            push=ctx.push,
+        )
+        summary = _summary(results, started)
+        outcome.update(bytes=summary["bytes"], files=len(results))
+        return summary
+
+
+@HANDLERS.handler("files.sessions")
+async def files_sessions(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Live file sessions."""
+    owner = None if ctx.identity.is_human else ctx.identity.name
+    return {"sessions": _files(ctx).sessions(owner)}
+
+
+@HANDLERS.handler("files.close")
+async def files_close(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Close one file session."""
+    owner = None if ctx.identity.is_human else ctx.identity.name
+    if not _files(ctx).close(params["session"], owner):
+        raise RpcError(ErrorCode.NOT_FOUND, f"no file session `{params['session']}`")
+    ctx.daemon.audit.record(ctx, "files.close", file_session=params["session"])
+    return {"closed": params["session"]}
