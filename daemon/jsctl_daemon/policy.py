@@ -41,6 +41,15 @@ TOOL_METHODS: dict[str, tuple[str, ...]] = {
     "screen": ("session.screen",),
     "close": ("session.kill",),
     "sessions": ("session.list", "session.get", "session.rename"),
+    "files": (
+        "files.list",
+        "files.stat",
+        "files.mkdir",
+        "files.remove",
+        "files.move",
+        "files.upload",
+        "files.download",
+    ),
 }
 ALWAYS = {"hello", "ping", "daemon.status", "auth.whoami", "profile.list", "session.attach"}
 

@@ -82,7 +82,7 @@ def test_bench_shim_start_and_tool_list_size(jsctl_daemon: DaemonProcess) -> Non
         elapsed, lines = _start_to_list(jsctl_daemon, token)
         shim_samples.append(elapsed)
     listed = json.loads(lines["tools/list"])["result"]["tools"]
-    assert len(listed) == 8
+    assert len(listed) == 9
     list_bytes = len(lines["tools/list"].encode())
     instructions = json.loads(lines["initialize"])["result"].get("instructions", "")
     report(

@@ -14,6 +14,7 @@ from typing import Any
 from jsctl_protocol import ErrorCode, RpcError
 
 from ._errors import explain, redact
+from ._files import FilesTool
 from ._link import DaemonLink
 from ._memory import ReadMemory
 from ._pages import Page, body, fields, make_page
@@ -28,7 +29,7 @@ _RUN_HANDLE = re.compile(r"^.+-\d+$")
 
 
 class Tools:
-    """The eight tools, bound to one daemon link and one read memory."""
+    """The nine tools, bound to one daemon link and one read memory."""
 
     def __init__(self, link: DaemonLink, memory: ReadMemory, page_chars: int, token: str | None):
         self._link = link
@@ -46,6 +47,7 @@ class Tools:
             "screen": self.screen,
             "sessions": self.sessions,
             "close": self.close,
+            "files": FilesTool(self._call, page_chars),
         }
 
     # -- entry point ------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The MCP tool surface: eight small tools, short descriptions, tight schemas.
+"""The MCP tool surface: nine small tools, short descriptions, tight schemas.
 
 Every byte here is paid in every agent's context window, so the wording is terse and the
 schemas forbid what the tools do not take. Tool names match ``TOOL_METHODS`` in the daemon's
@@ -72,13 +72,16 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "integer": (int,),
     "number": (int, float),
     "array": (list,),
+    "boolean": (bool,),
 }
 
 
 def _check_value(schema: dict[str, Any], value: Any) -> str | None:
     kind: str = schema["type"]
-    if isinstance(value, bool) or not isinstance(value, _TYPES[kind]):
+    if isinstance(value, bool) != (kind == "boolean") or not isinstance(value, _TYPES[kind]):
         return f"must be a{'n' if kind[0] in 'ai' else ''} {kind}"
+    if "enum" in schema and value not in schema["enum"]:
+        return f"must be one of {', '.join(schema['enum'])}"
     if "minimum" in schema and value < schema["minimum"]:
         return f"must be at least {schema['minimum']}"
     if "maximum" in schema and value > schema["maximum"]:
@@ -103,6 +106,8 @@ _ID = _s("session id/name or run handle")
 _SESSION = _s("session id or name")
 _WAIT = {"type": "number", "minimum": 0, "maximum": 600}
 _CHARS = {"type": "integer", "minimum": 200, "maximum": 100000}
+_FLAG = {"type": "boolean"}
+FILE_ACTIONS = ("ls", "stat", "mkdir", "rm", "mv", "upload", "download")
 
 TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(
@@ -161,6 +166,24 @@ TOOLS: tuple[ToolSpec, ...] = (
     ),
     ToolSpec("sessions", "Your sessions, their runs and unread output.", {}, read_only=True),
     ToolSpec("close", "End a session.", {"session": _SESSION}, required=("session",)),
+    ToolSpec(
+        "files",
+        "Files on an asset. path: remote, under its file root; local: absolute path on this"
+        " machine (upload source, download target); to: mv target. Dirs need recursive (mkdir:"
+        " parents); overwriting needs force.",
+        {
+            "action": {"type": "string", "enum": list(FILE_ACTIONS)},
+            "asset": {"type": "string"},
+            "path": {"type": "string"},
+            "local": {"type": "string"},
+            "to": {"type": "string"},
+            "account": {"type": "string"},
+            "recursive": _FLAG,
+            "force": _FLAG,
+            "offset": {"type": "integer", "minimum": 0},
+        },
+        required=("action", "asset"),
+    ),
 )
 
 BY_NAME = {tool.name: tool for tool in TOOLS}
