@@ -17,9 +17,8 @@ TYPE_CHECKING = False  # not from typing: importing typing costs more than a com
 if TYPE_CHECKING:
     from ._completion_types import Spec
 
-SHELLS = ("bash", "zsh", "fish")
 DAEMON_TIMEOUT_S = 0.3  # per socket operation: a slow or starting daemon yields nothing
-CLIENT_NAME = "jsctl-complete"
+NAME = "jsctl-complete"
 
 
 def complete_main(argv: list[str] | None = None) -> int:
@@ -73,12 +72,16 @@ def daemon_candidates(want: Want) -> list[str]:
         return []  # no daemon: completing is no reason to start one
     from jsctl_protocol import PROTOCOL_VERSION, RpcError
 
-    from .rpc import DaemonClient, DaemonUnreachable
+    from .rpc import CallStream, DaemonClient, DaemonUnreachable
 
+    params = {"kind": want.kind, "prefix": want.prefix, **want.context}
     with DaemonClient(sock) as client:
-        try:
-            client.hello = client.call("hello", version=PROTOCOL_VERSION, client=CLIENT_NAME)
-            result = client.call("complete", kind=want.kind, prefix=want.prefix, **want.context)
+        hello_id, complete_id = client.next_id(), client.next_id()
+        try:  # both frames at once: the daemon answers them in order, one wait instead of two
+            client.send_request(hello_id, "hello", {"version": PROTOCOL_VERSION, "client": NAME})
+            client.send_request(complete_id, "complete", params)
+            client.hello = CallStream(client, hello_id).result
+            result = CallStream(client, complete_id).result
         except (RpcError, DaemonUnreachable, OSError):
             return []
     items = result.get("items", []) if isinstance(result, dict) else []

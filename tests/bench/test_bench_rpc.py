@@ -9,7 +9,7 @@ import sys
 import tempfile
 import textwrap
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -44,6 +44,45 @@ ECHO_SERVER = textwrap.dedent(
 )
 
 
+TRIO_ECHO_SERVER = textwrap.dedent(
+    """
+    import struct, sys, trio
+    async def handle(stream):
+        buffer = b""
+        async for data in stream:
+            buffer += data
+            while len(buffer) >= 4:
+                (n,) = struct.unpack(">I", buffer[:4])
+                if len(buffer) < 4 + n:
+                    break
+                await stream.send_all(buffer[: 4 + n]); buffer = buffer[4 + n :]
+    async def main():
+        sock = trio.socket.socket(trio.socket.AF_UNIX)
+        await sock.bind(sys.argv[1]); sock.listen(16)
+        print("ready", flush=True)
+        await trio.serve_listeners(handle, [trio.SocketListener(sock)])
+    trio.run(main)
+    """
+)
+
+
+def _start_echo(program: str) -> tuple[subprocess.Popen[bytes], Path]:
+    path = Path(tempfile.mkdtemp(prefix="jsb", dir="/tmp")) / "echo.sock"
+    process = subprocess.Popen([sys.executable, "-c", program, str(path)],
+                               stdout=subprocess.PIPE)
+    assert process.stdout is not None
+    process.stdout.readline()
+    return process, path
+
+
+@pytest.fixture
+def trio_echo_socket() -> Iterator[Path]:
+    process, path = _start_echo(TRIO_ECHO_SERVER)
+    yield path
+    process.kill()
+    process.wait()
+
+
 @pytest.fixture
 def echo_socket() -> Iterator[Path]:
     path = Path(tempfile.mkdtemp(prefix="jsb", dir="/tmp")) / "echo.sock"
@@ -56,10 +95,10 @@ def echo_socket() -> Iterator[Path]:
     process.wait()
 
 
-def test_rpc_ping_latency_against_raw_socket(echo_socket: Path) -> None:
+def _pinger(path: Path) -> tuple[socket.socket, Callable[[], None]]:
     frame = encode_frame({"id": 1, "method": "ping", "params": {}})
     raw = socket.socket(socket.AF_UNIX)
-    raw.connect(str(echo_socket))
+    raw.connect(str(path))
     decoder = FrameDecoder()
 
     def raw_ping() -> None:
@@ -67,15 +106,25 @@ def test_rpc_ping_latency_against_raw_socket(echo_socket: Path) -> None:
         while decoder.next_message() is None:
             decoder.feed(raw.recv(65536))
 
+    return raw, raw_ping
+
+
+def test_rpc_ping_latency_against_raw_socket(echo_socket: Path, trio_echo_socket: Path) -> None:
+    raw, raw_ping = _pinger(echo_socket)
+    trio_raw, trio_ping = _pinger(trio_echo_socket)
+
     with DaemonProcess.started() as daemon, daemon.client() as client:
         count = 3000
-        raw_samples = time_calls(raw_ping, count)
-        rpc_samples = time_calls(lambda: client.call("ping"), count)
-        raw_samples += time_calls(raw_ping, count)  # again: machine noise shared fairly
-        rpc_samples += time_calls(lambda: client.call("ping"), count)
+        raw_samples, trio_samples, rpc_samples = [], [], []
+        for _ in range(2):  # interleaved rounds: machine noise is shared fairly
+            raw_samples += time_calls(raw_ping, count)
+            trio_samples += time_calls(trio_ping, count)
+            rpc_samples += time_calls(lambda: client.call("ping"), count)
     raw.close()
+    trio_raw.close()
     rows = {
         "raw unix-socket echo p50": percentile(raw_samples, 0.5) * 1e6,
+        "trio echo (event-loop floor) p50": percentile(trio_samples, 0.5) * 1e6,
         "jsctl RPC ping p50": percentile(rpc_samples, 0.5) * 1e6,
         "raw unix-socket echo p99": percentile(raw_samples, 0.99) * 1e6,
         "jsctl RPC ping p99": percentile(rpc_samples, 0.99) * 1e6,
