@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from jsctl_testing import DaemonProcess
 
 from jsctl_sandbox.testing import SandboxInfo
-from jsctl_testing import DaemonProcess
 
 
 @dataclass

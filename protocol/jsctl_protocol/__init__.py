@@ -1,45 +1,112 @@
 """jsctl's wire contract, sans-I/O: frames, messages, errors and the method table.
 
-The method table loads on first use (PEP 562), so a client that only frames messages
-does not pay for building it.
+Every name loads on first use (PEP 562): completion imports only `paths`, a client that frames
+messages does not build the method table, and start-up stays close to a bare interpreter.
 """
 
-from typing import TYPE_CHECKING, Any
+from __future__ import annotations
 
-from ._errors import ErrorCode, ProtocolError, RpcError
-from ._framing import MAX_FRAME_BYTES, FrameDecoder, decode_body, encode_frame
-from ._messages import (
-    ErrorReply,
-    Reply,
-    Request,
-    RequestId,
-    Result,
-    StreamPush,
-    parse_reply,
-    parse_request,
-)
-from ._version import PROTOCOL_VERSION
+from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from ._methods import METHODS, method
-    from ._table import Method, Param, Permission
+if TYPE_CHECKING:  # explicit re-exports for type checkers; at run time see __getattr__
+    from ._errors import (
+        ErrorCode as ErrorCode,
+    )
+    from ._errors import (
+        ProtocolError as ProtocolError,
+    )
+    from ._errors import (
+        RpcError as RpcError,
+    )
+    from ._framing import (
+        MAX_FRAME_BYTES as MAX_FRAME_BYTES,
+    )
+    from ._framing import (
+        FrameDecoder as FrameDecoder,
+    )
+    from ._framing import (
+        decode_body as decode_body,
+    )
+    from ._framing import (
+        encode_frame as encode_frame,
+    )
+    from ._messages import (
+        ErrorReply as ErrorReply,
+    )
+    from ._messages import (
+        Reply as Reply,
+    )
+    from ._messages import (
+        Request as Request,
+    )
+    from ._messages import (
+        RequestId as RequestId,
+    )
+    from ._messages import (
+        Result as Result,
+    )
+    from ._messages import (
+        StreamPush as StreamPush,
+    )
+    from ._messages import (
+        parse_reply as parse_reply,
+    )
+    from ._messages import (
+        parse_request as parse_request,
+    )
+    from ._methods import (
+        METHODS as METHODS,
+    )
+    from ._methods import (
+        method as method,
+    )
+    from ._table import (
+        Method as Method,
+    )
+    from ._table import (
+        Param as Param,
+    )
+    from ._table import (
+        Permission as Permission,
+    )
+    from ._version import (
+        PROTOCOL_VERSION as PROTOCOL_VERSION,
+    )
 
 _LAZY = {
+    "ErrorCode": "_errors",
+    "ProtocolError": "_errors",
+    "RpcError": "_errors",
+    "MAX_FRAME_BYTES": "_framing",
+    "FrameDecoder": "_framing",
+    "decode_body": "_framing",
+    "encode_frame": "_framing",
+    "ErrorReply": "_messages",
+    "Reply": "_messages",
+    "Request": "_messages",
+    "RequestId": "_messages",
+    "Result": "_messages",
+    "StreamPush": "_messages",
+    "parse_reply": "_messages",
+    "parse_request": "_messages",
     "METHODS": "_methods",
     "method": "_methods",
     "Method": "_table",
     "Param": "_table",
     "Permission": "_table",
+    "PROTOCOL_VERSION": "_version",
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     module_name = _LAZY.get(name)
     if module_name is None:
         raise AttributeError(f"module 'jsctl_protocol' has no attribute {name!r}")
     import importlib
 
-    return getattr(importlib.import_module(f"jsctl_protocol.{module_name}"), name)
+    value = getattr(importlib.import_module(f"jsctl_protocol.{module_name}"), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
 
 
 __all__ = [

@@ -19,12 +19,38 @@ _asset = Param("asset", "str", "asset name, address or id (unique prefix allowed
 _account = Param("account", "str", "account name, username or alias")
 _org = Param("org", "str", "organisation id or name for this call")
 _timeout = Param("timeout", "float", "seconds to wait")
+_max_bytes = Param("max_bytes", "int", "at most this many bytes")
+_wait_output = Param("wait", "float", "seconds to wait for new output")
 _json_ok = "{ok: true}"
 _file_path = Param("path", "str", "remote path relative to the file root (default: /)")
 _file_path_required = Param("path", "str", "remote path relative to the file root", required=True)
 _force = Param("force", "bool", "overwrite an existing file")
 _recursive = Param("recursive", "bool", "copy directories and their contents")
 _where = (_account, _profile, _org)
+_transfer_reply = (
+    "streams {event, file, bytes, total_bytes, files, total_files}; "
+    "ends with {files: [{source, target, size, sha256}], bytes, seconds}"
+)
+
+
+def _transfer(name: str, summary: str, sources: str, dest: str) -> Method:
+    """An upload or download row: streamed progress, then the copied files."""
+    return Method(
+        name,
+        summary,
+        (
+            _asset,
+            Param("sources", "list", sources, required=True),
+            Param("dest", "str", dest, required=True),
+            _recursive,
+            _force,
+            *_where,
+        ),
+        _transfer_reply,
+        P.USE,
+        streams=True,
+    )
+
 
 METHODS: dict[str, Method] = {
     m.name: m
@@ -205,8 +231,8 @@ METHODS: dict[str, Method] = {
             (
                 _session,
                 Param("offset", "int", "absolute byte offset (default: what is still buffered)"),
-                Param("max_bytes", "int", "at most this many bytes"),
-                Param("wait", "float", "seconds to wait for new output"),
+                _max_bytes,
+                _wait_output,
             ),
             "{data, offset, next_offset, missed, state}",
             P.READ,
@@ -291,8 +317,8 @@ METHODS: dict[str, Method] = {
             (
                 _handle,
                 Param("offset", "int", "offset within the run's output"),
-                Param("max_bytes", "int", "at most this many bytes"),
-                Param("wait", "float", "seconds to wait for new output"),
+                _max_bytes,
+                _wait_output,
             ),
             "{data, offset, next_offset, missed, state, exit_status}",
             P.READ,
@@ -308,14 +334,14 @@ METHODS: dict[str, Method] = {
         Method(
             "files.list",
             "List a remote directory (paths are relative to the asset's file root).",
-            (_asset, _file_path, _account, _profile, _org),
+            (_asset, _file_path, *_where),
             "{session, api, root, path, entry, entries: [{name, path, type, size, mtime, mode}]}",
             P.READ,
         ),
         Method(
             "files.stat",
             "One remote file's or directory's type, size and time.",
-            (_asset, _file_path_required, _account, _profile, _org),
+            (_asset, _file_path_required, *_where),
             "{entry}",
             P.READ,
         ),
@@ -346,37 +372,17 @@ METHODS: dict[str, Method] = {
             "{path}",
             P.USE,
         ),
-        Method(
+        _transfer(
             "files.upload",
             "Copy local files (absolute paths the daemon reads) to a remote path, streamed.",
-            (
-                _asset,
-                Param("sources", "list", "absolute local paths", required=True),
-                Param("dest", "str", "remote path or directory", required=True),
-                _recursive,
-                _force,
-                *_where,
-            ),
-            "streams {event, file, bytes, total_bytes, files, total_files}; "
-            "ends with {files: [{source, target, size, sha256}], bytes, seconds}",
-            P.USE,
-            streams=True,
+            sources="absolute local paths",
+            dest="remote path or directory",
         ),
-        Method(
+        _transfer(
             "files.download",
             "Copy remote files to a local absolute path the daemon writes, streamed.",
-            (
-                _asset,
-                Param("sources", "list", "remote paths", required=True),
-                Param("dest", "str", "absolute local path or directory", required=True),
-                _recursive,
-                _force,
-                *_where,
-            ),
-            "streams {event, file, bytes, total_bytes, files, total_files}; "
-            "ends with {files: [{source, target, size, sha256}], bytes, seconds}",
-            P.USE,
-            streams=True,
+            sources="remote paths",
+            dest="absolute local path or directory",
         ),
         Method(
             "files.sessions",

@@ -38,7 +38,7 @@ def interleaved(commands: dict[str, Sequence[str]], env: dict[str, str], runs: i
                 ) -> dict[str, list[float]]:
     """Run each command once per round, ``runs`` rounds, so noise hits all alike."""
     samples: dict[str, list[float]] = {name: [] for name in commands}
-    for name, argv in commands.items():  # warm the page cache
+    for argv in commands.values():  # warm the page cache
         time_process(argv, env, 2)
     for _ in range(runs):
         for name, argv in commands.items():

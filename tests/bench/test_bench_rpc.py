@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 from benchlib import interleaved, median_ms, percentile, report, time_calls
+from jsctl_testing import JSCTL, DaemonProcess
 
 from jsctl_protocol import FrameDecoder, encode_frame
-from jsctl_testing import JSCTL, DaemonProcess
 
 pytestmark = pytest.mark.bench
 

@@ -12,6 +12,7 @@ import sys
 import time
 
 import pytest
+from jsctl_testing import DaemonProcess
 
 from jsctl_clients.rpc import DaemonClient, DaemonUnreachable
 from jsctl_protocol import (
@@ -22,7 +23,6 @@ from jsctl_protocol import (
     encode_frame,
     parse_reply,
 )
-from jsctl_testing import DaemonProcess
 
 
 def raw_exchange(daemon: DaemonProcess, payload: bytes, replies: int = 1) -> list[object]:

@@ -8,7 +8,6 @@ import subprocess
 import time
 
 import pytest
-
 from jsctl_fixtures import LoggedIn
 from jsctl_testing import JSCTL
 

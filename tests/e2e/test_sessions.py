@@ -12,12 +12,12 @@ import time
 from typing import Any
 
 import pytest
+from jsctl_fixtures import LoggedIn, login
+from jsctl_testing import DaemonProcess
 
 from jsctl_clients.rpc import DaemonClient
-from jsctl_fixtures import LoggedIn, login
 from jsctl_protocol import ErrorCode, RpcError
 from jsctl_sandbox.testing import SandboxInfo
-from jsctl_testing import DaemonProcess
 
 
 def open_session(client: DaemonClient, asset: str = "web-01", **params: Any) -> str:

@@ -28,7 +28,8 @@ from jsctl_protocol import (
 scalars = st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.text() | st.binary()
 values = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=8), inner, max_size=5),
+    lambda inner: st.lists(inner, max_size=5)
+    | st.dictionaries(st.text(max_size=8), inner, max_size=5),
     max_leaves=20,
 )
 messages = st.dictionaries(st.text(max_size=10), values, max_size=6)
