@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 import sys
 from collections.abc import Iterator
@@ -50,17 +51,28 @@ def jsctl_daemon() -> Iterator[DaemonProcess]:
         yield daemon
 
 
+@contextlib.contextmanager
+def logged_in_daemon(sandbox: SandboxInfo) -> Iterator[LoggedIn]:
+    """A daemon logged in as `mei`; at the end it logs out, revoking its access key (the
+    shared sandbox, like a real server, allows a user only 10 keys)."""
+    with DaemonProcess.started() as daemon:
+        login(daemon, sandbox)
+        try:
+            yield LoggedIn(daemon, sandbox, "mei")
+        finally:
+            if daemon.process is not None and daemon.process.poll() is None:
+                daemon.cli("logout")
+
+
 @pytest.fixture
 def logged_in(sandbox: SandboxInfo) -> Iterator[LoggedIn]:
     """A fresh daemon logged in to the shared sandbox as `mei` (TOTP MFA)."""
-    with DaemonProcess.started() as daemon:
-        login(daemon, sandbox)
-        yield LoggedIn(daemon, sandbox, "mei")
+    with logged_in_daemon(sandbox) as logged:
+        yield logged
 
 
 @pytest.fixture(scope="module")
 def shared_login(sandbox: SandboxInfo) -> Iterator[LoggedIn]:
     """Like `logged_in` but shared by a module's tests (do not log out or expire it)."""
-    with DaemonProcess.started() as daemon:
-        login(daemon, sandbox)
-        yield LoggedIn(daemon, sandbox, "mei")
+    with logged_in_daemon(sandbox) as logged:
+        yield logged

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from jsctl_protocol import ErrorCode, RpcError
 
 from .files import FileBackend, FileError, FileKey, FileSessionManager, TransferResult, normalize
 from .files import ops as file_ops
-from .rpc import HANDLERS, CallContext
+from .rpc import HANDLERS, CallContext, Push
+
+_Source = TypeVar("_Source", Path, str)
 
 
 def _files(ctx: CallContext) -> FileSessionManager:
@@ -158,16 +160,35 @@ def _summary(results: list[TransferResult], started: float) -> dict[str, Any]:
     }
 
 
-@HANDLERS.handler("files.upload")
-async def files_upload(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
-    """Local → remote, pushing progress."""
-    sources = [Path(_absolute(p)) for p in params["sources"]]
-    dest = params["dest"]
+class _Copy(Protocol[_Source]):
+    """``file_ops.copy_in`` (local → remote) or ``file_ops.copy_out`` (remote → local)."""
+
+    def __call__(
+        self,
+        backend: FileBackend,
+        sources: list[_Source],
+        dest: str,
+        /,
+        *,
+        recursive: bool,
+        force: bool,
+        push: Push | None,
+    ) -> Awaitable[list[TransferResult]]: ...
+
+
+async def _transfer(
+    ctx: CallContext,
+    params: dict[str, Any],
+    action: str,
+    copy: _Copy[_Source],
+    sources: list[_Source],
+    dest: str,
+    **audit: Any,
+) -> dict[str, Any]:
+    """Run one copy in a file session; its summary is the reply and its totals are audited."""
     started = time.monotonic()
-    async with _session(
-        ctx, params, "files.upload", path=dest, local=[str(s) for s in sources]
-    ) as (_, backend, outcome):
-        results = await file_ops.copy_in(
+    async with _session(ctx, params, action, **audit) as (_, backend, outcome):
+        results = await copy(
             backend,
             sources,
             dest,
@@ -178,6 +199,17 @@ async def files_upload(ctx: CallContext, params: dict[str, Any]) -> dict[str, An
         summary = _summary(results, started)
         outcome.update(bytes=summary["bytes"], files=len(results))
         return summary
+
+
+@HANDLERS.handler("files.upload")
+async def files_upload(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Local → remote, pushing progress."""
+    sources = [Path(_absolute(p)) for p in params["sources"]]
+    dest = params["dest"]
+    local = [str(s) for s in sources]
+    return await _transfer(
+        ctx, params, "files.upload", file_ops.copy_in, sources, dest, path=dest, local=local
+    )
 
 
 @HANDLERS.handler("files.download")
@@ -185,23 +217,9 @@ async def files_download(ctx: CallContext, params: dict[str, Any]) -> dict[str, 
     """Remote → local, pushing progress."""
     dest = _absolute(params["dest"])
     sources = [normalize(p) for p in params["sources"]]
-    started = time.monotonic()
-    async with _session(ctx, params, "files.download", path=sources, local=dest) as (
-        _,
-        backend,
-        outcome,
-    ):
-        results = await file_ops.copy_out(
-            backend,
-            sources,
-            dest,
-            recursive=bool(params.get("recursive")),
-            force=bool(params.get("force")),
-            push=ctx.push,
-        )
-        summary = _summary(results, started)
-        outcome.update(bytes=summary["bytes"], files=len(results))
-        return summary
+    return await _transfer(
+        ctx, params, "files.download", file_ops.copy_out, sources, dest, path=sources, local=dest
+    )
 
 
 @HANDLERS.handler("files.sessions")

@@ -84,6 +84,18 @@ async def reset(state: SandboxState, body: dict[str, Any], request: Request) -> 
     return {"ok": True}
 
 
+async def clear_access_keys(state: SandboxState, body: dict[str, Any], request: Request) -> Any:
+    """Delete one user's (or every user's) access keys: a shared test server hits the 10-key
+    limit after many logins."""
+    username = body.get("username")
+    cleared = 0
+    for user in state.directory.users.values():
+        if username is None or user.username == username:
+            cleared += len(user.access_keys)
+            user.access_keys.clear()
+    return {"cleared": cleared}
+
+
 async def koko(state: SandboxState, body: dict[str, Any], request: Request) -> Any:
     """Set KokoSettings fields (drop_after_bytes, drop_randomly, idle_timeout_s, ...)."""
     settings = state.koko_settings
@@ -157,6 +169,7 @@ def routes() -> list[BaseRoute]:
         route("faults/", add_fault, "POST"),
         route("faults/", list_faults, "GET"),
         route("reset/", reset, "POST"),
+        route("access-keys/clear/", clear_access_keys, "POST"),
         route("koko/", koko, "POST"),
         route("acl/", acl, "POST"),
         route("tickets/{ticket_id}/", ticket, "POST"),

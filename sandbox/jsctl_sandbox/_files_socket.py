@@ -13,44 +13,26 @@ import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote_plus
 
 import trio
 from starlette.requests import HTTPConnection
-from starlette.responses import RedirectResponse, Response
 from starlette.websockets import WebSocket
 
 from jsctl_sandbox._files_go import go_json
 from jsctl_sandbox._files_volume import FileVolume
 from jsctl_sandbox._koko_abort import abort_connection
-from jsctl_sandbox._koko_io import Outbox
+from jsctl_sandbox._koko_io import Outbox, consume_token, heartbeat, receive_within
 from jsctl_sandbox._koko_session import connect_data
-from jsctl_sandbox.koko_contract import (
-    KokoBackend,
-    KokoGrant,
-    KokoSettings,
-    KokoTokenError,
-    KokoTokenUserMismatch,
-    KokoUser,
-)
+from jsctl_sandbox.koko_contract import KokoBackend, KokoGrant, KokoSettings, KokoUser
 from jsctl_sandbox.koko_envelope import ENVELOPE_KEYS, MessageType, decode_client_message
-from jsctl_sandbox.koko_terminal import MISSING_PARAMS_ERROR, SUBPROTOCOL, _request_uri
 
 __all__ = [
     "FileMessage",
     "FileOutbox",
     "FileSocket",
-    "accept_file_socket",
     "encode_file_message",
-    "login_redirect",
     "peer_ip",
 ]
-
-
-def login_redirect(connection: HTTPConnection) -> Response:
-    """KoKo's answer to a request without a valid web session: 302 to the login page."""
-    target = "/core/auth/login/?next=" + quote_plus(_request_uri(connection.scope))
-    return RedirectResponse(target, status_code=302)
 
 
 def peer_ip(connection: HTTPConnection) -> str:
@@ -111,18 +93,6 @@ def decode_file_message(text: str) -> FileMessage | None:
     )
 
 
-async def accept_file_socket(websocket: WebSocket) -> tuple[KokoBackend, KokoUser] | None:
-    """Cookie check (302 when the web session is gone), then accept with JMS-KOKO."""
-    backend: KokoBackend = websocket.app.state.koko_backend
-    user = backend.authenticate(dict(websocket.cookies))
-    if user is None:
-        await websocket.send_denial_response(login_redirect(websocket))
-        return None
-    offered = websocket.scope.get("subprotocols") or []
-    await websocket.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)
-    return backend, user
-
-
 class FileSocket:
     """One accepted file socket: token, volume, CONNECT, keep-alive; ``handle`` is the rest."""
 
@@ -148,7 +118,7 @@ class FileSocket:
                     await self.opened(nursery)
                     data = connect_data(self.user, self._grant, self.settings)
                     await self.outbox.message(MessageType.CONNECT, id=self.ws_id, data=data)
-                nursery.start_soon(self._heartbeat)
+                nursery.start_soon(heartbeat, self.outbox, self.ws_id, self.backend)
                 await self._receive_loop(nursery)
                 nursery.cancel_scope.cancel()
         finally:
@@ -162,18 +132,12 @@ class FileSocket:
         return self.grant
 
     async def _open(self) -> bool:
+        # Token-less (asset tree) mode is not simulated: KoKo's text for a bad request.
         token = self.websocket.query_params.get("token", "")
-        if not token:
-            # Token-less (asset tree) mode is not simulated; KoKo's text for a bad request.
-            await self.outbox.final(MessageType.ERROR, id=self.ws_id, err=MISSING_PARAMS_ERROR)
-            return False
-        try:
-            self.grant = self.backend.consume_token(token, self.user)
-        except KokoTokenError as exc:
-            await self.outbox.final(MessageType.ERROR, id=self.ws_id, err=str(exc))
-            return False
-        except KokoTokenUserMismatch:
-            self.outbox.silence()
+        self.grant = await consume_token(
+            self.outbox, self.backend, self.user, token, error_id=self.ws_id
+        )
+        if self.grant is None:
             return False
         self.volume = FileVolume(self.grant)
         return True
@@ -189,9 +153,8 @@ class FileSocket:
 
     async def _receive_loop(self, nursery: trio.Nursery) -> None:
         while True:
-            with trio.move_on_after(self.settings.read_deadline_s) as deadline:
-                frame = await self.websocket.receive()
-            if deadline.cancelled_caught:
+            frame = await receive_within(self.websocket, self.settings.read_deadline_s)
+            if frame is None:
                 self._abort(nursery)
                 return
             if frame["type"] == "websocket.disconnect":
@@ -205,17 +168,6 @@ class FileSocket:
                 continue
             if self.volume is not None and not self.outbox.silenced.is_set():
                 await self.handle(message)
-
-    async def _heartbeat(self) -> None:
-        """PING after a stretch without server writes (stops once silenced)."""
-        outbox = self.outbox
-        while not outbox.silenced.is_set():
-            quiet = self.settings.server_ping_after_s
-            with trio.move_on_at(outbox.last_write + quiet):
-                await outbox.silenced.wait()
-                return
-            if trio.current_time() - outbox.last_write >= quiet:
-                await outbox.message(MessageType.PING, id=self.ws_id)
 
     def _abort(self, nursery: trio.Nursery) -> None:
         """Drop the connection without a close frame, as a KoKo-side failure does."""

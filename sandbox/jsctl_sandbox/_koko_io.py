@@ -1,15 +1,74 @@
-"""Sending side of a KoKo terminal socket: serialised frames, silence, UTF-8-safe output."""
+"""Plumbing every KoKo socket shares: accept, token, serialised frames, keep-alive, UTF-8."""
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from typing import Any
+from urllib.parse import quote_plus
 
 import trio
+from starlette.requests import HTTPConnection
+from starlette.responses import RedirectResponse, Response
+from starlette.types import Message
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from jsctl_sandbox.koko_envelope import encode_server_message
+from jsctl_sandbox.koko_contract import (
+    KokoBackend,
+    KokoGrant,
+    KokoTokenError,
+    KokoTokenUserMismatch,
+    KokoUser,
+)
+from jsctl_sandbox.koko_envelope import MessageType, encode_server_message
 
-__all__ = ["Outbox", "Utf8Splitter"]
+__all__ = [
+    "MISSING_PARAMS_ERROR",
+    "SUBPROTOCOL",
+    "Outbox",
+    "Utf8Splitter",
+    "accept_koko_socket",
+    "consume_token",
+    "heartbeat",
+    "login_redirect",
+    "receive_within",
+    "request_uri",
+]
+
+SUBPROTOCOL = "JMS-KOKO"
+MISSING_PARAMS_ERROR = "Miss required ws params (token or target)"
+
+
+def request_uri(scope: MutableMapping[str, Any]) -> str:
+    """The request's path and query string as the client sent them."""
+    raw_path = scope.get("raw_path")
+    path = raw_path.decode("latin-1") if raw_path else scope.get("path", "/")
+    query = scope.get("query_string", b"").decode("latin-1")
+    return f"{path}?{query}" if query else path
+
+
+def login_redirect(connection: HTTPConnection) -> Response:
+    """KoKo's answer to a request without a valid web session: 302 to the login page."""
+    target = "/core/auth/login/?next=" + quote_plus(request_uri(connection.scope))
+    return RedirectResponse(target, status_code=302)
+
+
+async def accept_koko_socket(websocket: WebSocket) -> tuple[KokoBackend, KokoUser] | None:
+    """Cookie check (302 when the web session is gone), then accept with JMS-KOKO."""
+    backend: KokoBackend = websocket.app.state.koko_backend
+    user = backend.authenticate(dict(websocket.cookies))
+    if user is None:
+        await websocket.send_denial_response(login_redirect(websocket))
+        return None
+    offered = websocket.scope.get("subprotocols") or []
+    await websocket.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)
+    return backend, user
+
+
+async def receive_within(websocket: WebSocket, seconds: float) -> Message | None:
+    """The next ASGI frame, or None when the client stayed silent past ``seconds``."""
+    with trio.move_on_after(seconds):
+        return await websocket.receive()
+    return None
 
 
 class Outbox:
@@ -64,6 +123,34 @@ class Outbox:
             self.silence()  # the peer is gone; the receive side will see the disconnect
         else:
             self.last_write = trio.current_time()
+
+
+async def consume_token(
+    outbox: Outbox, backend: KokoBackend, user: KokoUser, token: str, *, error_id: str = ""
+) -> KokoGrant | None:
+    """The grant behind ``token``; on refusal answer as KoKo does (ERROR or silence)."""
+    if not token:
+        await outbox.final(MessageType.ERROR, id=error_id, err=MISSING_PARAMS_ERROR)
+        return None
+    try:
+        return backend.consume_token(token, user)
+    except KokoTokenError as exc:
+        await outbox.final(MessageType.ERROR, id=error_id, err=str(exc))
+    except KokoTokenUserMismatch:
+        outbox.silence()
+    return None
+
+
+async def heartbeat(outbox: Outbox, ws_id: str, backend: KokoBackend) -> None:
+    """PING after a stretch without server writes (stops once silenced)."""
+    while not outbox.silenced.is_set():
+        # Read afresh each round: the sandbox's control API changes knobs live.
+        quiet = backend.settings.server_ping_after_s
+        with trio.move_on_at(outbox.last_write + quiet):
+            await outbox.silenced.wait()
+            return
+        if trio.current_time() - outbox.last_write >= quiet:
+            await outbox.message(MessageType.PING, id=ws_id)
 
 
 def _sequence_length(lead: int) -> int:

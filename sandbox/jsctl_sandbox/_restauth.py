@@ -8,7 +8,7 @@ import hmac
 import ipaddress
 import re
 
-from ._csrf import CsrfFailure, check_origin, check_token
+from ._csrf import CsrfFailure
 from ._model import AccessKey, User
 from ._web import UNSAFE_METHODS, Ctx, ServerErrorPage, detail_error
 
@@ -134,19 +134,8 @@ def session_user(ctx: Ctx) -> User | None:
 
 def enforce_csrf(ctx: Ctx) -> None:
     """CSRF for cookie-authenticated unsafe API calls: 403 permission_denied on failure."""
-    headers = ctx.request.headers
     try:
-        check_origin(
-            scheme=ctx.scheme,
-            host=ctx.host,
-            origin=headers.get("origin"),
-            referer=headers.get("referer"),
-        )
-        check_token(
-            cookie_secret=ctx.cookies.get(ctx.state.csrf_cookie),
-            submitted=headers.get("x-csrftoken"),
-            source="the 'X-Csrftoken' HTTP header",
-        )
+        ctx.check_csrf(ctx.request.headers.get("x-csrftoken"), "the 'X-Csrftoken' HTTP header")
     except CsrfFailure as exc:
         raise detail_error(403, f"CSRF Failed: {exc}", "permission_denied") from None
 

@@ -9,7 +9,7 @@ from starlette.routing import Route
 
 from . import _templates as tpl
 from ._cookies import set_cookie_header
-from ._csrf import CsrfFailure, check_origin, check_token, mask, new_secret
+from ._csrf import CsrfFailure, mask, new_secret
 from ._login_core import LoginRejected, half_login_user, mfa_passed, start_half_login
 from ._web import Ctx, HtmlNotFound, html_view
 
@@ -58,19 +58,9 @@ def _form_token(ctx: Ctx, *, rotate: bool = False) -> str:
 
 
 async def _form_csrf_ok(ctx: Ctx, form: dict[str, str]) -> bool:
-    headers = ctx.request.headers
+    submitted = form.get("csrfmiddlewaretoken") or ctx.request.headers.get("x-csrftoken")
     try:
-        check_origin(
-            scheme=ctx.scheme,
-            host=ctx.host,
-            origin=headers.get("origin"),
-            referer=headers.get("referer"),
-        )
-        check_token(
-            cookie_secret=ctx.cookies.get(ctx.state.csrf_cookie),
-            submitted=form.get("csrfmiddlewaretoken") or headers.get("x-csrftoken"),
-            source="POST",
-        )
+        ctx.check_csrf(submitted, "POST")
     except CsrfFailure:
         return False
     return True

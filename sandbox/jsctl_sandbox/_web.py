@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from ._cookies import CSRF_COOKIE_AGE, delete_cookie_header, parse_cookie_header, set_cookie_header
+from ._csrf import check_origin, check_token
 from ._model import Org, User
 from ._sessions import Session
 from ._state import SandboxState
@@ -119,6 +120,21 @@ class Ctx:
     def scheme(self) -> str:
         """http or https as this request arrived."""
         return str(self.request.url.scheme)
+
+    def check_csrf(self, submitted: str | None, source: str) -> None:
+        """Django's CSRF checks (Origin/Referer, then the token); CsrfFailure on failure."""
+        headers = self.request.headers
+        check_origin(
+            scheme=self.scheme,
+            host=self.host,
+            origin=headers.get("origin"),
+            referer=headers.get("referer"),
+        )
+        check_token(
+            cookie_secret=self.cookies.get(self.state.csrf_cookie),
+            submitted=submitted,
+            source=source,
+        )
 
     def absolute(self, path_and_query: str) -> str:
         """An absolute URL built from Host and X-Forwarded-Proto, like DRF's build_absolute_uri."""

@@ -32,7 +32,8 @@ from jsctl_sandbox._files_elfinder_view import (
     VolumeView,
 )
 from jsctl_sandbox._files_go import go_json
-from jsctl_sandbox._files_socket import FileSocket, accept_file_socket, login_redirect, peer_ip
+from jsctl_sandbox._files_socket import FileSocket, peer_ip
+from jsctl_sandbox._koko_io import accept_koko_socket, login_redirect
 from jsctl_sandbox.koko_contract import KokoBackend
 
 __all__ = ["BAD_REQUEST", "GONE", "connector_endpoint", "elfinder_socket_endpoint"]
@@ -61,7 +62,7 @@ def _sessions(app_state: Any) -> dict[str, _Session]:
 
 async def elfinder_socket_endpoint(websocket: WebSocket) -> None:
     """Serve one ``/koko/ws/elfinder/`` socket using ``websocket.app.state.koko_backend``."""
-    accepted = await accept_file_socket(websocket)
+    accepted = await accept_koko_socket(websocket)
     if accepted is not None:
         await _ElfinderSocket(websocket, *accepted).run()
 

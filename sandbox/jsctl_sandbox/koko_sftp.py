@@ -18,9 +18,10 @@ from starlette.websockets import WebSocket
 from jsctl_sandbox._files_go import decode_struct, go_atoi, go_base, go_dir, go_join, go_json
 from jsctl_sandbox._files_go import go_mode_string as perm_text
 from jsctl_sandbox._files_paths import FileOpError
-from jsctl_sandbox._files_socket import FileMessage, FileSocket, accept_file_socket
+from jsctl_sandbox._files_socket import FileMessage, FileSocket
 from jsctl_sandbox._files_socket import encode_file_message as encode
 from jsctl_sandbox._files_volume import Entry, FileVolume, oserror_guard
+from jsctl_sandbox._koko_io import accept_koko_socket
 
 __all__ = ["DOWNLOAD_CHUNK", "SESSION_GONE", "sftp_endpoint"]
 
@@ -45,7 +46,7 @@ async def sftp_endpoint(websocket: WebSocket) -> None:
     if websocket.app.state.koko_backend.settings.version.startswith("3."):
         await websocket.send_denial_response(Response(status_code=404))  # v4-only endpoint
         return
-    accepted = await accept_file_socket(websocket)
+    accepted = await accept_koko_socket(websocket)
     if accepted is not None:
         await _SftpSocket(websocket, *accepted).run()
 

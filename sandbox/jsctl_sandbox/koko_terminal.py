@@ -14,33 +14,29 @@ import contextlib
 import math
 import random
 import uuid
-from collections.abc import MutableMapping
 from datetime import UTC, datetime
-from typing import Any
-from urllib.parse import quote_plus
 
 import trio
-from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from jsctl_sandbox._koko_abort import abort_connection
-from jsctl_sandbox._koko_io import Outbox, Utf8Splitter
-from jsctl_sandbox._koko_session import connect_data, session_data, share_join_data
-from jsctl_sandbox.koko_contract import (
-    KokoBackend,
-    KokoGrant,
-    KokoSettings,
-    KokoTokenError,
-    KokoTokenUserMismatch,
-    KokoUser,
+from jsctl_sandbox._koko_io import (
+    MISSING_PARAMS_ERROR,
+    SUBPROTOCOL,
+    Outbox,
+    Utf8Splitter,
+    accept_koko_socket,
+    consume_token,
+    heartbeat,
+    receive_within,
 )
+from jsctl_sandbox._koko_session import connect_data, session_data, share_join_data
+from jsctl_sandbox.koko_contract import KokoBackend, KokoGrant, KokoSettings, KokoUser
 from jsctl_sandbox.koko_envelope import KokoMessage, MessageType, decode_client_message
 from jsctl_sandbox.pty_shell import PtyShell
 
 __all__ = ["MISSING_PARAMS_ERROR", "SUBPROTOCOL", "terminal_endpoint"]
 
-SUBPROTOCOL = "JMS-KOKO"
-MISSING_PARAMS_ERROR = "Miss required ws params (token or target)"
 _READ_CHUNK = 32 * 1024
 _DEFAULT_SIZE = (80, 24)  # when TERMINAL_INIT carries no usable size
 _INPUT_QUEUE = 256  # client input frames buffered while the PTY is slow to take them
@@ -49,22 +45,9 @@ _EXIT_DRAIN_S = 0.5  # after the shell exits, how long its last output may take 
 
 async def terminal_endpoint(websocket: WebSocket) -> None:
     """Serve one KoKo terminal WebSocket using ``websocket.app.state.koko_backend``."""
-    backend: KokoBackend = websocket.app.state.koko_backend
-    user = backend.authenticate(dict(websocket.cookies))
-    if user is None:
-        login = "/core/auth/login/?next=" + quote_plus(_request_uri(websocket.scope))
-        await websocket.send_denial_response(Response(status_code=302, headers={"Location": login}))
-        return
-    offered = websocket.scope.get("subprotocols") or []
-    await websocket.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)
-    await _TerminalConnection(websocket, backend, user).run()
-
-
-def _request_uri(scope: MutableMapping[str, Any]) -> str:
-    raw_path = scope.get("raw_path")
-    path = raw_path.decode("latin-1") if raw_path else scope.get("path", "/")
-    query = scope.get("query_string", b"").decode("latin-1")
-    return f"{path}?{query}" if query else path
+    accepted = await accept_koko_socket(websocket)
+    if accepted is not None:
+        await _TerminalConnection(websocket, *accepted).run()
 
 
 def _red_notice(text: str) -> bytes:
@@ -115,24 +98,17 @@ class _TerminalConnection:
         async with trio.open_nursery() as nursery:
             self._nursery = nursery
             await self._open()
-            nursery.start_soon(self._heartbeat)
+            nursery.start_soon(heartbeat, self._outbox, self._ws_id, self._backend)
             await self._receive_loop()
             nursery.cancel_scope.cancel()
 
     async def _open(self) -> None:
         """Token checks, then CONNECT; on failure the socket stays open but silent."""
-        token = self._websocket.query_params.get("token", "")
-        if self._websocket.query_params.get("type", "") or not token:
-            # Share/monitor/k8s modes are not simulated; without a token this is KoKo's text.
-            await self._outbox.final(MessageType.ERROR, err=MISSING_PARAMS_ERROR)
-            return
-        try:
-            self._grant = self._backend.consume_token(token, self._user)
-        except KokoTokenError as exc:
-            await self._outbox.final(MessageType.ERROR, err=str(exc))
-            return
-        except KokoTokenUserMismatch:
-            self._outbox.silence()
+        params = self._websocket.query_params
+        # Share/monitor/k8s modes are not simulated: answered like a missing token.
+        token = "" if params.get("type", "") else params.get("token", "")
+        self._grant = await consume_token(self._outbox, self._backend, self._user, token)
+        if self._grant is None:
             return
         data = connect_data(self._user, self._grant, self._settings)
         await self._outbox.message(MessageType.CONNECT, id=self._ws_id, data=data)
@@ -140,9 +116,8 @@ class _TerminalConnection:
     async def _receive_loop(self) -> None:
         """Read client frames until disconnect; a silent client past the deadline is dropped."""
         while True:
-            with trio.move_on_after(self._settings.read_deadline_s) as deadline:
-                frame = await self._websocket.receive()
-            if deadline.cancelled_caught:
+            frame = await receive_within(self._websocket, self._settings.read_deadline_s)
+            if frame is None:
                 self._abort()
                 return
             if frame["type"] == "websocket.disconnect":
@@ -276,17 +251,6 @@ class _TerminalConnection:
         await self._outbox.binary(notice)
         await self._outbox.final(MessageType.CLOSE, id=self._ws_id)
         self._session_scope.cancel()
-
-    async def _heartbeat(self) -> None:
-        """PING after a stretch with no server writes (stops once silenced)."""
-        outbox = self._outbox
-        while not outbox.silenced.is_set():
-            quiet = self._settings.server_ping_after_s
-            with trio.move_on_at(outbox.last_write + quiet):
-                await outbox.silenced.wait()
-                return
-            if trio.current_time() - outbox.last_write >= quiet:
-                await outbox.message(MessageType.PING, id=self._ws_id)
 
     def _abort(self) -> None:
         """Drop the connection without a close frame, as a KoKo-side failure does."""

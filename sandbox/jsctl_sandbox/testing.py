@@ -134,6 +134,11 @@ class SandboxControl:
             },
         )
 
+    def clear_access_keys(self, username: str | None = None) -> int:
+        """Delete a user's (default: every user's) access keys; returns how many."""
+        body = {} if username is None else {"username": username}
+        return int(self.call("POST", "access-keys/clear/", body)["cleared"])
+
     def reset(self) -> None:
         """Clear faults, KoKo switches, ACL review, throttling, login/MFA locks, captcha marks
         and counters (not sessions, tokens or the clock)."""

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 import pytest
 
+from jsctl_daemon.jumpserver.access_keys import revoke_access_key
 from jsctl_daemon.jumpserver.config import ServerConfig
 from jsctl_daemon.jumpserver.connection import Connection
 from jsctl_daemon.jumpserver.login_steps import LoggedIn, NeedMfaCode, NeedPassword
@@ -46,7 +47,11 @@ async def logged_in(
         assert isinstance(step, LoggedIn), step
         if with_key:
             conn.access_key = await login.create_access_key()
-        yield conn
+        try:
+            yield conn
+        finally:
+            if conn.access_key is not None:  # the server keeps at most 10 keys per user
+                await revoke_access_key(conn, conn.access_key.id)
 
 
 @pytest.fixture

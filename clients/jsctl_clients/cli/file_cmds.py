@@ -47,6 +47,16 @@ def _where(account: str | None, profile: str | None) -> dict[str, Any]:
     return {"account": account, "profile": profile}
 
 
+def _each(method: str, targets: tuple[str, ...], where: dict[str, Any], **options: Any) -> None:
+    """Call ``method`` on each ASSET:PATH target in turn, then emit the replies together."""
+    rt = runtime()
+    results = [
+        rt.call(method, asset=ref, path=path, **options, **where)
+        for ref, path in map(_remote, targets)
+    ]
+    rt.emit({"results": results}, lambda _: None)
+
+
 @click.command()
 @click.argument("target")
 @click.option("--long", "-l", "long_", is_flag=True, help="Show mode, size and time.")
@@ -111,13 +121,7 @@ def mkdir(
     targets: tuple[str, ...], parents: bool, account: str | None, profile: str | None
 ) -> None:
     """Create remote directories (ASSET:PATH ...)."""
-    rt = runtime()
-    results = []
-    for target in targets:
-        ref, path = _remote(target)
-        params = _where(account, profile)
-        results.append(rt.call("files.mkdir", asset=ref, path=path, parents=parents, **params))
-    rt.emit({"results": results}, lambda _: None)
+    _each("files.mkdir", targets, _where(account, profile), parents=parents)
 
 
 @click.command()
@@ -128,13 +132,7 @@ def mkdir(
 @json_option
 def rm(targets: tuple[str, ...], recursive: bool, account: str | None, profile: str | None) -> None:
     """Remove remote files (directories need -r; the file root itself is refused)."""
-    rt = runtime()
-    results = []
-    for target in targets:
-        ref, path = _remote(target)
-        params = _where(account, profile)
-        results.append(rt.call("files.remove", asset=ref, path=path, recursive=recursive, **params))
-    rt.emit({"results": results}, lambda _: None)
+    _each("files.remove", targets, _where(account, profile), recursive=recursive)
 
 
 def _transfer(

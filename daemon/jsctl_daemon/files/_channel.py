@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, Protocol
 
 import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection
@@ -13,7 +13,7 @@ from ..jumpserver._koko_socket import envelope, parse_message
 from ._errors import FileSessionLost
 from ._settings import FileSettings
 
-__all__ = ["KokoChannel"]
+__all__ = ["KokoChannel", "serving"]
 
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -94,6 +94,36 @@ class KokoChannel:
         with trio.move_on_after(self._settings.close_timeout) as scope:
             scope.shield = True
             await self._ws.aclose()
+
+
+class _Session(Protocol):
+    channel: KokoChannel
+
+    async def learn_root(self) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
+@contextlib.asynccontextmanager
+async def serving(
+    nursery: trio.Nursery,
+    session: _Session,
+    handshake: Callable[[], Awaitable[object]] | None = None,
+) -> AsyncIterator[None]:
+    """Run ``session``'s reader and heartbeat in ``nursery`` and learn its root; close on exit.
+
+    ``handshake`` (if any) is awaited first, already under the close-on-exit guard.
+    """
+    try:
+        if handshake is not None:
+            await handshake()
+        nursery.start_soon(session.channel.read_loop)
+        nursery.start_soon(session.channel.heartbeat)
+        await session.learn_root()
+        yield
+    finally:
+        await session.aclose()
+        nursery.cancel_scope.cancel()
 
 
 def _code(exc: ConnectionClosed) -> int:

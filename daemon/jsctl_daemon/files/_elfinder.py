@@ -17,18 +17,17 @@ from urllib.parse import quote
 
 import httpx
 import trio
-from trio_websocket import ConnectionRejected, WebSocketConnection
+from trio_websocket import WebSocketConnection
 
 from ..jumpserver._koko_socket import (
     await_connect,
     connect_socket,
-    rejection_error,
-    unwrap_group,
+    koko_failures,
 )
 from ..jumpserver.config import ServerConfig
 from ..jumpserver.errors import TerminalRefused
 from ._backend import ChunkSource, RemoteEntry
-from ._channel import KokoChannel
+from ._channel import KokoChannel, serving
 from ._errors import FileError, FileNotFound, FileSessionLost, TransferFailed, remote_error
 from ._paths import basename, is_root, join, normalize, parent
 from ._settings import FileSettings
@@ -291,29 +290,17 @@ async def open_elfinder(
     )
     url = f"{config.base_path}{CONNECTOR_PATH}{quote(asset_id, safe='')}/"
     try:
-        async with trio.open_nursery() as nursery:
-            ws = await connect_socket(nursery, config, resource, cookie_header, settings.koko())
-            try:
-                sid = await await_connect(ws, settings.connect_timeout, "file session")
-            except TerminalRefused:
-                await ws.aclose()
-                raise
-            session = ElfinderSession(ws, sid, http, url, settings)
-            try:
-                nursery.start_soon(session.channel.read_loop)
-                nursery.start_soon(session.channel.heartbeat)
-                await session.learn_root()
-                yield session
-            finally:
-                await session.aclose()
-                nursery.cancel_scope.cancel()
-    except BaseExceptionGroup as group:
-        error = unwrap_group(group)
-        if error is group:
-            raise
-        if isinstance(error, ConnectionRejected):
-            raise rejection_error(error) from None
-        raise error from None
+        with koko_failures():
+            async with trio.open_nursery() as nursery:
+                ws = await connect_socket(nursery, config, resource, cookie_header, settings.koko())
+                try:
+                    sid = await await_connect(ws, settings.connect_timeout, "file session")
+                except TerminalRefused:
+                    await ws.aclose()
+                    raise
+                session = ElfinderSession(ws, sid, http, url, settings)
+                async with serving(nursery, session):
+                    yield session
     finally:
         with trio.CancelScope(shield=True):
             await http.aclose()

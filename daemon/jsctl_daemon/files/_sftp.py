@@ -15,6 +15,7 @@ import json
 import random
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -25,13 +26,13 @@ from ..jumpserver._koko_socket import (
     await_connect,
     connect_socket,
     envelope,
+    koko_failures,
     nested,
     rejection_error,
-    unwrap_group,
 )
 from ..jumpserver.config import ServerConfig
 from ._backend import ChunkSource, RemoteEntry
-from ._channel import KokoChannel
+from ._channel import KokoChannel, serving
 from ._errors import FileError, FileSessionLost, TransferFailed, remote_error
 from ._paths import parent, relative_to, under_root
 from ._settings import FileSettings
@@ -258,7 +259,11 @@ async def open_sftp(
 ) -> AsyncIterator[SftpSession]:
     """Connect a ``web_sftp`` token's file session; LoginRequired on a 302, 404 if absent (v3)."""
     resource = f"{config.base_path}{SFTP_PATH}?token={quote(token_id, safe='')}"
-    try:
+
+    def rejected(error: ConnectionRejected) -> Exception:
+        return SftpApiMissing(resource) if error.status_code == 404 else rejection_error(error)
+
+    with koko_failures(rejected):
         async with trio.open_nursery() as nursery:
             ws = await connect_socket(
                 nursery,
@@ -271,21 +276,6 @@ async def open_sftp(
                 receive_buffer_size=256 * 1024,
             )
             session = SftpSession(ws, settings)
-            try:
-                await await_connect(ws, settings.connect_timeout, "file session")
-                nursery.start_soon(session.channel.read_loop)
-                nursery.start_soon(session.channel.heartbeat)
-                await session.learn_root()
+            connected = partial(await_connect, ws, settings.connect_timeout, "file session")
+            async with serving(nursery, session, connected):
                 yield session
-            finally:
-                await session.aclose()
-                nursery.cancel_scope.cancel()
-    except BaseExceptionGroup as group:
-        error = unwrap_group(group)
-        if error is group:
-            raise
-        if isinstance(error, ConnectionRejected):
-            if error.status_code == 404:
-                raise SftpApiMissing(resource) from None
-            raise rejection_error(error) from None
-        raise error from None

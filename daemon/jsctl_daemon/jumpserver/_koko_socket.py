@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import ssl
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import trio
@@ -28,6 +30,7 @@ __all__ = [
     "await_connect",
     "connect_socket",
     "envelope",
+    "koko_failures",
     "nested",
     "parse_message",
     "rejection_error",
@@ -170,3 +173,19 @@ def rejection_error(error: ConnectionRejected) -> Exception:
     if error.status_code in (301, 302, 303, 401, 403):
         return LoginRequired("has expired (KoKo refused the web session)")
     return TerminalRefused(f"KoKo answered the WebSocket upgrade with HTTP {error.status_code}")
+
+
+@contextmanager
+def koko_failures(
+    rejected: Callable[[ConnectionRejected], Exception] = rejection_error,
+) -> Iterator[None]:
+    """Around a KoKo socket's nursery: its one real error raised bare, a refused upgrade mapped."""
+    try:
+        yield
+    except BaseExceptionGroup as group:
+        error = unwrap_group(group)
+        if error is group:
+            raise
+        if isinstance(error, ConnectionRejected):
+            raise rejected(error) from None
+        raise error from None

@@ -15,16 +15,15 @@ from typing import Any, NoReturn
 from urllib.parse import quote
 
 import trio
-from trio_websocket import ConnectionClosed, ConnectionRejected, WebSocketConnection
+from trio_websocket import ConnectionClosed, WebSocketConnection
 
 from jsctl_daemon.jumpserver._koko_socket import (
     await_connect,
     connect_socket,
     envelope,
+    koko_failures,
     nested,
     parse_message,
-    rejection_error,
-    unwrap_group,
 )
 from jsctl_daemon.jumpserver.config import ServerConfig
 from jsctl_daemon.jumpserver.errors import (
@@ -174,7 +173,7 @@ async def open_terminal(
     settings = settings or KokoSettings()
     resource = f"{config.base_path}{TERMINAL_PATH}?token={quote(token_id, safe='')}"
     terminal: KokoTerminal | None = None
-    try:
+    with koko_failures():
         async with trio.open_nursery() as nursery:
             ws = await connect_socket(nursery, config, resource, cookie_header, settings)
             try:
@@ -192,10 +191,3 @@ async def open_terminal(
                         scope.shield = True
                         await ws.aclose()
                 nursery.cancel_scope.cancel()
-    except BaseExceptionGroup as group:
-        error = unwrap_group(group)
-        if error is group:
-            raise
-        if isinstance(error, ConnectionRejected):
-            raise rejection_error(error) from None
-        raise error from None
