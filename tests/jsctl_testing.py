@@ -60,6 +60,11 @@ class DaemonProcess:
         )
         self.wait_for_socket()
 
+    def start_failing(self) -> subprocess.CompletedProcess[str]:
+        """Run a daemon expected to refuse to start; its exit status and stderr."""
+        return subprocess.run([sys.executable, "-m", "jsctl_daemon"], env=self.env,
+                              capture_output=True, text=True, timeout=60)
+
     def wait_for_socket(self, timeout: float = 15.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

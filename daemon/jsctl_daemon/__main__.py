@@ -13,7 +13,9 @@ from jsctl_protocol.paths import Paths
 
 from ._listen import ListenError
 from ._logging import setup_logging
+from .config import ConfigError
 from .server import DaemonConfig, run_daemon
+from .storage import StateCorrupt
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(paths.log_file, args.log_level, also_stderr=args.stderr)
     try:
         trio.run(run_daemon, DaemonConfig(paths))
-    except ListenError as exc:
+    except (ListenError, ConfigError, StateCorrupt) as exc:
         logging.getLogger("jsctl_daemon").error("%s", exc)
         print(f"jsctl daemon: {exc}", file=sys.stderr)
         return 1
