@@ -55,11 +55,11 @@ class DaemonClient:
         """Connect and say hello; start the daemon first if it is not running and allowed."""
         paths = paths or Paths.from_env()
         try:
-            sock = _open_socket(paths.socket)
+            sock = _open_socket(paths.socket_name)
         except OSError as exc:
             if not autostart:
                 raise DaemonUnreachable(
-                    f"the jsctl daemon is not running ({paths.socket}: {exc.strerror}); "
+                    f"the jsctl daemon is not running ({paths.socket_name}: {exc.strerror}); "
                     "start it with `jsctl daemon start`"
                 ) from None
             sock = start_daemon(paths)

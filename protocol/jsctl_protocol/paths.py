@@ -3,27 +3,61 @@
 Overrides, most specific first: JSCTL_SOCKET, JSCTL_STATE_DIR, JSCTL_CONFIG_DIR; JSCTL_HOME puts
 all of them under one directory (tests, several instances). Otherwise the platform's user dirs
 (platformdirs), with the socket in the user runtime dir (XDG_RUNTIME_DIR on Linux).
+
+Locations are kept as strings and handed out as ``pathlib.Path`` on demand: resolving them is on
+every `jsctl` call's path, and importing pathlib costs start-up time a ping need not pay.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 APP = "jsctl"
+
+
+def _path(value: str) -> Path:
+    from pathlib import Path
+
+    return Path(value)
 
 
 class Paths:
     """The file-system locations of one jsctl instance."""
 
-    __slots__ = ("config_dir", "socket", "state_dir")
+    __slots__ = ("config_dir_name", "socket_name", "state_dir_name")
 
-    def __init__(self, socket: Path, state_dir: Path, config_dir: Path) -> None:
-        self.socket, self.state_dir, self.config_dir = socket, state_dir, config_dir
+    def __init__(
+        self,
+        socket: str | os.PathLike[str],
+        state_dir: str | os.PathLike[str],
+        config_dir: str | os.PathLike[str],
+    ) -> None:
+        self.socket_name = os.fspath(socket)  # plain strings: the CLI's hot path uses these
+        self.state_dir_name = os.fspath(state_dir)
+        self.config_dir_name = os.fspath(config_dir)
 
     def __repr__(self) -> str:
-        return f"Paths(socket={str(self.socket)!r}, state_dir={str(self.state_dir)!r})"
+        return f"Paths(socket={self.socket_name!r}, state_dir={self.state_dir_name!r})"
+
+    @property
+    def socket(self) -> Path:
+        """The daemon's Unix socket."""
+        return _path(self.socket_name)
+
+    @property
+    def state_dir(self) -> Path:
+        """Profiles, caches, audit, logs (0700)."""
+        return _path(self.state_dir_name)
+
+    @property
+    def config_dir(self) -> Path:
+        """The user's configuration directory."""
+        return _path(self.config_dir_name)
 
     @property
     def runtime_dir(self) -> Path:
@@ -56,46 +90,52 @@ class Paths:
         env = os.environ if env is None else env
         home = env.get("JSCTL_HOME")
         if home:
-            base = Path(home)
-            socket, state, config = base / "run" / "jsctl.sock", base / "state", base / "config"
+            socket = os.path.join(home, "run", "jsctl.sock")
+            state, config = os.path.join(home, "state"), os.path.join(home, "config")
         else:
-            socket, state, config = _default_socket(env), *_default_dirs()
+            socket = env.get("JSCTL_SOCKET") or _default_socket(env)
+            state, config = ("", "") if _both_set(env) else _default_dirs()
         return cls(
-            socket=Path(env.get("JSCTL_SOCKET") or socket),
-            state_dir=Path(env.get("JSCTL_STATE_DIR") or state),
-            config_dir=Path(env.get("JSCTL_CONFIG_DIR") or config),
+            socket=env.get("JSCTL_SOCKET") or socket,
+            state_dir=env.get("JSCTL_STATE_DIR") or state,
+            config_dir=env.get("JSCTL_CONFIG_DIR") or config,
         )
 
     def as_dict(self) -> dict[str, str]:
         """Every location as a string, for `jsctl paths`."""
         return {
-            "socket": str(self.socket),
+            "socket": self.socket_name,
             "runtime_dir": str(self.runtime_dir),
-            "state_dir": str(self.state_dir),
-            "config_dir": str(self.config_dir),
+            "state_dir": self.state_dir_name,
+            "config_dir": self.config_dir_name,
             "config_file": str(self.config_file),
             "log_file": str(self.log_file),
         }
 
 
-def _default_socket(env: Mapping[str, str]) -> Path:
+def _both_set(env: Mapping[str, str]) -> bool:
+    return bool(env.get("JSCTL_STATE_DIR") and env.get("JSCTL_CONFIG_DIR"))
+
+
+def _default_socket(env: Mapping[str, str]) -> str:
     runtime = env.get("XDG_RUNTIME_DIR")
-    if runtime and Path(runtime).is_dir():
-        return Path(runtime) / APP / "jsctl.sock"
+    if runtime and os.path.isdir(runtime):
+        return os.path.join(runtime, APP, "jsctl.sock")
     import warnings
 
     import platformdirs  # only when XDG_RUNTIME_DIR is unset: keeps the CLI start fast
 
     with warnings.catch_warnings():  # it warns about its own /tmp fallback; we choose below
         warnings.simplefilter("ignore")
-        candidate = Path(platformdirs.user_runtime_dir(APP))
-    if candidate.parent.is_dir() and os.access(candidate.parent, os.W_OK):
-        return candidate / "jsctl.sock"
+        candidate = platformdirs.user_runtime_dir(APP)
+    parent = os.path.dirname(candidate)
+    if os.path.isdir(parent) and os.access(parent, os.W_OK):
+        return os.path.join(candidate, "jsctl.sock")
     # e.g. containers without /run/user/<uid>: a per-uid directory in /tmp, checked at bind
-    return Path("/tmp") / f"{APP}-{os.getuid()}" / "jsctl.sock"
+    return os.path.join("/tmp", f"{APP}-{os.getuid()}", "jsctl.sock")
 
 
-def _default_dirs() -> tuple[Path, Path]:
+def _default_dirs() -> tuple[str, str]:
     import platformdirs
 
-    return Path(platformdirs.user_state_dir(APP)), Path(platformdirs.user_config_dir(APP))
+    return platformdirs.user_state_dir(APP), platformdirs.user_config_dir(APP)

@@ -79,6 +79,7 @@ async def reset(state: SandboxState, body: dict[str, Any], request: Request) -> 
         fresh.idle_timeout_s = state.options.idle_timeout
     state.koko_settings.__dict__.update(fresh.__dict__)
     state.acl_review_tokens = False
+    state.login_review_users.clear()
     state.throttle.reset()
     state.counters.clear()
     return {"ok": True}
@@ -112,16 +113,47 @@ async def acl(state: SandboxState, body: dict[str, Any], request: Request) -> An
     return {"connection_token_review": state.acl_review_tokens}
 
 
+async def login_review(state: SandboxState, body: dict[str, Any], request: Request) -> Any:
+    """Put one user's logins under ACL review ({"username": "mei"}), or nobody's (null)."""
+    username = body.get("username")
+    state.login_review_users.clear()
+    if username is not None:
+        if state.directory.user_by_login(str(username)) is None:
+            raise KeyError(f"no user {username!r}")
+        state.login_review_users.add(str(username))
+    return {"login_review_users": sorted(state.login_review_users)}
+
+
 async def ticket(state: SandboxState, body: dict[str, Any], request: Request) -> Any:
-    """Approve or reject a review ticket: {"action": "approve"|"reject"}."""
+    """Approve or reject an open review ticket: {"action": "approve"|"reject"}."""
     found = state.tickets[request.path_params["ticket_id"]]
     action = str(body.get("action", "approve"))
     if action not in ("approve", "reject"):
         raise ValueError("action must be approve or reject")
+    if found.status != "open":
+        raise ValueError(f"ticket {found.id} is already {found.state}")
     found.status, found.state = "closed", "approved" if action == "approve" else "rejected"
-    if action == "approve":
+    if action == "approve" and found.token_id:
         state.connection_tokens[found.token_id].is_active = True
     return {"id": found.id, "state": found.state}
+
+
+async def tickets(state: SandboxState, body: dict[str, Any], request: Request) -> Any:
+    """Every review ticket in creation order (tests find the one a login waits on)."""
+    users = state.directory.users
+    return {
+        "tickets": [
+            {
+                "id": t.id,
+                "kind": t.kind,
+                "title": t.title,
+                "applicant": users[t.applicant_id].username if t.applicant_id in users else "",
+                "state": t.state,
+                "status": t.status,
+            }
+            for t in state.tickets.values()
+        ]
+    }
 
 
 async def throttle(state: SandboxState, body: dict[str, Any], request: Request) -> Any:
@@ -154,6 +186,7 @@ async def info(state: SandboxState, body: dict[str, Any], request: Request) -> A
         "clock_offset": state.clock.offset,
         "terminal_sessions": state.terminal_sessions,
         "connection_token_review": state.acl_review_tokens,
+        "login_review_users": sorted(state.login_review_users),
     }
 
 
@@ -172,6 +205,8 @@ def routes() -> list[BaseRoute]:
         route("access-keys/clear/", clear_access_keys, "POST"),
         route("koko/", koko, "POST"),
         route("acl/", acl, "POST"),
+        route("login-review/", login_review, "POST"),
+        route("tickets/", tickets, "GET"),
         route("tickets/{ticket_id}/", ticket, "POST"),
         route("throttle/", throttle, "POST"),
         route("counters/", counters, "GET"),

@@ -56,15 +56,16 @@ class BearerToken:
 
 @dataclass
 class Ticket:
-    """An approval ticket created for a connection token under ACL review."""
+    """An approval ticket: a connection token or a login (kind `login_confirm`) under review."""
 
     id: str
     title: str
     applicant_id: str
-    token_id: str
+    token_id: str  # "" for login tickets
     date_created: float
     state: str = "pending"  # pending / approved / rejected / closed
     status: str = "open"  # open / closed
+    kind: str = "connection_token"  # or "login_confirm"
 
 
 @dataclass
@@ -84,6 +85,7 @@ class SandboxState:
     tickets: dict[str, Ticket] = field(default_factory=dict)
     terminal_sessions: list[dict[str, Any]] = field(default_factory=list)
     acl_review_tokens: bool = False
+    login_review_users: set[str] = field(default_factory=set)  # usernames under login review
     started_at: float = 0.0
 
     def __post_init__(self) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
+from . import _login_review as review
 from ._api import api_route
 from ._clock import format_datetime
 from ._login_core import (
@@ -26,7 +27,7 @@ from ._restauth import not_authenticated
 from ._serialize import token_login_user
 from ._sessions import TOKEN_SESSION_AGE
 from ._state import TOKEN_EXPIRATION, BearerToken
-from ._web import ApiError, Ctx, not_found
+from ._web import ApiError, Ctx, detail_error, not_found
 
 MAX_ACCESS_KEYS = 10
 CONFIRM_LEVELS = {"relogin": 1, "password": 2, "mfa": 3}
@@ -60,6 +61,7 @@ async def token_login(ctx: Ctx) -> Response:
             user = state.guard.check_password(username, password)
             session.age = TOKEN_SESSION_AGE
             start_half_login(session, user, ctx.now)
+            review.mark_if_reviewed(state, session, user)
             session.set("auth_via_token", True)
         else:
             found = half_login_user(state, session) if session.get("auth_via_token") else None
@@ -79,8 +81,12 @@ async def token_login(ctx: Ctx) -> Response:
                 },
             }
         )
+    pending = review.review_if_needed(state, session, user)
+    if pending is not None:
+        return JSONResponse(pending)
     for name in ("auth_user_id", "auth_password_at", "auth_via_token"):
         session.pop(name)
+    review.forget(session)
     token = _issue_bearer(ctx, user)
     state.counters["token_logins"] += 1
     user.last_login = ctx.now
@@ -296,18 +302,25 @@ async def key_delete(ctx: Ctx) -> Response:
 
 
 async def login_ticket_status(ctx: Ctx) -> Response:
-    """GET login-confirm-ticket/status/: no login review is ever pending in the sandbox."""
-    return JSONResponse(
-        {
-            "error": "login_confirm_error",
-            "msg": "Login confirm ticket was Not found",
-            "data": {"ticket_id": "", "username": ""},
-        }
-    )
+    """GET login-confirm-ticket/status/: ok, still waiting, or ended (which logs out)."""
+    session = ctx.session
+    ctx.state.counters["login_review_polls"] += 1
+    outcome = review.ticket_outcome(ctx.state, session)
+    if outcome is None:
+        return JSONResponse({"msg": "ok"})
+    if outcome["error"] == "login_confirm_error":
+        # The half-finished login is logged out; only the ticket reference survives.
+        ticket_id = session.get(review.TICKET_KEY)
+        session.flush()
+        if ticket_id:
+            session.set(review.TICKET_KEY, ticket_id)
+    return JSONResponse(outcome)
 
 
 async def login_ticket_cancel(ctx: Ctx) -> Response:
-    """DELETE login-confirm-ticket/status/."""
+    """DELETE login-confirm-ticket/status/: withdraw the ticket (200 with an empty string)."""
+    if not review.cancel(ctx.state, ctx.session):
+        raise detail_error(400, "Ticket already closed", "error")
     return JSONResponse("")
 
 

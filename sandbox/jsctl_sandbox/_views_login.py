@@ -7,6 +7,7 @@ from urllib.parse import quote, urlencode, urlsplit
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from . import _login_review as review
 from . import _templates as tpl
 from ._cookies import set_cookie_header
 from ._csrf import CsrfFailure, mask, new_secret
@@ -16,6 +17,7 @@ from ._web import Ctx, HtmlNotFound, html_view
 LOGIN_URL = "/core/auth/login/"
 GUARD_URL = "/core/auth/login/guard/"
 MFA_URL = "/core/auth/login/mfa/"
+WAIT_CONFIRM_URL = "/core/auth/login/wait-confirm/"
 CSRF_FAILURE_URL = "/core/auth/login/?csrf_failure=1&admin=1"
 
 
@@ -117,11 +119,12 @@ async def login_post(ctx: Ctx) -> Response:
         state.mark_captcha(ctx.client_ip)
         return _render_login(ctx, error=exc.msg, username=username, rotate=True)
     start_half_login(ctx.session, user, ctx.now)
+    review.mark_if_reviewed(state, ctx.session, user)
     return redirect(_with_next(ctx, GUARD_URL))
 
 
 async def guard(ctx: Ctx) -> Response:
-    """The login guard: route to MFA, back to login, or finish the login."""
+    """The login guard: route to MFA, to the review wait, back to login, or finish."""
     if _is_logged_in(ctx):
         return redirect(safe_next(ctx))
     user = half_login_user(ctx.state, ctx.session)
@@ -130,8 +133,11 @@ async def guard(ctx: Ctx) -> Response:
         return redirect(LOGIN_URL + ("?_=session_empty" if expired else ""))
     if not mfa_passed(ctx.session, user):
         return redirect(_with_next(ctx, MFA_URL))
+    if review.review_if_needed(ctx.state, ctx.session, user) is not None:
+        return redirect(_with_next(ctx, WAIT_CONFIRM_URL))
     session = ctx.session
     session.cycle_key()
+    review.forget(session)
     for name in ("auth_user_id", "auth_password_at", "testcookie"):
         session.pop(name)
     session.set("user_id", user.id)
@@ -172,6 +178,13 @@ async def mfa_post(ctx: Ctx) -> Response:
         return _mfa_page(ctx, exc.msg)
     ctx.session.set("auth_mfa", user.username)
     return redirect(_with_next(ctx, GUARD_URL + "?_=mfa_ok"))
+
+
+async def wait_confirm(ctx: Ctx) -> Response:
+    """The page a browser shows while an administrator reviews the login (it polls JSON)."""
+    return HTMLResponse(
+        tpl.message_page("Login confirm", review.wait_page_message(ctx.state, ctx.session))
+    )
 
 
 async def logout(ctx: Ctx) -> Response:
@@ -240,6 +253,7 @@ routes = [
     Route(LOGIN_URL, html_view(_dispatch_login), methods=["GET", "POST"]),
     Route(GUARD_URL, html_view(guard)),
     Route(MFA_URL, html_view(_dispatch_mfa), methods=["GET", "POST"]),
+    Route(WAIT_CONFIRM_URL, html_view(wait_confirm)),
     Route("/core/auth/logout/", html_view(logout)),
     Route("/core/auth/captcha/image/{key}/", html_view(captcha_image)),
     Route("/core/auth/captcha/refresh/", html_view(captcha_refresh)),

@@ -140,8 +140,8 @@ class SandboxControl:
         return int(self.call("POST", "access-keys/clear/", body)["cleared"])
 
     def reset(self) -> None:
-        """Clear faults, KoKo switches, ACL review, throttling, login/MFA locks, captcha marks
-        and counters (not sessions, tokens or the clock)."""
+        """Clear faults, KoKo switches, ACL reviews (tokens and logins), throttling, login/MFA
+        locks, captcha marks and counters (not sessions, tokens, tickets or the clock)."""
         self.call("POST", "reset/")
 
     def koko(self, **settings: Any) -> dict[str, Any]:
@@ -154,8 +154,23 @@ class SandboxControl:
         self.call("POST", "acl/", {"connection_token_review": enabled})
 
     def decide_ticket(self, ticket_id: str, approve: bool = True) -> None:
-        """Approve or reject a review ticket."""
+        """Approve or reject an open review ticket (connection token or login)."""
         self.call("POST", f"tickets/{ticket_id}/", {"action": "approve" if approve else "reject"})
+
+    def set_login_review(self, username: str | None) -> None:
+        """Make every login of ``username`` wait for an administrator (None: nobody's)."""
+        self.call("POST", "login-review/", {"username": username})
+
+    def tickets(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """Review tickets ({id, kind, title, applicant, state, status}), oldest first;
+        ``kind`` is `login_confirm` or `connection_token`."""
+        found: list[dict[str, Any]] = self.call("GET", "tickets/")["tickets"]
+        return [t for t in found if kind is None or t["kind"] == kind]
+
+    def login_ticket(self, username: str) -> dict[str, Any] | None:
+        """The newest login-review ticket of ``username``, if any."""
+        mine = [t for t in self.tickets("login_confirm") if t["applicant"] == username]
+        return mine[-1] if mine else None
 
     def set_throttle(self, enabled: bool) -> None:
         """Enable the version's DRF rates or disable throttling."""

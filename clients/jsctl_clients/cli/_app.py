@@ -155,6 +155,11 @@ class LazyGroup(click.Group):
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, self._lazy[name][2]) for name in sorted(self._lazy)]
+        for name in super().list_commands(ctx):
+            command = super().get_command(ctx, name)
+            if command is not None and name not in self._lazy:
+                rows.append((name, command.get_short_help_str()))
+        rows.sort()
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 

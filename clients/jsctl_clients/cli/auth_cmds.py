@@ -78,6 +78,17 @@ class Answers:
         return click.prompt("Captcha answer (the result of the sum shown)").strip()
 
 
+REVIEW_WAIT_S = 5.0  # how long one `auth.login.answer` call may wait for the review
+
+
+def _announce_review(step: dict[str, Any]) -> None:
+    ticket = f"ticket {step['ticket_id']}; " if step.get("ticket_id") else ""
+    click.echo(
+        f"Waiting for an administrator to approve this login ({ticket}Ctrl-C gives up)…",
+        err=True,
+    )
+
+
 def _answer_step(step: dict[str, Any], answers: Answers, state_dir: Path) -> dict[str, Any]:
     kind = step["step"]
     if kind == "password":
@@ -89,10 +100,7 @@ def _answer_step(step: dict[str, Any], answers: Answers, state_dir: Path) -> dic
     if kind == "mfa_code":
         return {"code": answers.code(step["mfa_type"])}
     if kind == "review":
-        click.echo(
-            "Waiting for an administrator to approve this login (Ctrl-C gives up)…", err=True
-        )
-        return {"wait": 5.0}
+        return {"wait": REVIEW_WAIT_S}
     raise click.ClickException(f"unexpected login step {kind!r}; is the daemon newer?")
 
 
@@ -144,8 +152,12 @@ def login(
             f"Logging in to {step['url']} as {step['username']} (profile {step['profile']})",
             err=True,
         )
+    waiting = False
     try:
         while step["step"] != "done":
+            if step["step"] == "review" and not waiting:
+                _announce_review(step)  # once, not on every poll
+            waiting = step["step"] == "review"
             reply = _answer_step(step, answers, rt.paths.state_dir)
             try:
                 step = client.call("auth.login.answer", login_id=login_id, **reply)

@@ -6,13 +6,15 @@ import fcntl
 import os
 import sys
 import time
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
 from ..rpc import DaemonClient, DaemonUnreachable, start_daemon
-from ._app import EXIT_UNREACHABLE, fail, json_option, runtime
+from ._app import EXIT_UNREACHABLE, LazyGroup, fail, json_option, runtime
 
 
 @click.command()
@@ -39,7 +41,13 @@ def _print_pairs(pairs: dict[str, Any]) -> None:
         click.echo(f"{key:12} {value}")
 
 
-@click.group()
+@click.group(
+    cls=LazyGroup,
+    lazy={  # service units pull in plistlib and friends: load them only when asked for
+        "install": ("service_cmds", "install", "Write user-service units (systemd/launchd)."),
+        "uninstall": ("service_cmds", "uninstall", "Remove the user-service units."),
+    },
+)
 def daemon() -> None:
     """Start, stop, restart or inspect the per-user daemon."""
 
@@ -142,10 +150,3 @@ def restart(ctx: click.Context) -> None:
     ctx.invoke(stop)
     ctx.invoke(start)
 
-
-# --- service install/uninstall (helper C1; the commands live in service_cmds.py)
-from .service_cmds import install, uninstall  # noqa: E402
-
-daemon.add_command(install)
-daemon.add_command(uninstall)
-# --- end service install/uninstall

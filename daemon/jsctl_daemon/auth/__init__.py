@@ -18,7 +18,7 @@ from ..config import Config
 from ..jumpserver import Credentials, ServerConfig
 from ..jumpserver.access_keys import revoke_access_key
 from ..jumpserver.errors import AuthFailed, JumpServerError, LoginRequired
-from ..jumpserver.login_steps import LoggedIn
+from ..jumpserver.login_steps import LoggedIn, Step, WaitingReview
 from ..storage import read_private_json, write_private_json
 from ._login import PendingLogin, step_to_wire
 from ._profile import ProfileState
@@ -210,12 +210,7 @@ class AuthDomain:
         }
         try:
             if "wait" in params:
-                with trio.move_on_after(params["wait"]):
-                    while True:
-                        step = await pending.flow.answer(**answers)
-                        if step_to_wire(pending.id, step)["step"] != "review":
-                            break
-                        await trio.sleep(getattr(step, "poll_interval", 3.0))
+                step = await _poll_review(pending, float(params["wait"]))
             else:
                 step = await pending.flow.answer(**answers)
         except AuthFailed as exc:
@@ -383,3 +378,16 @@ class AuthDomain:
             with contextlib.suppress(Exception):
                 await self.persist_cookies(state)
             await state.aclose()
+
+
+async def _poll_review(pending: PendingLogin, wait: float) -> Step:
+    """Poll a login under review for up to about ``wait`` seconds, never cutting a request
+    short: a guard request cancelled mid-flight would lose the new session cookie."""
+    deadline = trio.current_time() + wait
+    while True:
+        step = await pending.flow.answer()
+        if not isinstance(step, WaitingReview):
+            return step
+        if trio.current_time() + step.poll_interval > deadline:
+            return step
+        await trio.sleep(step.poll_interval)

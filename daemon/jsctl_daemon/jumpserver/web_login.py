@@ -231,7 +231,7 @@ class WebLogin:
             if path == WAIT_CONFIRM:
                 return await self._poll_review()
             if path == LOGIN:
-                why = "expired" if "session_empty" in query else "was lost"
+                why = "expired" if "session_empty" in query.get("_", []) else "was lost"
                 raise AuthFailed("session_expired", f"the half-finished login {why}; start again")
             if path.startswith("/core/auth/"):
                 raise AuthFailed(
@@ -300,6 +300,12 @@ class WebLogin:
             data = {}
         if error == "login_confirm_wait":
             return self._expect(WaitingReview(ticket_id=str(data.get("ticket_id", ""))))
+        if error == "login_confirm_error":  # rejected, closed, or no ticket (cancelled)
+            raise AuthFailed(
+                str(error),
+                f"the login review ended without approval ({body.get('msg') or error}); "
+                "ask an administrator, then run `jsctl login` again",
+            )
         if error:
             raise AuthFailed(str(error), str(body.get("msg") or error))
         response = await self.conn.request("GET", GUARD, auth="cookie", allow=(302,))
