@@ -24,6 +24,9 @@ from ._web import ApiError, Ctx, not_found, permission_denied
 _MODEL = "ConnectionToken"
 
 
+_TICKET_LABELS = {"connection_token": "Connection token", "login_confirm": "Login confirm"}
+
+
 def _refusal(ctx: Ctx, exc: TokenRefused) -> ApiError:
     body = exc.body
     if ctx.state.version.flat_token_errors and isinstance(body, dict) and "code" not in body:
@@ -139,7 +142,7 @@ def _ticket(ctx: Ctx) -> dict[str, Any]:
     return {
         "id": ticket.id,
         "title": ticket.title,
-        "type": choice("connection_token", "Connection token"),
+        "type": choice(ticket.kind, _TICKET_LABELS.get(ticket.kind, ticket.kind)),
         "status": choice(ticket.status),
         "state": choice(ticket.state),
         "applicant": related(applicant.id, applicant.display),
