@@ -1,0 +1,16 @@
+"""Parameters several rows of the method table share."""
+
+from __future__ import annotations
+
+from ._table import Param
+
+profile = Param("profile", "str", "profile name (default: the default profile)")
+session = Param("session", "str", "session id or name", required=True)
+handle = Param("handle", "str", "run handle", required=True)
+asset = Param("asset", "str", "asset name, address or id (unique prefix allowed)", required=True)
+account = Param("account", "str", "account name, username or alias")
+org = Param("org", "str", "organisation id or name for this call")
+timeout = Param("timeout", "float", "seconds to wait")
+max_bytes = Param("max_bytes", "int", "at most this many bytes")
+wait_output = Param("wait", "float", "seconds to wait for new output")
+JSON_OK = "{ok: true}"
