@@ -62,7 +62,7 @@ def daemon_candidates(want: Want) -> list[str]:
     """Names of ``want.kind`` from the running daemon's cache; [] when it cannot answer at once."""
     from jsctl_protocol.paths import Paths
 
-    path = os.fspath(Paths.from_env().socket)
+    path = Paths.from_env().socket_name
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         sock.settimeout(DAEMON_TIMEOUT_S)

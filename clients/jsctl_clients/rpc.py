@@ -10,8 +10,6 @@ import os
 import socket
 import sys
 import time
-from collections.abc import Iterator
-from typing import Any
 
 from jsctl_protocol import (
     PROTOCOL_VERSION,
@@ -25,6 +23,11 @@ from jsctl_protocol import (
     parse_reply,
 )
 from jsctl_protocol.paths import Paths
+
+TYPE_CHECKING = False  # typing is not imported at run time: completion pays for every import
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
 
 CLIENT_NAME = "jsctl-cli/0.1.0"
 START_TIMEOUT_S = 15.0

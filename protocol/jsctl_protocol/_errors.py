@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import enum
-from typing import Any
+
+TYPE_CHECKING = False  # typing itself is not imported at run time: it costs start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class ErrorCode(enum.StrEnum):

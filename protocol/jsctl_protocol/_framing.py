@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import struct
-from typing import Any
 
 import msgpack
 
 from ._errors import ProtocolError
+
+TYPE_CHECKING = False  # typing itself is not imported at run time: it costs start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_FRAME_BYTES = 16 * 1024 * 1024
 _HEADER = struct.Struct(">I")

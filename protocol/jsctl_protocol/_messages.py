@@ -6,9 +6,11 @@ dataclass generation costs start-up time.
 
 from __future__ import annotations
 
-from typing import Any
-
 from ._errors import ErrorCode, ProtocolError, RpcError
+
+TYPE_CHECKING = False  # typing itself is not imported at run time: it costs start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 RequestId = int | str
 
