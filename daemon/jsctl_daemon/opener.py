@@ -35,7 +35,7 @@ class KokoOpener:
             try:
                 try:
                     terminal_cm = open_terminal(
-                        state.credentials.server,
+                        state.connection.config,  # one TLS context per profile, not per session
                         cookie_header,
                         token.id,
                         cols=request.cols,

@@ -64,7 +64,7 @@ class KokoFileOpener:
 
     async def _enter(self, key: FileKey, stack: contextlib.AsyncExitStack) -> FileBackend:
         state, cookie_header = await self._auth.web_cookie_header(key.profile)
-        config = state.credentials.server
+        config = state.connection.config  # shares the profile's TLS context
         if self.prefer != "elfinder":
             token = await self._token(state, key, stack)
             try:
