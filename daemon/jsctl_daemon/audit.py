@@ -36,6 +36,8 @@ class AuditLog:
         self.max_bytes = max_bytes
         self._changed = trio.Event()
         self._nursery: trio.Nursery | None = None
+        self._fd: int | None = None  # kept open: one write per record, no open/stat/close
+        self._size = 0
 
     def start(self, nursery: trio.Nursery) -> None:
         """Give the log a nursery for its run-completion watchers."""
@@ -43,22 +45,32 @@ class AuditLog:
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
 
     def append(self, record: dict[str, Any]) -> None:
-        """Write one record (a short synchronous append: records are small)."""
+        """Write one record (a short synchronous append on a kept-open O_APPEND descriptor)."""
         record = {"time": round(time.time(), 3), **record}
         line = (json.dumps(record, sort_keys=True, default=str) + "\n").encode()
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         try:
-            if self.file.exists() and self.file.stat().st_size + len(line) > self.max_bytes:
+            if self._fd is None:
+                self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+                self._fd = os.open(self.file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                self._size = os.fstat(self._fd).st_size
+            if self._size + len(line) > self.max_bytes:
+                os.close(self._fd)
                 self._rotate()
-            fd = os.open(self.file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            try:
-                os.write(fd, line)
-            finally:
-                os.close(fd)
+                self._fd = os.open(self.file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                self._size = 0
+            os.write(self._fd, line)
+            self._size += len(line)
         except OSError as exc:
             log.error("cannot write the audit log %s: %s", self.file, exc)
+            self._fd = None
         self._changed.set()
         self._changed = trio.Event()
+
+    def close(self) -> None:
+        """Close the log file (the daemon is stopping)."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
     def _rotate(self) -> None:
         for index in range(KEEP_FILES - 1, 0, -1):

@@ -147,6 +147,7 @@ class Daemon:
             with trio.CancelScope(shield=True), trio.move_on_after(10):
                 await self.directory.aclose()
                 await self.auth.aclose()
+            self.audit.close()
 
     async def _watch_signals(self, signals: SignalReceiver) -> None:
         async for signum in signals:

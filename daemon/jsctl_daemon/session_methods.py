@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import trio
+
 from jsctl_protocol import ErrorCode, RpcError
 
 from .rpc import HANDLERS, CallContext
@@ -12,7 +14,8 @@ from .sessions import DEFAULT_READ_BYTES, OpenRequest, SessionManager, SessionSt
 from .wire import limits_to_wire, read_to_wire, run_to_wire, session_to_wire
 
 ATTACH_CHUNK = 256 * 1024
-RECENT_BYTES = 64 * 1024  # what an attach shows first when no offset is given
+RECENT_BYTES = 64 * 1024
+ATTACH_COALESCE_S = 0.001  # what an attach shows first when no offset is given
 DEFAULT_RUN_WAIT_S = 30.0
 STREAM_POLL_S = 30.0
 
@@ -172,6 +175,9 @@ async def session_attach(ctx: CallContext, params: dict[str, Any]) -> dict[str, 
                     "next_offset": offset,
                 }
             await manager.wait_for_output(session_id, offset, 60.0)
+            # Let a burst gather: one larger push costs far less than many small ones, and a
+            # person cannot see a millisecond.
+            await trio.sleep(ATTACH_COALESCE_S)
     finally:
         ctx.connection.read_only_sessions.discard(session_id)
         manager.detach(session_id, attachment.id)
