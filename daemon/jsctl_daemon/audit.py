@@ -90,8 +90,8 @@ class AuditLog:
             }
         )
 
-    def run_started(self, ctx: CallContext, run: RunInfo, session: SessionInfo) -> None:
-        """Record a command run, and its end (exit status, duration, bytes) when it finishes."""
+    def run_started(self, ctx: CallContext, run: RunInfo, session: SessionInfo) -> dict[str, Any]:
+        """Record a command run; returns what `run_ended`/`watch_run` need to record its end."""
         base = {
             "client": ctx.identity.name,
             "profile": session.profile,
@@ -103,16 +103,10 @@ class AuditLog:
         self.append(
             {**base, "action": "run.start", "command": run.command, "request_id": run.request_id}
         )
-        if self._nursery is not None:
-            self._nursery.start_soon(self._watch_run, ctx.daemon.sessions, run, base)
+        return {**base, "bytes_in": len(run.command.encode())}
 
-    async def _watch_run(
-        self, sessions: SessionManager, run: RunInfo, base: dict[str, Any]
-    ) -> None:
-        try:
-            done = await sessions.wait_run(run.id, float("inf"))
-        except Exception:  # the session was forgotten: nothing more to record
-            return
+    def run_ended(self, base: dict[str, Any], done: RunInfo) -> None:
+        """Record how a run ended: state, exit status, duration, bytes."""
         self.append(
             {
                 **base,
@@ -121,9 +115,20 @@ class AuditLog:
                 "exit_status": done.exit_status,
                 "duration_s": round((done.ended_at or time.time()) - done.started_at, 3),
                 "bytes_out": done.readable_end - done.output_offset,
-                "bytes_in": len(run.command.encode()),
             }
         )
+
+    def watch_run(self, base: dict[str, Any], sessions: SessionManager, run_id: str) -> None:
+        """Record the end of a run that outlived the call that started it."""
+        if self._nursery is not None:
+            self._nursery.start_soon(self._watch_run, sessions, run_id, base)
+
+    async def _watch_run(self, sessions: SessionManager, run_id: str, base: dict[str, Any]) -> None:
+        try:
+            done = await sessions.wait_run(run_id, float("inf"))
+        except Exception:  # the session was forgotten: nothing more to record
+            return
+        self.run_ended(base, done)
 
     def query(
         self,

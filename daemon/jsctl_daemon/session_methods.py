@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from typing import Any
 
 import trio
@@ -270,6 +271,7 @@ async def run_start(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """Run one command; stream its output or answer within `wait` seconds with a handle."""
     manager = _manager(ctx)
     session_id = await _run_session(ctx, params)
+    called_at = time.time()
     started = await manager.start_run(
         session_id,
         params["command"],
@@ -277,32 +279,50 @@ async def run_start(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         request_id=params.get("request_id"),
         time_limit_s=params.get("timeout"),
     )
-    ctx.daemon.audit.run_started(ctx, started, manager.get(session_id))
-    if params.get("stream"):
-        offset = started.output_offset
-        while True:
-            run = await manager.wait_run(started.id, STREAM_POLL_S, offset=offset)
-            page = manager.read_run(started.id, offset, ATTACH_CHUNK)
-            if page.data:
-                await ctx.push({"data": page.data, "offset": offset})
-            elif run.state.finished:
-                break
-            # Always move on: the run's start may lie past where we began (its echo and marker).
-            offset = page.next_offset
-        return {
-            **run_to_wire(run),
-            "next_offset": offset,
-            "total_bytes": offset - run.output_offset,
-        }
-    wait = params.get("wait", DEFAULT_RUN_WAIT_S)
-    run = await manager.wait_run(started.id, math.inf if wait < 0 else wait)
-    page = manager.read_run(started.id, None, params.get("max_bytes", DEFAULT_READ_BYTES))
-    return {
-        **run_to_wire(run),
-        "output": page.data,
-        "next_offset": page.next_offset,
-        "total_bytes": run.readable_end - run.output_offset,
-    }
+    audit = ctx.daemon.audit
+    # A retried request id answers with the first run: record only runs started by this call.
+    record = (
+        audit.run_started(ctx, started, manager.get(session_id))
+        if started.started_at >= called_at
+        else None
+    )
+    run = started
+    try:
+        if params.get("stream"):
+            answer = await _stream_run(ctx, started.id)
+        else:
+            wait = params.get("wait", DEFAULT_RUN_WAIT_S)
+            run = await manager.wait_run(started.id, math.inf if wait < 0 else wait)
+            page = manager.read_run(started.id, None, params.get("max_bytes", DEFAULT_READ_BYTES))
+            answer = {
+                **run_to_wire(run),
+                "output": page.data,
+                "next_offset": page.next_offset,
+                "total_bytes": run.readable_end - run.output_offset,
+            }
+        run = manager.get_run(started.id)
+        if record is not None and run.state.finished:
+            audit.run_ended(record, run)
+            record = None
+        return answer
+    finally:
+        if record is not None:  # still running (or this call was cancelled): record it later
+            audit.watch_run(record, manager, started.id)
+
+
+async def _stream_run(ctx: CallContext, handle: str) -> dict[str, Any]:
+    manager = _manager(ctx)
+    offset = manager.get_run(handle).output_offset
+    while True:
+        run = await manager.wait_run(handle, STREAM_POLL_S, offset=offset)
+        page = manager.read_run(handle, offset, ATTACH_CHUNK)
+        if page.data:
+            await ctx.push({"data": page.data, "offset": offset})
+        elif run.state.finished:
+            break
+        # Always move on: the run's start may lie past where we began (its echo and marker).
+        offset = page.next_offset
+    return {**run_to_wire(run), "next_offset": offset, "total_bytes": offset - run.output_offset}
 
 
 @HANDLERS.handler("run.get")
