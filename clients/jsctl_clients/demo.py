@@ -43,15 +43,16 @@ class Demo:
                                                    if note else ""))
 
     def jsctl(self, *args: str, note: str = "", input: str | None = None,
-              check: bool = True) -> subprocess.CompletedProcess[str]:
-        """Run and echo a real jsctl command."""
-        self.show_command(args, note)
+              check: bool = True, shown: Sequence[str] | None = None,
+              ) -> subprocess.CompletedProcess[str]:
+        """Run and echo a real jsctl command (``shown``: how to print it, if not as run)."""
+        self.show_command(shown or args, note)
         result = subprocess.run([*JSCTL, *args], env=self.env, input=input, text=True,
                                 capture_output=True, timeout=120)
+        if result.stderr:  # progress lines ("Logging in to …") come before the result
+            click.echo(result.stderr.rstrip("\n"), err=True)
         if result.stdout:
             click.echo(result.stdout.rstrip("\n"))
-        if result.stderr:
-            click.echo(result.stderr.rstrip("\n"), err=True)
         if check and result.returncode not in (0,):
             raise click.ClickException(f"demo step failed (exit {result.returncode})")
         return result
@@ -84,8 +85,10 @@ class Demo:
         code_cmd = f"{shlex.quote(sys.executable)} -c {shlex.quote(program)}"
         self.say("Log in once: password, then MFA. The demo computes the TOTP code itself from "
                  "the secret the sandbox printed (you would type it from your authenticator)")
-        self.jsctl("login", "--url", self.info["url"], "--username", "mei", "--ca-file",
-                   self.info["ca_file"], "--otp-command", code_cmd, input=mei["password"] + "\n",
+        login = ["login", "--url", self.info["url"], "--username", "mei", "--ca-file",
+                 self.info["ca_file"]]
+        self.jsctl(*login, "--otp-command", code_cmd, input=mei["password"] + "\n",
+                   shown=[*login, "--otp-command", "<prints the TOTP code>"],
                    note="password piped on stdin for the demo")
         self.jsctl("whoami")
         self.say("What may I reach?")
