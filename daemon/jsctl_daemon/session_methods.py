@@ -11,7 +11,13 @@ import trio
 from jsctl_protocol import ErrorCode, RpcError
 
 from .rpc import HANDLERS, CallContext
-from .sessions import DEFAULT_READ_BYTES, OpenRequest, SessionManager, SessionState
+from .sessions import (
+    DEFAULT_READ_BYTES,
+    OpenRequest,
+    SessionManager,
+    SessionState,
+    UnknownRun,
+)
 from .wire import limits_to_wire, read_to_wire, run_to_wire, session_to_wire
 
 ATTACH_CHUNK = 256 * 1024
@@ -370,7 +376,7 @@ async def run_interrupt(ctx: CallContext, params: dict[str, Any]) -> dict[str, A
     manager = _manager(ctx)
     try:
         handle = _visible_run(ctx, target)
-    except Exception:
+    except (UnknownRun, RpcError):  # not a run this caller can see: then it names a session
         run = await manager.interrupt(_writable(ctx, target))
     else:
         run = await manager.interrupt_run(handle)

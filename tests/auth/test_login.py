@@ -156,18 +156,17 @@ def test_wrong_password_then_captcha_then_wrong_code(
         assert "Traceback" not in bad_code.stderr and bad_code.stderr.strip()
 
 
+def start_cli(daemon: DaemonProcess, *args: str) -> subprocess.Popen[str]:
+    """The real CLI as a process whose stdin, stdout and stderr the test holds."""
+    return subprocess.Popen([*JSCTL, *args], env=daemon.env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
 def test_two_logins_at_once_for_one_profile(
     jsctl_daemon: DaemonProcess, sandbox: SandboxInfo
 ) -> None:
     base = ["login", "--url", sandbox.url, "--username", "mei", "--ca-file", sandbox.ca_file]
-    first = subprocess.Popen(
-        [*JSCTL, *base],
-        env=jsctl_daemon.env,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    first = start_cli(jsctl_daemon, *base)
     time.sleep(0.1)
     deadline = time.monotonic() + 20
     while True:  # wait until the first login sits at its password prompt (reading stdin)
@@ -186,14 +185,7 @@ def test_daemon_killed_during_login_leaves_no_state(
     jsctl_daemon: DaemonProcess, sandbox: SandboxInfo
 ) -> None:
     base = ["login", "--url", sandbox.url, "--username", "mei", "--ca-file", sandbox.ca_file]
-    process = subprocess.Popen(
-        [*JSCTL, *base],
-        env=jsctl_daemon.env,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start_cli(jsctl_daemon, *base)
     time.sleep(1.0)
     assert jsctl_daemon.process is not None
     jsctl_daemon.process.send_signal(signal.SIGKILL)
