@@ -318,7 +318,10 @@ async def run_start(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
 
 async def _stream_run(ctx: CallContext, handle: str) -> dict[str, Any]:
     manager = _manager(ctx)
-    offset = manager.get_run(handle).output_offset
+    run = manager.get_run(handle)
+    # The handle first, so the caller can interrupt exactly this run (its Ctrl-C) while it streams.
+    await ctx.push({"handle": handle, "session": run.session_id})
+    offset = run.output_offset
     while True:
         run = await manager.wait_run(handle, STREAM_POLL_S, offset=offset)
         page = manager.read_run(handle, offset, ATTACH_CHUNK)

@@ -94,7 +94,7 @@ class Paths:
             socket = os.path.join(home, "run", "jsctl.sock")
             state, config = os.path.join(home, "state"), os.path.join(home, "config")
         else:
-            socket = env.get("JSCTL_SOCKET") or _default_socket(env)
+            socket = "" if env.get("JSCTL_SOCKET") else _default_socket(env)
             state, config = ("", "") if _both_set(env) else _default_dirs()
         return cls(
             socket=env.get("JSCTL_SOCKET") or socket,

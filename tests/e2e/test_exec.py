@@ -49,6 +49,8 @@ def test_timeout_interrupts_and_leaves_a_usable_shell(shared_login: LoggedIn) ->
 
 
 def test_ctrl_c_on_jsctl_exec_interrupts_the_remote_command(shared_login: LoggedIn) -> None:
+    other = json.loads(shared_login.daemon.cli("--json", "exec", "--detach", "web-02", "--",
+                                               "sleep 20").stdout)
     process = subprocess.Popen([*JSCTL, "exec", "db-01", "--", "echo started; sleep 30"],
                                env=shared_login.daemon.env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
@@ -58,6 +60,11 @@ def test_ctrl_c_on_jsctl_exec_interrupts_the_remote_command(shared_login: Logged
     assert process.wait(timeout=30) == 130
     after = shared_login.daemon.cli("exec", "db-01", "--", "echo alive")
     assert after.stdout == "alive\n"
+    # only this exec's run was interrupted: another session's run goes on
+    bystander = json.loads(shared_login.daemon.cli("--json", "wait", other["handle"],
+                                                   "--timeout", "0.1").stdout)
+    assert bystander["state"] == "running"
+    shared_login.daemon.cli("interrupt", other["handle"])
 
 
 def test_detach_wait_logs(shared_login: LoggedIn) -> None:

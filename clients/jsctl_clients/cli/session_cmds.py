@@ -98,21 +98,19 @@ def _stream_run(rt: Any, client: DaemonClient, params: dict[str, Any]) -> int:
     stream = client.stream("run.start", **params, stream=True)
     crlf = Crlf()
     handle = None
-    try:
-        for item in stream:
-            if not rt.json:
-                write_bytes(crlf.feed(item["data"]))
-    except KeyboardInterrupt:
-        interrupter = DaemonClient.connect(rt.paths, autostart=False)
-        with interrupter:
-            sessions = interrupter.call("session.list")["sessions"]
-            for info in sessions:
-                if info.get("current_run"):
-                    handle = info["current_run"]
-            if handle:
-                interrupter.call("run.interrupt", target=handle)
-        for item in stream:
-            write_bytes(crlf.feed(item["data"]))
+    while True:  # a fresh pass over the stream resumes it after a Ctrl-C
+        try:
+            for item in stream:
+                if "handle" in item:
+                    handle = item["handle"]
+                elif not rt.json:
+                    write_bytes(crlf.feed(item["data"]))
+            break
+        except KeyboardInterrupt:
+            if handle is None:
+                raise
+            with DaemonClient.connect(rt.paths, autostart=False) as interrupter:
+                interrupter.call("run.interrupt", target=handle)  # this run only; output goes on
     run = stream.result
     if rt.json:
         rt.emit(run)
