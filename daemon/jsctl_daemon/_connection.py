@@ -55,18 +55,23 @@ class ClientConnection:
                 nursery.cancel_scope.cancel()
 
     async def _read_loop(self, nursery: trio.Nursery) -> None:
-        hello_deadline = trio.current_time() + HELLO_TIMEOUT_S
-        while True:
-            with trio.move_on_at(hello_deadline if self._state.identity is None else float("inf")):
-                data = await self._stream.receive_some(READ_CHUNK)
-                if not data:
+        with trio.move_on_after(HELLO_TIMEOUT_S):
+            while self._state.identity is None:
+                if not await self._read_some(nursery):
                     return
-                self._decoder.feed(data)
-                if not await self._handle_buffered(nursery):
-                    return
-                continue
+        if self._state.identity is None:
             log.info("connection %d: no hello in time, closing", self._state.number)
             return
+        while await self._read_some(nursery):  # no deadline (and no cancel scope) per request
+            pass
+
+    async def _read_some(self, nursery: trio.Nursery) -> bool:
+        """Read and handle what has arrived; False once the connection is over."""
+        data = await self._stream.receive_some(READ_CHUNK)
+        if not data:
+            return False
+        self._decoder.feed(data)
+        return await self._handle_buffered(nursery)
 
     async def _handle_buffered(self, nursery: trio.Nursery) -> bool:
         """Dispatch every complete frame; False when the connection must close."""
@@ -132,8 +137,13 @@ class ClientConnection:
                     reply_id, RpcError(ErrorCode.INTERNAL, f"reply too large: {exc}")
                 ).to_wire()
             )
-        async with self._send_lock:
-            try:
-                await self._stream.send_all(frame)
-            except (trio.BrokenResourceError, trio.ClosedResourceError):
-                self._closed = True
+        try:
+            self._send_lock.acquire_nowait()  # uncontended (the usual case): no scheduler round
+        except trio.WouldBlock:
+            await self._send_lock.acquire()
+        try:
+            await self._stream.send_all(frame)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            self._closed = True
+        finally:
+            self._send_lock.release()

@@ -19,7 +19,7 @@ import trio
 
 if TYPE_CHECKING:
     from .rpc import CallContext
-    from .sessions import RunInfo, SessionInfo, SessionManager
+    from .sessions import OpenRequest, RunInfo, SessionManager
 
 log = logging.getLogger(__name__)
 
@@ -90,14 +90,14 @@ class AuditLog:
             }
         )
 
-    def run_started(self, ctx: CallContext, run: RunInfo, session: SessionInfo) -> dict[str, Any]:
+    def run_started(self, ctx: CallContext, run: RunInfo, session: OpenRequest) -> dict[str, Any]:
         """Record a command run; returns what `run_ended`/`watch_run` need to record its end."""
         base = {
             "client": ctx.identity.name,
             "profile": session.profile,
             "asset": session.asset,
             "account": session.account,
-            "session": session.id,
+            "session": run.session_id,
             "run": run.id,
         }
         self.append(

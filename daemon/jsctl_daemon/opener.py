@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import trio
 
-from .jumpserver import open_terminal
+from .jumpserver import KokoHeartbeat, open_terminal
 from .jumpserver.errors import JumpServerError, LoginRequired
 from .sessions import OpenRequest
 from .terminal import TerminalTransport
@@ -21,10 +21,18 @@ log = logging.getLogger(__name__)
 
 
 class KokoOpener:
-    """The sessions layer's opener: one KoKo WebSocket per session, on the profile's login."""
+    """The sessions layer's opener: one KoKo WebSocket per session, on the profile's login.
+
+    Every terminal shares one heartbeat; the daemon runs it with :meth:`run_heartbeat`.
+    """
 
     def __init__(self, auth: AuthDomain) -> None:
         self._auth = auth
+        self._heartbeat = KokoHeartbeat()
+
+    async def run_heartbeat(self) -> None:
+        """PING and watch every terminal this opener opened (runs until cancelled)."""
+        await self._heartbeat.run()
 
     @contextlib.asynccontextmanager
     async def __call__(self, request: OpenRequest) -> AsyncIterator[TerminalTransport]:
@@ -40,6 +48,7 @@ class KokoOpener:
                         token.id,
                         cols=request.cols,
                         rows=request.rows,
+                        heartbeat=self._heartbeat,
                     )
                     terminal = await terminal_cm.__aenter__()
                 except LoginRequired as exc:

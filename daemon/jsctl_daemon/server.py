@@ -126,9 +126,10 @@ class Daemon:
         listener = trio.SocketListener(trio.socket.from_stdlib_socket(listener_socket))
         self.auth.load()
         self.policy.load()
+        opener = KokoOpener(self.auth)
         try:
             async with (
-                open_session_manager(KokoOpener(self.auth), self.session_limits()) as sessions,
+                open_session_manager(opener, self.session_limits()) as sessions,
                 trio.open_nursery() as nursery,
             ):
                 self._sessions = sessions
@@ -137,6 +138,7 @@ class Daemon:
                 nursery.start_soon(self._watch_signals, signals)
                 nursery.start_soon(trio.serve_listeners, self._handle, [listener])
                 nursery.start_soon(self.auth.keepalive_forever)
+                nursery.start_soon(opener.run_heartbeat)
                 await nursery.start(self.directory.run)
                 await nursery.start(self.files.run)  # F1: file sessions
                 self.auth.on_forget.append(self.files.forget_profile)

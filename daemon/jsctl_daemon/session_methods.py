@@ -14,6 +14,7 @@ from .rpc import HANDLERS, CallContext
 from .sessions import (
     DEFAULT_READ_BYTES,
     OpenRequest,
+    RunInfo,
     SessionManager,
     SessionState,
     UnknownRun,
@@ -33,10 +34,10 @@ def _manager(ctx: CallContext) -> SessionManager:
 
 def _visible(ctx: CallContext, ref: str) -> str:
     """The session id for ``ref`` if the caller may see it (agents see only their own)."""
-    info = _manager(ctx).get(ref)
-    if not ctx.identity.is_human and info.owner != ctx.identity.name:
+    session_id, request = _manager(ctx).request_of(ref)
+    if not ctx.identity.is_human and request.owner != ctx.identity.name:
         raise RpcError(ErrorCode.NOT_FOUND, f"no session `{ref}` — `sessions` lists yours")
-    return info.id
+    return session_id
 
 
 def _writable(ctx: CallContext, ref: str) -> str:
@@ -287,15 +288,15 @@ async def run_start(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     )
     audit = ctx.daemon.audit
     # A retried request id answers with the first run: record only runs started by this call.
+    # The command is already typed: this bookkeeping overlaps the shell's work.
     record = (
-        audit.run_started(ctx, started, manager.get(session_id))
+        audit.run_started(ctx, started, manager.request_of(session_id)[1])
         if started.started_at >= called_at
         else None
     )
-    run = started
     try:
         if params.get("stream"):
-            answer = await _stream_run(ctx, started.id)
+            answer, run = await _stream_run(ctx, started.id)
         else:
             wait = params.get("wait", DEFAULT_RUN_WAIT_S)
             run = await manager.wait_run(started.id, math.inf if wait < 0 else wait)
@@ -306,17 +307,17 @@ async def run_start(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
                 "next_offset": page.next_offset,
                 "total_bytes": run.readable_end - run.output_offset,
             }
-        run = manager.get_run(started.id)
         if record is not None and run.state.finished:
-            audit.run_ended(record, run)
-            record = None
+            # After the reply: the caller has its exit status a little sooner.
+            ended, record = record, None
+            ctx.after_reply.append(lambda: audit.run_ended(ended, run))
         return answer
     finally:
         if record is not None:  # still running (or this call was cancelled): record it later
             audit.watch_run(record, manager, started.id)
 
 
-async def _stream_run(ctx: CallContext, handle: str) -> dict[str, Any]:
+async def _stream_run(ctx: CallContext, handle: str) -> tuple[dict[str, Any], RunInfo]:
     manager = _manager(ctx)
     run = manager.get_run(handle)
     # The handle first, so the caller can interrupt exactly this run (its Ctrl-C) while it streams.
@@ -331,7 +332,8 @@ async def _stream_run(ctx: CallContext, handle: str) -> dict[str, Any]:
             break
         # Always move on: the run's start may lie past where we began (its echo and marker).
         offset = page.next_offset
-    return {**run_to_wire(run), "next_offset": offset, "total_bytes": offset - run.output_offset}
+    answer = {**run_to_wire(run), "next_offset": offset, "total_bytes": offset - run.output_offset}
+    return answer, run
 
 
 @HANDLERS.handler("run.get")

@@ -29,7 +29,7 @@ from jsctl_daemon.jumpserver.errors import (
     TerminalRefused,
     Unreachable,
 )
-from jsctl_daemon.jumpserver.koko import KokoSettings, KokoTerminal, open_terminal
+from jsctl_daemon.jumpserver.koko import KokoHeartbeat, KokoSettings, KokoTerminal, open_terminal
 from jsctl_sandbox.koko_contract import KokoSettings as ServerSettings
 from jsctl_sandbox.koko_contract import KokoUser
 
@@ -151,6 +151,40 @@ async def test_client_pings_keep_the_read_deadline_alive() -> None:
                     await term.receive()
             await term.send_input(b"echo still-$((1+1))\r")
             await read_until(term, b"still-2")
+
+
+async def drain(term: KokoTerminal) -> None:
+    while True:
+        await term.receive()
+
+
+async def test_one_shared_heartbeat_keeps_many_terminals_and_notices_silence() -> None:
+    # One heartbeat task for every terminal (the daemon's way): its pings keep both terminals
+    # past the server's 2 s read deadline, and when the server then goes quiet it ends both.
+    async with site(read_deadline_s=2.0, server_ping_after_s=0.5) as s, trio.open_nursery() as n:
+        heartbeat = KokoHeartbeat(KokoSettings(ping_interval=0.5, liveness=2.5))
+        n.start_soon(heartbeat.run)
+        async with (
+            open_terminal(s.config, s.cookie(), s.backend.issue_token(ALICE), heartbeat=heartbeat)
+            as one,
+            open_terminal(s.config, s.cookie(), s.backend.issue_token(ALICE), heartbeat=heartbeat)
+            as two,
+        ):
+            for term in (one, two):
+                await read_until(term, b"$ ")
+            with trio.move_on_after(4.0):
+                async with trio.open_nursery() as readers:
+                    for term in (one, two):
+                        readers.start_soon(drain, term)
+            for term in (one, two):
+                await term.send_input(b"echo alive-$((2*3))\r")
+                await read_until(term, b"alive-6")
+            s.backend.settings.server_ping_after_s = 3600.0  # the server falls silent
+            for term in (one, two):
+                with pytest.raises(TerminalLost, match="sent nothing"), trio.fail_after(WAIT_S):
+                    while True:
+                        await term.receive()
+        n.cancel_scope.cancel()
 
 
 async def test_unreachable_server() -> None:

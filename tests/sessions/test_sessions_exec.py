@@ -8,6 +8,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import pytest
+import trio
 
 from jsctl_daemon.sessions import (
     OpenRequest,
@@ -305,3 +306,23 @@ async def test_exec_on_a_posix_sh(
         assert run.state is RunState.TIMEOUT and data == b"x\r\n"
         run, data = await _exec(manager, sid, "echo back")
         assert data == b"back\r\n"
+
+
+async def test_a_command_the_shell_has_not_started_gets_a_note(
+    manager_factory: ManagerFactory, make_request: MakeRequest
+) -> None:
+    """A program holding the terminal swallows the typed line: the run says so, then recovers."""
+    async with manager_factory(start_warning_s=0.3) as manager:
+        sid = (await manager.open(make_request())).id
+        await manager.write_input(sid, b"cat\r")  # cat now reads the terminal, not bash
+        run = await manager.start_run(sid, "echo never-first", owner="cli")
+        assert run.note is None
+        await trio.sleep(0.6)
+        waiting = manager.get_run(run.id)
+        assert waiting.state is RunState.RUNNING
+        assert "has not started the command after 0.3 s" in (waiting.note or "")
+        await manager.interrupt_run(run.id)  # Ctrl-C ends cat; a probe finds the shell again
+        done = await manager.wait_run(run.id, 30)
+        assert done.state is RunState.INTERRUPTED and "ready" in (done.note or "")
+        run, data = await _exec(manager, sid, "echo next")
+        assert (run.exit_status, data) == (0, b"next\r\n")

@@ -4,7 +4,7 @@ from jsctl_daemon.jumpserver.api import JumpServerAPI
 from jsctl_daemon.jumpserver.config import ServerConfig
 from jsctl_daemon.jumpserver.connection import Connection
 from jsctl_daemon.jumpserver.credentials import Credentials
-from jsctl_daemon.jumpserver.koko import KokoSettings, KokoTerminal, open_terminal
+from jsctl_daemon.jumpserver.koko import KokoHeartbeat, KokoSettings, KokoTerminal, open_terminal
 from jsctl_daemon.jumpserver.signature import AccessKey
 from jsctl_daemon.jumpserver.web_login import WebLogin
 
@@ -13,6 +13,7 @@ __all__ = [
     "Connection",
     "Credentials",
     "JumpServerAPI",
+    "KokoHeartbeat",
     "KokoSettings",
     "KokoTerminal",
     "ServerConfig",

@@ -2,7 +2,9 @@
 
 ``open_terminal(...)`` connects ``wss://<host>/koko/ws/terminal/?token=<id>`` with the web
 session cookie, waits for CONNECT, sends TERMINAL_INIT, then yields a :class:`KokoTerminal`.
-A heartbeat task (PING every ``ping_interval``) lives in a nursery the context manager owns.
+A :class:`KokoHeartbeat` PINGs terminals and notices silent ones. The daemon runs one for all
+its terminals (a task per terminal would cost memory for every idle session); a terminal opened
+without one gets a private heartbeat for its lifetime.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from jsctl_daemon.jumpserver.errors import (
     TerminalLost,
 )
 
-__all__ = ["KokoSettings", "KokoTerminal", "open_terminal"]
+__all__ = ["KokoHeartbeat", "KokoSettings", "KokoTerminal", "open_terminal"]
 
 TERMINAL_PATH = "/koko/ws/terminal/"
 
@@ -46,6 +48,11 @@ class KokoSettings:
     liveness: float = 100.0  # KoKo PINGs after 30 s of write silence on a 1-minute ticker
     close_timeout: float = 3.0
 
+    @property
+    def tick(self) -> float:
+        """How often a heartbeat looks at its terminals."""
+        return min(self.ping_interval, self.liveness) / 4
+
 
 class KokoTerminal:
     """One live KoKo terminal: output via ``receive()``, input, resize, session ``info``."""
@@ -56,7 +63,8 @@ class KokoTerminal:
         self._settings = settings
         self._info: dict[str, Any] = {"connect_id": connect_id}
         self._ended: TerminalEnded | None = None
-        self._send_lock = trio.Lock()
+        # Heartbeat bookkeeping (trio clock): when KoKo last said something, when we last did.
+        self._heard_at = self._sent_at = trio.current_time()
 
     @property
     def info(self) -> dict[str, Any]:
@@ -74,23 +82,19 @@ class KokoTerminal:
         raise self._ended
 
     async def receive(self) -> bytes:
-        """The next output bytes; raises TerminalClosed / TerminalLost when the terminal ends."""
+        """The next output bytes; raises TerminalClosed / TerminalLost when the terminal ends.
+
+        A silent connection is the heartbeat's business: it aborts the socket, which ends this.
+        """
         while True:
             if self._ended is not None:
                 raise self._ended
-            with trio.move_on_after(self._settings.liveness) as silence:
-                try:
-                    message = await self._ws.get_message()
-                except ConnectionClosed as exc:
-                    code = exc.reason.code if exc.reason else 1006
-                    self._end(TerminalLost(f"the connection to KoKo dropped (code {code})"))
-            if silence.cancelled_caught:
-                self._end(
-                    TerminalLost(
-                        f"KoKo sent nothing for {self._settings.liveness:g} s "
-                        "(the connection is probably dead)"
-                    )
-                )
+            try:
+                message = await self._ws.get_message()
+            except ConnectionClosed as exc:
+                code = exc.reason.code if exc.reason else 1006
+                self._end(TerminalLost(f"the connection to KoKo dropped (code {code})"))
+            self._heard_at = trio.current_time()
             if isinstance(message, bytes):
                 if message:
                     return message
@@ -109,7 +113,7 @@ class KokoTerminal:
         if kind == "TERMINAL_SESSION":
             data = nested(message.get("data"))
             if isinstance(data, dict):
-                self._info.update(data)
+                self._info.update(_session_facts(data))
         elif kind in ("TERMINAL_PERM_EXPIRED", "TERMINAL_PERM_VALID"):
             self._info["permission_state"] = kind
         elif kind in ("TERMINAL_SESSION_PAUSE", "TERMINAL_SESSION_RESUME"):
@@ -118,9 +122,9 @@ class KokoTerminal:
     async def _send(self, message: str | bytes) -> None:
         if self._ended is not None:
             raise self._ended
+        self._sent_at = trio.current_time()
         try:
-            async with self._send_lock:
-                await self._ws.send_message(message)
+            await self._ws.send_message(message)  # trio-websocket serialises concurrent sends
         except ConnectionClosed as exc:
             code = exc.reason.code if exc.reason else 1006
             self._end(TerminalLost(f"the connection to KoKo dropped (code {code})"))
@@ -141,13 +145,28 @@ class KokoTerminal:
         size = json.dumps({"cols": int(cols), "rows": int(rows)})
         await self._send(envelope(self._id, "TERMINAL_RESIZE", size))
 
-    async def _heartbeat(self) -> None:
-        while self._ended is None:
-            await trio.sleep(self._settings.ping_interval)
-            try:
-                await self._send(envelope(self._id, "PING", ""))
-            except TerminalEnded:
-                return  # receive() reports why
+    def _beat(self, now: float, settings: KokoSettings, nursery: trio.Nursery) -> bool:
+        """One heartbeat look; False once the terminal has ended (forget it)."""
+        if self._ended is not None:
+            return False
+        if now - self._heard_at >= settings.liveness:
+            silence = f"KoKo sent nothing for {settings.liveness:g} s"
+            self._ended = TerminalLost(f"{silence} (the connection is probably dead)")
+            nursery.start_soon(self._abort)
+            return False
+        if now - self._sent_at >= settings.ping_interval:
+            self._sent_at = now  # one PING in flight at a time
+            nursery.start_soon(self._ping)
+        return True
+
+    async def _ping(self) -> None:
+        with suppress(TerminalEnded):  # receive() reports why
+            await self._send(envelope(self._id, "PING", ""))
+
+    async def _abort(self) -> None:
+        """Drop a dead connection: closing the WebSocket wakes a pending receive()."""
+        with trio.move_on_after(self._settings.close_timeout):
+            await self._ws.aclose()
 
     async def _close(self) -> None:
         with trio.move_on_after(self._settings.close_timeout) as scope:
@@ -159,6 +178,51 @@ class KokoTerminal:
             await self._ws.aclose()
 
 
+def _session_facts(data: dict[str, Any]) -> dict[str, Any]:
+    """The parts of TERMINAL_SESSION worth keeping per terminal (the rest is UI settings)."""
+    facts: dict[str, Any] = {}
+    session = data.get("session")
+    if isinstance(session, dict):
+        facts["session"] = {k: session[k] for k in _SESSION_KEYS if k in session}
+    permission = data.get("permission")
+    if isinstance(permission, dict):
+        facts["permission"] = {"actions": permission.get("actions")}
+    return facts
+
+
+_SESSION_KEYS = ("id", "user", "asset", "account", "protocol", "date_start", "type")
+
+
+class KokoHeartbeat:
+    """PINGs every registered terminal each ``ping_interval``; ends one silent for ``liveness``.
+
+    KoKo drops a reader that stays silent for minutes, and a connection that died without a
+    FIN is only noticed by a deadline; one task looks after every terminal.
+    """
+
+    def __init__(self, settings: KokoSettings | None = None) -> None:
+        self.settings = settings or KokoSettings()
+        self._terminals: set[KokoTerminal] = set()
+
+    def add(self, terminal: KokoTerminal) -> None:
+        """Look after ``terminal`` until it ends."""
+        self._terminals.add(terminal)
+
+    def discard(self, terminal: KokoTerminal) -> None:
+        """Stop looking after ``terminal``."""
+        self._terminals.discard(terminal)
+
+    async def run(self) -> None:
+        """Beat forever (cancel to stop); PINGs and aborts run as tasks of its own."""
+        async with trio.open_nursery() as nursery:
+            while True:
+                await trio.sleep(self.settings.tick)
+                now = trio.current_time()
+                for terminal in list(self._terminals):
+                    if not terminal._beat(now, self.settings, nursery):
+                        self._terminals.discard(terminal)
+
+
 @asynccontextmanager
 async def open_terminal(
     config: ServerConfig,
@@ -168,8 +232,13 @@ async def open_terminal(
     cols: int = 80,
     rows: int = 24,
     settings: KokoSettings | None = None,
+    heartbeat: KokoHeartbeat | None = None,
 ) -> AsyncIterator[KokoTerminal]:
-    """Open a KoKo terminal for a ``web_cli`` connection token, authenticated by cookies."""
+    """Open a KoKo terminal for a ``web_cli`` connection token, authenticated by cookies.
+
+    ``heartbeat`` (running elsewhere) looks after the terminal; without one a private heartbeat
+    runs with ``settings`` for as long as the terminal is open.
+    """
     settings = settings or KokoSettings()
     resource = f"{config.base_path}{TERMINAL_PATH}?token={quote(token_id, safe='')}"
     terminal: KokoTerminal | None = None
@@ -181,10 +250,15 @@ async def open_terminal(
                 terminal = KokoTerminal(ws, connect_id, settings)
                 init = json.dumps({"cols": int(cols), "rows": int(rows), "code": ""})
                 await terminal._send(envelope(connect_id, "TERMINAL_INIT", init))
-                nursery.start_soon(terminal._heartbeat)
+                if heartbeat is None:
+                    heartbeat = KokoHeartbeat(settings)
+                    nursery.start_soon(heartbeat.run)
+                heartbeat.add(terminal)
                 yield terminal
             finally:
                 if terminal is not None:
+                    if heartbeat is not None:
+                        heartbeat.discard(terminal)
                     await terminal._close()
                 else:
                     with trio.move_on_after(settings.close_timeout) as scope:

@@ -93,6 +93,11 @@ class SessionManager:
         """The session with this id or name."""
         return self._session(ref).info()
 
+    def request_of(self, ref: str) -> tuple[str, OpenRequest]:
+        """The session's id and what it was opened with (cheaper than a full snapshot)."""
+        session = self._session(ref)
+        return session.id, session.request
+
     def list_sessions(
         self, *, owner: str | None = None, profile: str | None = None, include_ended: bool = True
     ) -> SessionListing:
@@ -118,7 +123,7 @@ class SessionManager:
         session_id = _new_session_id()
         while session_id in self._sessions or self._name_holder(session_id) is not None:
             session_id = _new_session_id()
-        session = Session(session_id, request, self.limits)
+        session = Session(session_id, request, self.limits, self._nursery)
         self._sessions[session_id] = session
         try:
             await self._nursery.start(session.serve, self._opener)
@@ -284,17 +289,11 @@ class SessionManager:
         current = session.current_run
         if current is not None:
             raise SessionBusy(session.id, current.id, current.command)
-        run = session.start_run(
-            owner,
-            command,
-            request_id,
-            time_limit_s=time_limit_s,
-            stdin_from_terminal=stdin_from_terminal,
-        )
+        run = session.new_run(owner, command, request_id, stdin_from_terminal=stdin_from_terminal)
         if request_id is not None:
             self._requests[(owner, request_id)] = run.id
         self._forget_requests(session.forget_old_runs())
-        await trio.lowlevel.checkpoint()
+        await session.type_run(run, time_limit_s)
         return run.info()
 
     def get_run(self, run_id: str) -> RunInfo:
@@ -308,10 +307,11 @@ class SessionManager:
         run = self._run(run_id)
         session = self._session(run.session_id)
         with trio.move_on_after(max_wait_s):
+            if offset is None:
+                await run.finished.wait()  # one wake-up, not one per output chunk
+                return run.info()
             # Output exists past `offset` only once the command started and printed something.
-            while not run.state.finished and (
-                offset is None or run.readable_end <= max(offset, run.output_offset)
-            ):
+            while not run.state.finished and run.readable_end <= max(offset, run.output_offset):
                 await session.wait_for_change()
         return run.info()
 

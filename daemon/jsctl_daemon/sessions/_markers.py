@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import re
 import secrets
-import string
-from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
 
 _OSC_PREFIX = b"\x1b]7391;"
-_TOKEN_ALPHABET = string.ascii_lowercase + string.digits
-_TOKEN_LEN = 12
+_TOKEN_LEN = 12  # hex digits; the scanner accepts [a-z0-9] so older tokens still match
 _MARKER = re.compile(rb"\x1b\]7391;([BEP])([a-z0-9]{12})(?:;([0-9]{1,3}))?\x07")
 # What may follow the OSC prefix in a marker that has not fully arrived yet.
 _PARTIAL_TAIL = re.compile(rb"(?:[BEP](?:[a-z0-9]{0,11}|[a-z0-9]{12}(?:;[0-9]{0,3})?)?)?")
@@ -34,8 +32,10 @@ class MarkerKind(Enum):
     PROBE = "P"  # answer to a probe line; carries the status of the last command
 
 
-@dataclass(frozen=True)
-class Marker:
+_KINDS = {kind.value.encode(): kind for kind in MarkerKind}
+
+
+class Marker(NamedTuple):
     """A marker found in the output stream, with its absolute byte range."""
 
     kind: MarkerKind
@@ -46,8 +46,8 @@ class Marker:
 
 
 def new_token() -> str:
-    """A fresh random marker token."""
-    return "".join(secrets.choice(_TOKEN_ALPHABET) for _ in range(_TOKEN_LEN))
+    """A fresh random marker token (one read of the system's random source, not one per digit)."""
+    return secrets.token_hex(_TOKEN_LEN // 2)
 
 
 def _printf_marker(kind: MarkerKind, token: str, with_status: bool) -> str:
@@ -156,13 +156,14 @@ class MarkerScanner:
         base = self._carry_start
         found = [
             Marker(
-                MarkerKind(m.group(1).decode()),
-                m.group(2).decode(),
-                int(m.group(3)) if m.group(3) is not None else None,
+                _KINDS[kind],
+                token.decode(),
+                None if status is None else int(status),
                 base + m.start(),
                 base + m.end(),
             )
             for m in _MARKER.finditer(data)
+            for kind, token, status in (m.groups(),)
         ]
         scan_from = found[-1].end - base if found else 0
         partial = _partial_marker_start(data[scan_from:])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Awaitable, Callable
 
@@ -27,6 +26,7 @@ class Run:
         sent_offset: int,
         *,
         stdin_from_terminal: bool,
+        start_warning_s: float = 10.0,
     ) -> None:
         self.id = run_id
         self.session_id = session_id
@@ -34,6 +34,7 @@ class Run:
         self.command = command
         self.request_id = request_id
         self.stdin_from_terminal = stdin_from_terminal
+        self._start_warning_s = start_warning_s
         self.token = new_token()
         self.sent_offset = sent_offset
         self.state = RunState.RUNNING
@@ -49,8 +50,6 @@ class Run:
         # Where Ctrl-C went in: later output (the ^C echo, a new prompt) is not the command's.
         self._stop_offset: int | None = None
         self.finished = trio.Event()
-        self._begun = trio.Event()  # the shell printed the BEGIN marker
-        self._wake = trio.Event()  # finished, or someone asked to interrupt
 
     @property
     def readable_end(self) -> int:
@@ -85,7 +84,7 @@ class Run:
             readable_end=self.readable_end,
             started_at=self.started_at,
             ended_at=self.ended_at,
-            note=self.note,
+            note=self.note or self.waiting_note(),
         )
 
     def on_output(self, chunk: bytes, offset: int) -> None:
@@ -101,8 +100,6 @@ class Run:
         if marker.kind is MarkerKind.BEGIN and marker.token == self.token:
             if self.start_offset is None:
                 self.start_offset = marker.end
-                self.note = None
-                self._begun.set()
         elif marker.kind is MarkerKind.END and marker.token == self.token:
             if self.start_offset is None:
                 self.start_offset = marker.start
@@ -122,7 +119,6 @@ class Run:
             return False
         self.stopping = why
         self._stop_offset = offset
-        self._wake.set()
         return True
 
     def finish(
@@ -139,7 +135,6 @@ class Run:
         self.note = note
         self.ended_at = time.time()
         self.finished.set()
-        self._wake.set()
 
     def lose(self, end_offset: int, reason: str | None) -> None:
         """The session ended under the run: release held-back bytes and mark it lost."""
@@ -148,33 +143,51 @@ class Run:
         self._scanner.flush()
         self.finish(RunState.LOST, None, end_offset, reason or "the session ended")
 
-    async def drive(
+    def typed_line(self) -> bytes:
+        """The keystrokes that start this run (its command between BEGIN and END markers)."""
+        return exec_line(self.command, self.token, stdin_from_terminal=self.stdin_from_terminal)
+
+    def waiting_note(self) -> str | None:
+        """A warning once the shell has left the typed command unstarted for too long."""
+        start_warning_s = self._start_warning_s
+        if (
+            self.start_offset is None
+            and self.stopping is None
+            and not self.state.finished
+            and time.time() - self.started_at >= start_warning_s
+        ):
+            return (
+                f"the shell has not started the command after {start_warning_s:g} s; a program"
+                " may hold the terminal — look at the screen, interrupt, or wait"
+            )
+        return None
+
+    async def enforce_time_limit(
+        self,
+        send: Callable[[bytes], Awaitable[None]],
+        current_offset: Callable[[], int],
+        time_limit_s: float,
+    ) -> bool:
+        """Wait out the time limit; past it send Ctrl-C. True if this call asked the run to stop.
+
+        The caller then recovers the shell with :meth:`recover` (as after any other Ctrl-C).
+        """
+        with trio.move_on_after(time_limit_s):
+            await self.finished.wait()
+        if self.state.finished or not self.request_stop(RunState.TIMEOUT, current_offset()):
+            return False
+        await send(CTRL_C)
+        return True
+
+    async def recover(
         self,
         send: Callable[[bytes], Awaitable[None]],
         current_offset: Callable[[], int],
         *,
-        time_limit_s: float | None,
         interrupt_grace_s: float,
         probe_timeout_s: float,
-        start_warning_s: float,
     ) -> None:
-        """Type the command; past its time limit send Ctrl-C and probe until the shell answers."""
-        await send(
-            exec_line(self.command, self.token, stdin_from_terminal=self.stdin_from_terminal)
-        )
-        with trio.move_on_after(math.inf if time_limit_s is None else time_limit_s):
-            with trio.move_on_after(start_warning_s):
-                await self._begun.wait()
-            if not self._begun.is_set() and not self._wake.is_set():
-                self.note = (
-                    f"the shell has not started the command after {start_warning_s:g} s; a"
-                    " program may hold the terminal — look at the screen, interrupt, or wait"
-                )
-            await self._wake.wait()
-        if self.state.finished:
-            return
-        if self.request_stop(RunState.TIMEOUT, current_offset()):
-            await send(CTRL_C)
+        """After Ctrl-C: let the command end by itself, else probe until the shell answers."""
         # The command may end by itself after Ctrl-C (a trap) and print its END marker.
         with trio.move_on_after(interrupt_grace_s):
             await self.finished.wait()

@@ -6,8 +6,8 @@ import logging
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import trio
 
@@ -35,7 +35,13 @@ Opener = Callable[[OpenRequest], AbstractAsyncContextManager[TerminalTransport]]
 class Session:
     """A live terminal owned by the daemon: clients attach, read by offset, type, run commands."""
 
-    def __init__(self, session_id: str, request: OpenRequest, limits: SessionLimits) -> None:
+    def __init__(
+        self,
+        session_id: str,
+        request: OpenRequest,
+        limits: SessionLimits,
+        helpers: trio.Nursery | None = None,
+    ) -> None:
         self.id = session_id
         self.name = request.name
         self.request = request
@@ -52,12 +58,11 @@ class Session:
         self.current_run: Run | None = None
         self._run_seq = 0
         self._attachments: dict[int, AttachmentInfo] = {}
-        self._changed = trio.Event()
-        self._transport: TerminalTransport | None = None
-        self._send_lock = trio.Lock()
+        self._waiters = trio.lowlevel.ParkingLot()
+        self._transport: TerminalTransport | None = None  # it serialises concurrent sends
         self._pump_scope = trio.CancelScope()  # kill and the idle limit cancel this
         self._stop_reason: str | None = None
-        self._nursery: trio.Nursery | None = None
+        self._helpers = helpers  # where a run's time limit and Ctrl-C recovery tasks run
         self._screen = LazyScreen(request.cols, request.rows, limits.screen_catchup_bytes)
         self._recorder: AsciicastRecorder | None = None
         self.done = trio.Event()  # the session's task has finished
@@ -90,26 +95,30 @@ class Session:
             else None,
             idle_timeout_s=self.limits.idle_timeout_s,
             recording=str(self._recorder.path) if self._recorder else None,
-            transport_info=dict(self._transport.info) if self._transport is not None else {},
+            transport_info=self._transport.info if self._transport is not None else {},
         )
 
     def _notify(self) -> None:
-        # Wake everyone waiting, then arm a fresh event for the next change.
-        self._changed.set()
-        self._changed = trio.Event()
+        self._waiters.unpark_all()  # costs nothing when no one waits (most output chunks)
 
     async def wait_for_change(self) -> None:
         """Return at the next new output, state change or run change."""
-        await self._changed.wait()
+        await self._waiters.park()
 
     def touch(self) -> None:
-        """Record activity and push the idle deadline back."""
+        """Record activity and push the idle deadline back.
+
+        The deadline moves only when it has fallen behind by a hundredth of the idle limit:
+        moving a trio deadline costs more than the output chunk that prompts it.
+        """
         self.last_activity_at = time.time()
         idle = self.limits.idle_timeout_s
         if idle is None or self._attachments:
             self._pump_scope.deadline = math.inf
-        else:
-            self._pump_scope.deadline = trio.current_time() + idle
+            return
+        deadline = trio.current_time() + idle
+        if not deadline - idle / 100 < self._pump_scope.deadline <= deadline:
+            self._pump_scope.deadline = deadline
 
     # -- attachments ------------------------------------------------------------------------
 
@@ -164,16 +173,10 @@ class Session:
         self._notify()
 
     async def _serve_live(self, transport: TerminalTransport) -> None:
-        async with trio.open_nursery() as nursery:
-            self._nursery = nursery
-            try:
-                with self._pump_scope:
-                    await self._pump(transport)
-                if self._pump_scope.cancelled_caught:
-                    reason = self._stop_reason or self._idle_reason()
-                    self._end(SessionState.CLOSED, reason)
-            finally:
-                nursery.cancel_scope.cancel()
+        with self._pump_scope:
+            await self._pump(transport)
+        if self._pump_scope.cancelled_caught:
+            self._end(SessionState.CLOSED, self._stop_reason or self._idle_reason())
 
     def _idle_reason(self) -> str:
         seconds = self.limits.idle_timeout_s or 0
@@ -233,19 +236,20 @@ class Session:
     async def send_input(self, data: bytes) -> None:
         """Send a client's keystrokes; a Ctrl-C among them interrupts the current run."""
         run = self.current_run
-        if run is not None and CTRL_C in data:
-            # Bash drops the rest of the line when the job dies of SIGINT, so the run's END
-            # marker never comes; the run's driver recovers it with a probe instead.
-            run.request_stop(RunState.INTERRUPTED, self.ring.end_offset)
+        # Bash drops the rest of the line when the job dies of SIGINT, so the run's END marker
+        # never comes; the run is recovered with a probe instead.
+        if run is not None and CTRL_C in data and run.request_stop(
+            RunState.INTERRUPTED, self.ring.end_offset
+        ):
+            self._supervise(self._recover_run, run)
         await self._send(data)
 
     async def _send(self, data: bytes) -> None:
         transport = self._require_live()
-        async with self._send_lock:
-            try:
-                await transport.send_input(data)
-            except TerminalEnded as exc:
-                raise SessionEnded(self.id, "ending", exc.reason) from exc
+        try:
+            await transport.send_input(data)
+        except TerminalEnded as exc:
+            raise SessionEnded(self.id, "ending", exc.reason) from exc
         self.touch()
 
     async def resize(self, cols: int, rows: int) -> None:
@@ -253,8 +257,7 @@ class Session:
         transport = self._require_live()
         if cols <= 0 or rows <= 0:
             raise ValueError(f"a terminal needs a positive size, not {cols}x{rows}")
-        async with self._send_lock:
-            await transport.resize(cols, rows)
+        await transport.resize(cols, rows)
         self.cols, self.rows = cols, rows
         self._screen.note_resize(self.ring.end_offset, cols, rows)
         if self._recorder is not None:
@@ -262,18 +265,16 @@ class Session:
         self.touch()
         self._notify()
 
-    def start_run(
+    def new_run(
         self,
         owner: str,
         command: str,
         request_id: str | None,
         *,
-        time_limit_s: float | None,
         stdin_from_terminal: bool,
     ) -> Run:
-        """Create a run and start the task that types it; the caller checked it is not busy."""
+        """Create the session's current run; the caller checked it is not busy, then types it."""
         self._require_live()
-        assert self._nursery is not None
         self._run_seq += 1
         run = Run(
             f"{self.id}-{self._run_seq}",
@@ -283,24 +284,52 @@ class Session:
             request_id,
             self.ring.end_offset,
             stdin_from_terminal=stdin_from_terminal,
+            start_warning_s=self.limits.start_warning_s,
         )
         self.runs[run.id] = run
         self.current_run = run
-        self._nursery.start_soon(self._drive_run, run, time_limit_s)
-        self.touch()
-        self._notify()
         return run
 
-    async def _drive_run(self, run: Run, time_limit_s: float | None) -> None:
+    async def type_run(self, run: Run, time_limit_s: float | None) -> None:
+        """Type the run's line now, in the caller's task (no hand-off before the keys leave).
+
+        A task watches the run only when it has a time limit (or, later, is interrupted).
+        """
+        async with self._run_errors(run):
+            # Shielded: a caller that goes away mid-write must not leave half a line typed.
+            with trio.CancelScope(shield=True):
+                await self._send(run.typed_line())
+            if time_limit_s is not None:
+                self._supervise(self._time_run, run, time_limit_s)
+
+    def _supervise(self, task: Callable[..., Awaitable[None]], *args: object) -> None:
+        if self._helpers is not None:  # they end by themselves once the run has finished
+            self._helpers.start_soon(task, *args)
+
+    async def _time_run(self, run: Run, time_limit_s: float) -> None:
+        async with self._run_errors(run):
+            if await run.enforce_time_limit(self._send, self._end_offset, time_limit_s):
+                await self._recover(run)
+
+    async def _recover_run(self, run: Run) -> None:
+        async with self._run_errors(run):
+            await self._recover(run)
+
+    async def _recover(self, run: Run) -> None:
+        await run.recover(
+            self._send,
+            self._end_offset,
+            interrupt_grace_s=self.limits.interrupt_grace_s,
+            probe_timeout_s=self.limits.probe_timeout_s,
+        )
+
+    def _end_offset(self) -> int:
+        return self.ring.end_offset
+
+    @asynccontextmanager
+    async def _run_errors(self, run: Run) -> AsyncIterator[None]:
         try:
-            await run.drive(
-                self._send,
-                lambda: self.ring.end_offset,
-                time_limit_s=time_limit_s,
-                interrupt_grace_s=self.limits.interrupt_grace_s,
-                probe_timeout_s=self.limits.probe_timeout_s,
-                start_warning_s=self.limits.start_warning_s,
-            )
+            yield
         except SessionEnded:
             pass  # the pump marks the run lost with the session's reason
         except (TerminalEnded, trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
