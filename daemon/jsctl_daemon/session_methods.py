@@ -214,12 +214,12 @@ async def session_resize(ctx: CallContext, params: dict[str, Any]) -> dict[str, 
 @HANDLERS.handler("session.kill")
 async def session_kill(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """End sessions now."""
-    killed = []
-    for ref in params["sessions"]:
-        if not isinstance(ref, str):
-            raise RpcError(ErrorCode.BAD_PARAMS, "`sessions` must list ids or names")
-        session_id = _visible(ctx, ref)
-        info = await _manager(ctx).kill(session_id, by=ctx.identity.name)
+    refs = params["sessions"]
+    if not all(isinstance(ref, str) for ref in refs):
+        raise RpcError(ErrorCode.BAD_PARAMS, "`sessions` must list ids or names")
+    session_ids = [_visible(ctx, ref) for ref in refs]  # every one checked before any is killed
+    killed = await _manager(ctx).kill_many(session_ids, by=ctx.identity.name)
+    for info in killed:
         ctx.daemon.audit.record(
             ctx,
             "session.kill",
@@ -228,8 +228,7 @@ async def session_kill(ctx: CallContext, params: dict[str, Any]) -> dict[str, An
             account=info.account,
             profile=info.profile,
         )
-        killed.append(session_to_wire(info))
-    return {"killed": killed}
+    return {"killed": [session_to_wire(info) for info in killed]}
 
 
 @HANDLERS.handler("session.rename")

@@ -181,6 +181,22 @@ def test_resize_screen_rename_and_kill(shared_login: LoggedIn) -> None:
         assert state["state"] == "closed" and "killed" in state["reason"]
 
 
+def test_kill_many_is_all_or_nothing_and_closes_them_together(shared_login: LoggedIn) -> None:
+    daemon = shared_login.daemon
+    with daemon.client() as client:
+        sessions = [open_session(client, "web-01") for _ in range(3)]
+        refused = daemon.cli("kill", *sessions, "no-such-session")
+        assert refused.returncode != 0 and "no-such-session" in refused.stderr
+        states = {client.call("session.get", session=s)["session"]["state"] for s in sessions}
+        assert states == {"live"}  # a bad reference kills nothing
+        killed = daemon.cli("kill", "--json", *sessions)
+        assert killed.returncode == 0, killed.stderr
+        assert sorted(s["id"] for s in json.loads(killed.stdout)["killed"]) == sorted(sessions)
+        for session in sessions:
+            state = client.call("session.get", session=session)["session"]
+            assert state["state"] == "closed" and "killed" in state["reason"]
+
+
 def test_fifty_sessions_in_parallel(shared_login: LoggedIn) -> None:
     daemon = shared_login.daemon
     results: list[int] = []

@@ -190,7 +190,7 @@ def _session_facts(data: dict[str, Any]) -> dict[str, Any]:
     return facts
 
 
-_SESSION_KEYS = ("id", "user", "asset", "account", "protocol", "date_start", "type")
+_SESSION_KEYS = ("id", "user", "asset", "account")
 
 
 class KokoHeartbeat:

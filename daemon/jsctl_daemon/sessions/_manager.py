@@ -6,7 +6,7 @@ import base64
 import math
 import re
 import secrets
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 
 import trio
@@ -177,10 +177,16 @@ class SessionManager:
 
     async def kill(self, ref: str, *, by: str = "the user") -> SessionInfo:
         """End the session now and wait until its transport is closed."""
-        session = self._session(ref)
-        session.stop(f"killed by {by}")
-        await session.done.wait()
-        return session.info()
+        return (await self.kill_many([ref], by=by))[0]
+
+    async def kill_many(self, refs: Sequence[str], *, by: str = "the user") -> list[SessionInfo]:
+        """End these sessions (all found before any is touched); they close side by side."""
+        sessions = [self._session(ref) for ref in refs]
+        for session in sessions:
+            session.stop(f"killed by {by}")
+        for session in sessions:
+            await session.done.wait()
+        return [session.info() for session in sessions]
 
     async def close_all(self, reason: str = "the daemon is shutting down") -> None:
         """End every session, giving transports a few seconds to close cleanly."""

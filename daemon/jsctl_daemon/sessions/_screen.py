@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections import deque
 
 import pyte
 import trio
@@ -39,15 +38,17 @@ class LazyScreen:
     def __init__(self, cols: int, rows: int, catchup_bytes: int) -> None:
         self._catchup_bytes = catchup_bytes
         self._cols, self._rows = cols, rows  # the size at the newest output offset
-        self._resizes: deque[tuple[int, int, int]] = deque([(0, cols, rows)], _MAX_RESIZES_KEPT)
+        # A list, not a deque: an idle session keeps one entry, and a deque allocates 64 slots.
+        self._resizes: list[tuple[int, int, int]] = [(0, cols, rows)]
         self._screen: _Screen | None = None
         self._stream: pyte.ByteStream | None = None
         self._fed = 0  # output offset the pyte screen has seen up to
-        self._lock = trio.Lock()
+        self._lock: trio.Lock | None = None  # made on the first screen request
 
     def note_resize(self, offset: int, cols: int, rows: int) -> None:
         """Remember that the terminal became cols x rows when output reached ``offset``."""
         self._resizes.append((offset, cols, rows))
+        del self._resizes[:-_MAX_RESIZES_KEPT]
         self._cols, self._rows = cols, rows
 
     def _size_at(self, offset: int) -> tuple[int, int]:
@@ -67,6 +68,8 @@ class LazyScreen:
 
     async def catch_up(self, ring: RingBuffer) -> tuple[list[str], int, int, str, int]:
         """Feed what is new and return (lines, cursor x, cursor y, title, offset)."""
+        if self._lock is None:
+            self._lock = trio.Lock()
         async with self._lock:
             end = ring.end_offset
             oldest = max(ring.start_offset, end - self._catchup_bytes)

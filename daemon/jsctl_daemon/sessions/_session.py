@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
@@ -54,7 +53,7 @@ class Session:
         self.ended_at: float | None = None
         self.ring = RingBuffer(limits.buffer_bytes)
         self.cols, self.rows = request.cols, request.rows
-        self.runs: OrderedDict[str, Run] = OrderedDict()
+        self.runs: dict[str, Run] = {}  # oldest first
         self.current_run: Run | None = None
         self._run_seq = 0
         self._attachments: dict[int, AttachmentInfo] = {}
