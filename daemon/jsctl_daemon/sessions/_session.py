@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 
 import trio
 
@@ -294,25 +294,28 @@ class Session:
 
         A task watches the run only when it has a time limit (or, later, is interrupted).
         """
-        async with self._run_errors(run):
-            # Shielded: a caller that goes away mid-write must not leave half a line typed.
-            with trio.CancelScope(shield=True):
-                await self._send(run.typed_line())
-            if time_limit_s is not None:
-                self._supervise(self._time_run, run, time_limit_s)
+        await self._guard_run(run, self._type_line(run, time_limit_s))
+
+    async def _type_line(self, run: Run, time_limit_s: float | None) -> None:
+        # Shielded: a caller that goes away mid-write must not leave half a line typed.
+        with trio.CancelScope(shield=True):
+            await self._send(run.typed_line())
+        if time_limit_s is not None:
+            self._supervise(self._time_run, run, time_limit_s)
 
     def _supervise(self, task: Callable[..., Awaitable[None]], *args: object) -> None:
         if self._helpers is not None:  # they end by themselves once the run has finished
             self._helpers.start_soon(task, *args)
 
     async def _time_run(self, run: Run, time_limit_s: float) -> None:
-        async with self._run_errors(run):
-            if await run.enforce_time_limit(self._send, self._end_offset, time_limit_s):
-                await self._recover(run)
+        await self._guard_run(run, self._enforce_time_limit(run, time_limit_s))
+
+    async def _enforce_time_limit(self, run: Run, time_limit_s: float) -> None:
+        if await run.enforce_time_limit(self._send, self._end_offset, time_limit_s):
+            await self._recover(run)
 
     async def _recover_run(self, run: Run) -> None:
-        async with self._run_errors(run):
-            await self._recover(run)
+        await self._guard_run(run, self._recover(run))
 
     async def _recover(self, run: Run) -> None:
         await run.recover(
@@ -325,10 +328,10 @@ class Session:
     def _end_offset(self) -> int:
         return self.ring.end_offset
 
-    @asynccontextmanager
-    async def _run_errors(self, run: Run) -> AsyncIterator[None]:
+    async def _guard_run(self, run: Run, step: Awaitable[None]) -> None:
+        """Await one step of a run; a terminal that fails under it makes the run lost."""
         try:
-            yield
+            await step
         except SessionEnded:
             pass  # the pump marks the run lost with the session's reason
         except (TerminalEnded, trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
