@@ -113,10 +113,12 @@ class Session:
         self.last_activity_at = time.time()
         idle = self.limits.idle_timeout_s
         if idle is None or self._attachments:
-            self._pump_scope.deadline = math.inf
-            return
-        deadline = trio.current_time() + idle
-        if not deadline - idle / 100 < self._pump_scope.deadline <= deadline:
+            deadline = math.inf
+        else:
+            deadline = trio.current_time() + idle
+            if deadline - idle / 100 < self._pump_scope.deadline <= deadline:
+                return
+        if self._pump_scope.deadline != deadline:
             self._pump_scope.deadline = deadline
 
     # -- attachments ------------------------------------------------------------------------
