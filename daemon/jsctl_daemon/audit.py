@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import time
+from collections import deque
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,16 +26,23 @@ log = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 KEEP_FILES = 5
+RECENT_KEPT = 4096  # records a follower may fall behind by before it is told it missed some
 
 
 class AuditLog:
     """Appends records to ``audit.jsonl`` (0600), rotating to ``audit.jsonl.1`` … at the cap."""
 
-    def __init__(self, state_dir: Path, max_bytes: int = MAX_FILE_BYTES) -> None:
+    def __init__(
+        self, state_dir: Path, max_bytes: int = MAX_FILE_BYTES, recent_kept: int = RECENT_KEPT
+    ) -> None:
         self.directory = state_dir / "audit"
         self.file = self.directory / "audit.jsonl"
         self.max_bytes = max_bytes
-        self._changed = trio.Event()
+        self._followers = trio.lowlevel.ParkingLot()
+        # The newest records with their sequence numbers, for followers (the daemon is the only
+        # writer, so following needs no file reading at all).
+        self._recent: deque[tuple[int, dict[str, Any]]] = deque(maxlen=recent_kept)
+        self._sequence = 0
         self._nursery: trio.Nursery | None = None
         self._fd: int | None = None  # kept open: one write per record, no open/stat/close
         self._size = 0
@@ -63,8 +71,9 @@ class AuditLog:
         except OSError as exc:
             log.error("cannot write the audit log %s: %s", self.file, exc)
             self._fd = None
-        self._changed.set()
-        self._changed = trio.Event()
+        self._sequence += 1
+        self._recent.append((self._sequence, record))
+        self._followers.unpark_all()
 
     def close(self) -> None:
         """Close the log file (the daemon is stopping)."""
@@ -163,12 +172,18 @@ class AuditLog:
         )
 
     async def follow(self, client: str | None, asset: str | None) -> AsyncIterator[dict[str, Any]]:
-        """New records as they are appended."""
-        seen = len(self.query())
+        """New records as they are appended (a follower too slow to keep up is told the count
+        it missed, in a record of its own; `query` still has them)."""
+        seen = self._sequence
         while True:
-            await self._changed.wait()
-            records = self.query()
-            for record in records[seen:]:
+            if self._sequence == seen:  # records appended while we were yielding count too
+                await self._followers.park()
+            oldest = self._recent[0][0] if self._recent else seen + 1
+            missed = oldest - seen - 1
+            newer = [record for number, record in self._recent if number > seen]
+            seen = self._sequence
+            if missed > 0:
+                yield {"time": round(time.time(), 3), "action": "audit.missed", "count": missed}
+            for record in newer:
                 if self._keep(record, client, asset, None):
                     yield record
-            seen = len(records)
