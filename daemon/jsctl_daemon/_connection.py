@@ -93,7 +93,9 @@ class ClientConnection:
                 await self._send(ErrorReply(valid_id, exc))
                 continue
             table_row = METHODS.get(request.method)
-            if table_row is not None and table_row.streams:
+            # A streaming call runs beside the read loop (the client may type, interrupt or go
+            # away meanwhile); any other call is answered in order, without a task of its own.
+            if table_row is not None and table_row.streams_with(request.params):
                 nursery.start_soon(self._call, request)
             else:
                 await self._call(request)

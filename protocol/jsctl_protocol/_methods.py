@@ -269,7 +269,7 @@ METHODS: dict[str, Method] = {
             ),
             "{handle, session, state, exit_status, output, next_offset, total_bytes}",
             P.USE,
-            streams=True,
+            streams="stream",
         ),
         Method("run.get", "A run's state and exit status.", (p.handle,), "{run}", P.READ),
         Method("run.wait", "Wait for a run to end.", (p.handle, p.timeout), "{run}", P.READ),
@@ -324,7 +324,7 @@ METHODS: dict[str, Method] = {
                 Param("follow", "bool", "then stream new records"),
             ),
             "{records: [...]}",
-            streams=True,
+            streams="follow",
         ),
         Method(
             "complete",

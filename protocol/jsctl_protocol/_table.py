@@ -54,7 +54,16 @@ class Param:
 class Method:
     """A row of the method table: everything front ends and the daemon need to know."""
 
-    __slots__ = ("doc", "name", "params", "permission", "result", "starts_daemon", "streams")
+    __slots__ = (
+        "_names",
+        "doc",
+        "name",
+        "params",
+        "permission",
+        "result",
+        "starts_daemon",
+        "streams",
+    )
 
     def __init__(
         self,
@@ -64,22 +73,31 @@ class Method:
         result: str = "",
         permission: Permission = Permission.HUMAN,
         starts_daemon: bool = True,  # may a client auto-start the daemon to call this?
-        streams: bool = False,  # pushes {stream, data} frames before the final reply
+        # Pushes {stream, data} frames before the final reply: always (True) or only when the
+        # boolean parameter of that name is set ("stream", "follow").
+        streams: bool | str = False,
     ) -> None:
         self.name, self.doc, self.params, self.result = name, doc, params, result
         self.permission, self.starts_daemon, self.streams = permission, starts_daemon, streams
+        self._names = frozenset(param.name for param in params)
 
     def __repr__(self) -> str:
         return f"Method({self.name!r})"
 
+    def streams_with(self, params: Mapping[str, Any]) -> bool:
+        """Whether a call with these params pushes frames (and so runs beside other calls)."""
+        if isinstance(self.streams, str):
+            return bool(params.get(self.streams))
+        return self.streams
+
     def check_params(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """Validated params (None values dropped); BAD_PARAMS names the first problem."""
-        known = {param.name: param for param in self.params}
-        unknown = sorted(set(params) - set(known))
-        if unknown:
+        if not self._names.issuperset(params):
+            unknown = sorted(repr(name) for name in set(params) - self._names)
+            known = [param.name for param in self.params]
             raise RpcError(
                 ErrorCode.BAD_PARAMS,
-                f"`{self.name}` does not take {', '.join(map(repr, unknown))}; "
+                f"`{self.name}` does not take {', '.join(unknown)}; "
                 f"it takes {', '.join(known) or 'no parameters'}",
             )
         checked: dict[str, Any] = {}

@@ -163,6 +163,16 @@ def test_method_table_param_checks() -> None:
         hello.check_params({"version": True})
     with pytest.raises(RpcError, match="does not take 'bogus'"):
         hello.check_params({"version": 1, "bogus": 2})
+    with pytest.raises(RpcError, match="does not take 'x', 7"):  # msgpack maps may key by int
+        hello.check_params({"version": 1, 7: 2, "x": 3})
+
+
+def test_which_calls_stream() -> None:
+    assert METHODS["session.attach"].streams_with({})
+    assert METHODS["run.start"].streams_with({"stream": True})
+    assert not METHODS["run.start"].streams_with({"wait": 5})
+    assert METHODS["audit.query"].streams_with({"follow": True})
+    assert not METHODS["ping"].streams_with({})
 
 
 def test_every_table_row_is_documented() -> None:
