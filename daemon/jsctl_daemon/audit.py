@@ -99,8 +99,12 @@ class AuditLog:
             }
         )
 
-    def run_started(self, ctx: CallContext, run: RunInfo, session: OpenRequest) -> dict[str, Any]:
-        """Record a command run; returns what `run_ended`/`watch_run` need to record its end."""
+    def run_started(
+        self, ctx: CallContext, run: RunInfo, session: OpenRequest, stdin_bytes: int = 0
+    ) -> dict[str, Any]:
+        """Record a command run; returns what `run_ended`/`watch_run` need to record its end.
+
+        Standard input is counted, never recorded."""
         base = {
             "client": ctx.identity.name,
             "profile": session.profile,
@@ -110,9 +114,15 @@ class AuditLog:
             "run": run.id,
         }
         self.append(
-            {**base, "action": "run.start", "command": run.command, "request_id": run.request_id}
+            {
+                **base,
+                "action": "run.start",
+                "command": run.command,
+                "request_id": run.request_id,
+                "stdin_bytes": stdin_bytes or None,
+            }
         )
-        return {**base, "bytes_in": len(run.command.encode())}
+        return {**base, "bytes_in": len(run.command.encode()) + stdin_bytes}
 
     def run_ended(self, base: dict[str, Any], done: RunInfo) -> None:
         """Record how a run ended: state, exit status, duration, bytes."""

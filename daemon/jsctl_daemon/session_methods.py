@@ -25,6 +25,7 @@ ATTACH_CHUNK = 256 * 1024
 RECENT_BYTES = 64 * 1024
 ATTACH_COALESCE_S = 0.001  # what an attach shows first when no offset is given
 DEFAULT_RUN_WAIT_S = 30.0
+MAX_STDIN_BYTES = 1 << 20  # typed through the terminal: larger files go with `jsctl cp`
 STREAM_POLL_S = 30.0
 
 
@@ -276,6 +277,13 @@ def _visible_run(ctx: CallContext, handle: str) -> str:
 async def run_start(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """Run one command; stream its output or answer within `wait` seconds with a handle."""
     manager = _manager(ctx)
+    stdin = params.get("stdin")
+    if stdin is not None and len(stdin) > MAX_STDIN_BYTES:
+        raise RpcError(
+            ErrorCode.LIMIT,
+            f"standard input of {len(stdin)} bytes is more than exec takes "
+            f"({MAX_STDIN_BYTES} bytes): copy the file with `jsctl cp` and redirect from it",
+        )
     session_id = await _run_session(ctx, params)
     called_at = time.time()
     started = await manager.start_run(
@@ -284,12 +292,15 @@ async def run_start(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         owner=ctx.identity.name,
         request_id=params.get("request_id"),
         time_limit_s=params.get("timeout"),
+        stdin=stdin,
     )
     audit = ctx.daemon.audit
     # A retried request id answers with the first run: record only runs started by this call.
     # The command is already typed: this bookkeeping overlaps the shell's work.
     record = (
-        audit.run_started(ctx, started, manager.request_of(session_id)[1])
+        audit.run_started(
+            ctx, started, manager.request_of(session_id)[1], len(stdin) if stdin else 0
+        )
         if started.started_at >= called_at
         else None
     )

@@ -265,6 +265,7 @@ METHODS: dict[str, Method] = {
                 Param("wait", "float", "seconds to wait before answering `running`"),
                 Param("request_id", "str", "idempotency key: a retry returns the same run"),
                 Param("stream", "bool", "push output as it comes (CLI)"),
+                Param("stdin", "bytes", "what the command reads on its standard input (<= 1 MiB)"),
                 Param("max_bytes", "int", "at most this many output bytes in the answer"),
             ),
             "{handle, session, state, exit_status, output, next_offset, total_bytes}",

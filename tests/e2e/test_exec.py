@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import signal
 import subprocess
 import time
@@ -10,6 +12,8 @@ import time
 import pytest
 from jsctl_fixtures import LoggedIn
 from jsctl_testing import JSCTL
+
+from jsctl_protocol import ErrorCode, RpcError
 
 
 @pytest.mark.parametrize(
@@ -35,6 +39,33 @@ def test_state_carries_over_between_execs(shared_login: LoggedIn) -> None:
     assert cli("exec", "web-02", "--", "cd /tmp && export JSCTL_T=42").returncode == 0
     result = cli("exec", "web-02", "--", "echo $JSCTL_T $PWD")
     assert result.stdout == "42 /tmp\n"
+
+
+def test_stdin_goes_to_the_remote_command_and_is_audited_by_size_only(
+    shared_login: LoggedIn,
+) -> None:
+    daemon = shared_login.daemon
+    payload = os.urandom(300_000)
+    sent = subprocess.run(
+        [*JSCTL, "exec", "--stdin", "web-01", "--", "cat >jsctl-in.bin; sha256sum jsctl-in.bin"],
+        env=daemon.env, input=payload, capture_output=True, timeout=120,
+    )  # fmt: skip
+    assert sent.returncode == 0, sent.stderr
+    assert sent.stdout.split()[0].decode() == hashlib.sha256(payload).hexdigest()
+    without = daemon.cli("exec", "web-01", "--", "wc -c", input="not forwarded\n")
+    assert without.stdout.strip() == "0"  # no --stdin: the command's input is empty
+    too_big = subprocess.run(
+        [*JSCTL, "exec", "-i", "web-01", "--", "wc -c"],
+        env=daemon.env, input=b"x" * ((1 << 20) + 1), capture_output=True, timeout=60,
+    )  # fmt: skip
+    assert too_big.returncode == 2 and b"jsctl cp" in too_big.stderr
+    with daemon.client() as client, pytest.raises(RpcError) as refused:  # other clients too
+        client.call("run.start", asset="web-01", command="wc -c", stdin=b"x" * (2 << 20))
+    assert refused.value.code == ErrorCode.LIMIT and "jsctl cp" in refused.value.message
+    records = json.loads(daemon.cli("audit", "--json").stdout)["records"]
+    started = [r for r in records if r["action"] == "run.start" and "jsctl-in" in r["command"]]
+    assert started and started[-1]["stdin_bytes"] == 300_000
+    assert payload[:64].hex() not in json.dumps(records)
 
 
 def test_timeout_interrupts_and_leaves_a_usable_shell(shared_login: LoggedIn) -> None:

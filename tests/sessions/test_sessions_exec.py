@@ -326,3 +326,28 @@ async def test_a_command_the_shell_has_not_started_gets_a_note(
         assert done.state is RunState.INTERRUPTED and "ready" in (done.note or "")
         run, data = await _exec(manager, sid, "echo next")
         assert (run.exit_status, data) == (0, b"next\r\n")
+
+
+@pytest.mark.parametrize("shell", ["bash", "dash"])
+async def test_standard_input_reaches_the_command_byte_for_byte(
+    manager_factory: ManagerFactory, make_request: MakeRequest, shell: str
+) -> None:
+    async with manager_factory(shell=shell) as manager:
+        sid = (await manager.open(make_request())).id
+        data = bytes(range(256)) * 300 + b"\r\n\x03\x04 last line without newline"
+        run, output = await _exec(manager, sid, "od -An -v -tx1 | tr -d ' \\n'", stdin=data)
+        assert run.exit_status == 0 and output.decode().strip() == data.hex()
+        # The command ran in the shell itself: what it read stays for the next command.
+        await _exec(manager, sid, "read greeting", stdin=b"hello there\n")
+        run, output = await _exec(manager, sid, "echo got:$greeting")
+        assert output == b"got:hello there\r\n"
+        run, output = await _exec(manager, sid, "wc -c", stdin=b"")
+        assert (run.exit_status, output.strip()) == (0, b"0")
+
+
+async def test_a_failing_command_with_standard_input_keeps_its_status(
+    manager: SessionManager, make_request: MakeRequest
+) -> None:
+    sid = (await manager.open(make_request())).id
+    run, output = await _exec(manager, sid, "grep -c needle; (exit 3)", stdin=b"hay\n")
+    assert (run.exit_status, output) == (3, b"0\r\n")

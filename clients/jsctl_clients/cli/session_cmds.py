@@ -50,6 +50,10 @@ def _exit_code(run: dict[str, Any]) -> int:
 @click.option("--session", "-s", help="Run in this session (id or name) instead of REF's.")
 @click.option("--timeout", "-t", type=float, help="Interrupt (Ctrl-C) after this many seconds.")
 @click.option("--detach", "-d", is_flag=True, help="Start and print a handle; don't wait.")
+@click.option(
+    "--stdin", "-i", "forward_stdin", is_flag=True,
+    help="Give the command this process's standard input (up to 1 MiB).",
+)  # fmt: skip
 @click.option("--request-id", help="Idempotency key: a retry returns the first run's result.")
 @json_option
 def exec_(
@@ -60,6 +64,7 @@ def exec_(
     session: str | None,
     timeout: float | None,
     detach: bool,
+    forward_stdin: bool,
     request_id: str | None,
 ) -> None:
     """Run COMMAND on asset REF and exit with its real exit status.
@@ -67,9 +72,12 @@ def exec_(
     \b
     jsctl exec web-03 -- systemctl is-active nginx
     jsctl exec --session build -- make test
+    jsctl exec -i web-03 -- 'cat > /tmp/app.conf' < app.conf
     Output streams as it comes (CRLF turned into LF). On --timeout the command is
     interrupted and jsctl exits 124. The command runs in a reused session on the asset,
-    so its working directory and environment carry over between calls.
+    so its working directory and environment carry over between calls. Its standard
+    input is empty unless --stdin passes this process's (needs base64 and mktemp on the
+    asset; larger files go with `jsctl cp`).
     """
     if not ref and not session:
         raise click.UsageError("say where to run: an asset REF or --session ID")
@@ -82,6 +90,7 @@ def exec_(
         "profile": profile,
         "timeout": timeout,
         "request_id": request_id or (None if detach else str(uuid.uuid4())),
+        "stdin": _read_stdin() if forward_stdin else None,
     }
     client = rt.client()
     if detach:
@@ -92,6 +101,18 @@ def exec_(
         )
         return
     sys.exit(_stream_run(rt, client, params))
+
+
+MAX_STDIN_BYTES = 1 << 20
+
+
+def _read_stdin() -> bytes:
+    data = sys.stdin.buffer.read(MAX_STDIN_BYTES + 1)
+    if len(data) > MAX_STDIN_BYTES:
+        raise click.UsageError(
+            "--stdin takes at most 1 MiB; copy larger files with `jsctl cp` and redirect from them"
+        )
+    return data
 
 
 def _stream_run(rt: Any, client: DaemonClient, params: dict[str, Any]) -> int:

@@ -274,6 +274,7 @@ class SessionManager:
         request_id: str | None = None,
         time_limit_s: float | None = None,
         stdin_from_terminal: bool = False,
+        stdin: bytes | None = None,
     ) -> RunInfo:
         """Start one command; the same (owner, request id) returns the same run, never a rerun."""
         session = self._session(ref)
@@ -295,7 +296,9 @@ class SessionManager:
         current = session.current_run
         if current is not None:
             raise SessionBusy(session.id, current.id, current.command)
-        run = session.new_run(owner, command, request_id, stdin_from_terminal=stdin_from_terminal)
+        run = session.new_run(
+            owner, command, request_id, stdin_from_terminal=stdin_from_terminal, stdin=stdin
+        )
         if request_id is not None:
             self._requests[(owner, request_id)] = run.id
         self._forget_requests(session.forget_old_runs())
@@ -345,6 +348,7 @@ class SessionManager:
         max_wait_s: float | None = None,
         max_bytes: int = DEFAULT_READ_BYTES,
         stdin_from_terminal: bool = False,
+        stdin: bytes | None = None,
     ) -> ExecResult:
         """Run a command; wait up to ``max_wait_s`` (default: until it ends) for its status.
 
@@ -358,6 +362,7 @@ class SessionManager:
             request_id=request_id,
             time_limit_s=time_limit_s,
             stdin_from_terminal=stdin_from_terminal,
+            stdin=stdin,
         )
         run = await self.wait_run(started.id, math.inf if max_wait_s is None else max_wait_s)
         return ExecResult(run, self.read_run(run.id, None, max_bytes))

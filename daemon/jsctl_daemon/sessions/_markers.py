@@ -9,6 +9,7 @@ sh, so bash, zsh and dash all run it.
 
 from __future__ import annotations
 
+import base64
 import re
 import secrets
 from enum import Enum
@@ -50,9 +51,10 @@ def new_token() -> str:
     return secrets.token_hex(_TOKEN_LEN // 2)
 
 
-def _printf_marker(kind: MarkerKind, token: str, with_status: bool) -> str:
-    if with_status:
-        return f"printf '\\033]7391;{kind.value}%s;%d\\007' {token} \"$?\""
+def _printf_marker(kind: MarkerKind, token: str, status: str | None = None) -> str:
+    """A printf of the marker; ``status`` is the shell word with the exit status to report."""
+    if status is not None:
+        return f"printf '\\033]7391;{kind.value}%s;%d\\007' {token} \"{status}\""
     return f"printf '\\033]7391;{kind.value}%s\\007' {token}"
 
 
@@ -97,25 +99,59 @@ def quote_for_shell(command: str) -> str:
     return "".join(out)
 
 
-def exec_line(command: str, token: str, *, stdin_from_terminal: bool) -> bytes:
+def exec_line(
+    command: str, token: str, *, stdin_from_terminal: bool, stdin: bytes | None = None
+) -> bytes:
     """The keystrokes that run ``command`` between a BEGIN and an END marker.
 
     A leading space keeps the line out of history where ``HISTCONTROL`` ignores such lines.
     ``eval`` runs the command in the current shell (cwd, variables and functions persist) and
-    turns syntax errors into an exit status instead of an unfinished line.
+    turns syntax errors into an exit status instead of an unfinished line. With ``stdin`` the
+    data goes ahead as a base64 here-document decoded into a temporary file the command reads
+    (typed before BEGIN, so its echo is never part of the run's output).
     """
+    if stdin is not None:
+        return _stdin_lines(stdin, token) + _with_stdin_file(command, token)
     redirect = "" if stdin_from_terminal else " </dev/null"
     line = (
-        f" {_printf_marker(MarkerKind.BEGIN, token, False)};"
+        f" {_printf_marker(MarkerKind.BEGIN, token)};"
         f" eval {quote_for_shell(command)}{redirect};"
-        f" {_printf_marker(MarkerKind.END, token, True)}\n"
+        f" {_printf_marker(MarkerKind.END, token, '$?')}\n"
+    )
+    return line.encode("utf-8")
+
+
+_STDIN_FILE = "_jsctl_in"
+_STDIN_DECODED = "_jsctl_in_ok"
+_STDIN_LINE = 76  # base64 characters a typed line
+
+
+def _stdin_lines(data: bytes, token: str) -> bytes:
+    encoded = base64.b64encode(data)
+    lines = [encoded[i : i + _STDIN_LINE] for i in range(0, len(encoded), _STDIN_LINE)]
+    end = f"JSCTL_IN_{token}".encode()
+    head = (
+        f' {_STDIN_FILE}=$(mktemp) && base64 -d >"${_STDIN_FILE}" <<\'{end.decode()}\';'
+        f" {_STDIN_DECODED}=$?\n"
+    ).encode()
+    return head + b"".join(line + b"\n" for line in lines) + end + b"\n"
+
+
+def _with_stdin_file(command: str, token: str) -> bytes:
+    failed = "jsctl: the asset could not decode the standard input (are mktemp and base64 there?)"
+    line = (
+        f" {_printf_marker(MarkerKind.BEGIN, token)};"
+        f' if [ "${_STDIN_DECODED}" = 0 ]; then eval {quote_for_shell(command)} <"${_STDIN_FILE}";'
+        f" else echo '{failed}' >&2; false; fi;"
+        f' _jsctl_status=$?; rm -f "${_STDIN_FILE}";'
+        f" {_printf_marker(MarkerKind.END, token, '$_jsctl_status')}\n"
     )
     return line.encode("utf-8")
 
 
 def probe_line(token: str) -> bytes:
     """A line whose marker proves the shell reads commands again and reports the last status."""
-    return f" {_printf_marker(MarkerKind.PROBE, token, True)}\n".encode()
+    return f" {_printf_marker(MarkerKind.PROBE, token, '$?')}\n".encode()
 
 
 def _partial_marker_start(data: bytes) -> int | None:

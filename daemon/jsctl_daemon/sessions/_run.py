@@ -26,6 +26,7 @@ class Run:
         sent_offset: int,
         *,
         stdin_from_terminal: bool,
+        stdin: bytes | None = None,
         start_warning_s: float = 10.0,
     ) -> None:
         self.id = run_id
@@ -34,6 +35,7 @@ class Run:
         self.command = command
         self.request_id = request_id
         self.stdin_from_terminal = stdin_from_terminal
+        self._stdin = stdin  # typed ahead of the command, then forgotten
         self._start_warning_s = start_warning_s
         self.token = new_token()
         self.sent_offset = sent_offset
@@ -145,7 +147,10 @@ class Run:
 
     def typed_line(self) -> bytes:
         """The keystrokes that start this run (its command between BEGIN and END markers)."""
-        return exec_line(self.command, self.token, stdin_from_terminal=self.stdin_from_terminal)
+        stdin, self._stdin = self._stdin, None
+        return exec_line(
+            self.command, self.token, stdin_from_terminal=self.stdin_from_terminal, stdin=stdin
+        )
 
     def waiting_note(self) -> str | None:
         """A warning once the shell has left the typed command unstarted for too long."""

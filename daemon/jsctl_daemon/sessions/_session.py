@@ -28,6 +28,8 @@ from ._screen import LazyScreen
 
 logger = logging.getLogger(__name__)
 
+_TYPED_CHUNK = 32 << 10  # keystrokes a frame when a run types a lot (its standard input)
+
 Opener = Callable[[OpenRequest], AbstractAsyncContextManager[TerminalTransport]]
 
 
@@ -273,6 +275,7 @@ class Session:
         request_id: str | None,
         *,
         stdin_from_terminal: bool,
+        stdin: bytes | None = None,
     ) -> Run:
         """Create the session's current run; the caller checked it is not busy, then types it."""
         self._require_live()
@@ -285,6 +288,7 @@ class Session:
             request_id,
             self.ring.end_offset,
             stdin_from_terminal=stdin_from_terminal,
+            stdin=stdin,
             start_warning_s=self.limits.start_warning_s,
         )
         self.runs[run.id] = run
@@ -300,8 +304,10 @@ class Session:
 
     async def _type_line(self, run: Run, time_limit_s: float | None) -> None:
         # Shielded: a caller that goes away mid-write must not leave half a line typed.
+        line = run.typed_line()
         with trio.CancelScope(shield=True):
-            await self._send(run.typed_line())
+            for start in range(0, len(line), _TYPED_CHUNK):  # stdin makes for long input
+                await self._send(line[start : start + _TYPED_CHUNK])
         if time_limit_s is not None:
             self._supervise(self._time_run, run, time_limit_s)
 
