@@ -23,6 +23,7 @@ _PARTIAL_TAIL = re.compile(rb"(?:[BEP](?:[a-z0-9]{0,11}|[a-z0-9]{12}(?:;[0-9]{0,
 _MAX_MARKER_LEN = len(_OSC_PREFIX) + 1 + _TOKEN_LEN + 4 + 1
 # Physical lines we type stay well under the 4 KiB canonical-mode line limit of a tty.
 _MAX_TYPED_LINE = 1000
+_PLAIN = re.compile(r"[\x20-\x26\x28-\x7e]*")  # printable ASCII but the single quote
 
 
 class MarkerKind(Enum):
@@ -70,6 +71,8 @@ def quote_for_shell(command: str) -> str:
     meta keys), so they are produced by ``printf`` instead of being typed; long lines are folded
     with backslash-newline outside the quotes, which the shell removes.
     """
+    if len(command) <= _MAX_TYPED_LINE and _PLAIN.fullmatch(command):
+        return f"'{command}'"  # the usual short command: nothing to escape or fold
     out: list[str] = ["'"]
     line_len = 0
     raw = command.encode("utf-8")
