@@ -29,6 +29,8 @@ class KokoOpener:
     def __init__(self, auth: AuthDomain) -> None:
         self._auth = auth
         self._heartbeat = KokoHeartbeat()
+        # Closing many sessions at once (kill, logout) expires their tokens a few at a time.
+        self._expiring = trio.CapacityLimiter(8)
 
     async def run_heartbeat(self) -> None:
         """PING and watch every terminal this opener opened (runs until cancelled)."""
@@ -64,4 +66,5 @@ class KokoOpener:
                     trio.move_on_after(5),
                     contextlib.suppress(JumpServerError),
                 ):
-                    await state.api.expire_connection_token(token.id)
+                    async with self._expiring:
+                        await state.api.expire_connection_token(token.id)
