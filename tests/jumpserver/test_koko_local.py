@@ -158,32 +158,68 @@ async def drain(term: KokoTerminal) -> None:
         await term.receive()
 
 
-async def test_one_shared_heartbeat_keeps_many_terminals_and_notices_silence() -> None:
-    # One heartbeat task for every terminal (the daemon's way): its pings keep both terminals
-    # past the server's 2 s read deadline, and when the server then goes quiet it ends both.
-    async with site(read_deadline_s=2.0, server_ping_after_s=0.5) as s, trio.open_nursery() as n:
-        heartbeat = KokoHeartbeat(KokoSettings(ping_interval=0.5, liveness=2.5))
+class BlackHole:
+    """A TCP relay to ``port`` that can start swallowing everything, both ways, without a FIN
+    (what a cut network or a dead NAT entry looks like to both ends)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.swallowing = False
+
+    async def serve(self, *, task_status: trio.TaskStatus[int]) -> None:
+        listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
+        task_status.started(listeners[0].socket.getsockname()[1])
+        await trio.serve_listeners(self._relay, listeners)
+
+    async def _relay(self, client: trio.SocketStream) -> None:
+        server = await trio.open_tcp_stream("127.0.0.1", self.port)
+        async with client, server, trio.open_nursery() as nursery:
+            nursery.start_soon(self._pump, client, server)
+            nursery.start_soon(self._pump, server, client)
+
+    async def _pump(self, source: trio.SocketStream, sink: trio.SocketStream) -> None:
+        while data := await source.receive_some(65536):
+            if not self.swallowing:
+                await sink.send_all(data)
+
+
+async def test_one_shared_heartbeat_keeps_terminals_alive_and_finds_a_cut_connection() -> None:
+    # One heartbeat task for every terminal (the daemon's way). Its pings keep both terminals
+    # past the server's 2 s read deadline; the server's pongs prove them alive although the
+    # server itself says nothing for longer than `liveness`; a cut connection is found after
+    # two unanswered ping rounds, far sooner than silence alone would tell.
+    async with (
+        site(read_deadline_s=2.0, server_ping_after_s=3600.0) as s,
+        trio.open_nursery() as n,
+    ):
+        hole = BlackHole(int(s.config.url.rsplit(":", 1)[1]))
+        config = ServerConfig(f"http://127.0.0.1:{await n.start(hole.serve)}")
+        heartbeat = KokoHeartbeat(KokoSettings(ping_interval=0.5, liveness=3.0))
         n.start_soon(heartbeat.run)
         async with (
-            open_terminal(s.config, s.cookie(), s.backend.issue_token(ALICE), heartbeat=heartbeat)
+            open_terminal(config, s.cookie(), s.backend.issue_token(ALICE), heartbeat=heartbeat)
             as one,
-            open_terminal(s.config, s.cookie(), s.backend.issue_token(ALICE), heartbeat=heartbeat)
+            open_terminal(config, s.cookie(), s.backend.issue_token(ALICE), heartbeat=heartbeat)
             as two,
         ):
             for term in (one, two):
                 await read_until(term, b"$ ")
-            with trio.move_on_after(4.0):
+            with trio.move_on_after(4.0):  # silent server, longer than `liveness`
                 async with trio.open_nursery() as readers:
                     for term in (one, two):
                         readers.start_soon(drain, term)
             for term in (one, two):
                 await term.send_input(b"echo alive-$((2*3))\r")
                 await read_until(term, b"alive-6")
-            s.backend.settings.server_ping_after_s = 3600.0  # the server falls silent
+            hole.swallowing = True
+            cut_at = trio.current_time()
             for term in (one, two):
-                with pytest.raises(TerminalLost, match="sent nothing"), trio.fail_after(WAIT_S):
+                with pytest.raises(TerminalLost, match="stopped answering pings"), trio.fail_after(
+                    WAIT_S
+                ):
                     while True:
                         await term.receive()
+            assert trio.current_time() - cut_at < 2.5  # not the 3 s `liveness`
         n.cancel_scope.cancel()
 
 

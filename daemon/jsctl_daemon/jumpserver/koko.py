@@ -63,8 +63,10 @@ class KokoTerminal:
         self._settings = settings
         self._info: dict[str, Any] = {"connect_id": connect_id}
         self._ended: TerminalEnded | None = None
-        # Heartbeat bookkeeping (trio clock): when KoKo last said something, when we last did.
-        self._heard_at = self._sent_at = trio.current_time()
+        # Heartbeat bookkeeping (trio clock): when KoKo last said something (or answered a
+        # WebSocket ping), when we last sent anything, when we last pinged.
+        self._heard_at = self._sent_at = self._pinged_at = trio.current_time()
+        self._answers_pings = False  # learnt from the first pong: then silence is judged sooner
 
     @property
     def info(self) -> dict[str, Any]:
@@ -146,22 +148,40 @@ class KokoTerminal:
         await self._send(envelope(self._id, "TERMINAL_RESIZE", size))
 
     def _beat(self, now: float, settings: KokoSettings, nursery: trio.Nursery) -> bool:
-        """One heartbeat look; False once the terminal has ended (forget it)."""
+        """One heartbeat look; False once the terminal has ended (forget it).
+
+        KoKo's own PINGs are sparse (after 30 s of write silence, on a minute ticker), so a
+        quiet terminal is only judged dead after ``liveness`` — unless the connection answers
+        WebSocket pings (KoKo does; a proxy might not): then two missed rounds are enough.
+        """
         if self._ended is not None:
             return False
-        if now - self._heard_at >= settings.liveness:
-            silence = f"KoKo sent nothing for {settings.liveness:g} s"
-            self._ended = TerminalLost(f"{silence} (the connection is probably dead)")
-            nursery.start_soon(self._abort)
-            return False
-        if now - self._sent_at >= settings.ping_interval:
-            self._sent_at = now  # one PING in flight at a time
-            nursery.start_soon(self._ping)
-        return True
+        silent = now - self._heard_at
+        if self._answers_pings and silent >= 2 * settings.ping_interval:
+            why = f"KoKo stopped answering pings {silent:.0f} s ago"
+        elif silent >= settings.liveness:
+            why = f"KoKo sent nothing for {settings.liveness:g} s"
+        else:
+            if now - self._sent_at >= settings.ping_interval:
+                self._sent_at = now  # KoKo's read deadline wants a message now and then
+                nursery.start_soon(self._ping)
+            if now - self._pinged_at >= settings.ping_interval:
+                self._pinged_at = now  # one WebSocket ping in flight at a time
+                nursery.start_soon(self._ws_ping, settings.liveness)
+            return True
+        self._ended = TerminalLost(f"{why} (the connection is probably dead)")
+        nursery.start_soon(self._abort)
+        return False
 
     async def _ping(self) -> None:
         with suppress(TerminalEnded):  # receive() reports why
             await self._send(envelope(self._id, "PING", ""))
+
+    async def _ws_ping(self, patience: float) -> None:
+        with trio.move_on_after(patience), suppress(ConnectionClosed):
+            await self._ws.ping()
+            self._heard_at = trio.current_time()
+            self._answers_pings = True
 
     async def _abort(self) -> None:
         """Drop a dead connection: closing the WebSocket wakes a pending receive()."""
