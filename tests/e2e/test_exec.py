@@ -82,7 +82,8 @@ def test_timeout_interrupts_and_leaves_a_usable_shell(shared_login: LoggedIn) ->
 def test_ctrl_c_on_jsctl_exec_interrupts_the_remote_command(shared_login: LoggedIn) -> None:
     other = json.loads(shared_login.daemon.cli("--json", "exec", "--detach", "web-02", "--",
                                                "sleep 20").stdout)
-    process = subprocess.Popen([*JSCTL, "exec", "db-01", "--", "echo started; sleep 30"],
+    job = "sh -c 'echo started; exec sleep 30'"  # prints once it is itself running
+    process = subprocess.Popen([*JSCTL, "exec", "db-01", "--", job],
                                env=shared_login.daemon.env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     assert process.stdout is not None

@@ -21,6 +21,11 @@ from jsctl_daemon.sessions import (
 ManagerFactory = Callable[..., AbstractAsyncContextManager[SessionManager]]
 MakeRequest = Callable[..., OpenRequest]
 
+# A job that prints `go` once it is itself running in the foreground. With `echo go; sleep 60`
+# a Ctrl-C sent the moment `go` appears can land while bash is still starting `sleep`; bash's
+# job control then loses the terminal in about one run of thirty (bash exits, sleep lives on).
+RUNNING_JOB = "sh -c 'echo go; exec sleep 60'"
+
 
 async def _exec(manager: SessionManager, sid: str, command: str, **kw: Any) -> tuple[Any, bytes]:
     kw.setdefault("owner", "cli")
@@ -192,7 +197,7 @@ async def test_timeout_sends_ctrl_c_and_the_shell_is_usable(
 
 async def test_interrupt_a_run(manager: SessionManager, make_request: MakeRequest) -> None:
     sid = (await manager.open(make_request())).id
-    run = await manager.start_run(sid, "echo go; sleep 60", owner="cli")
+    run = await manager.start_run(sid, RUNNING_JOB, owner="cli")
     run = await manager.wait_run(run.id, 30, offset=run.output_offset)
     assert run.state is RunState.RUNNING
     assert manager.get(sid).current_run == run.id
@@ -210,7 +215,7 @@ async def test_ctrl_c_typed_by_a_client_interrupts_the_run(
 ) -> None:
     """A watcher pressing Ctrl-C ends the run as interrupted, with the shell's status 130."""
     sid = (await manager.open(make_request())).id
-    run = await manager.start_run(sid, "echo go; sleep 60; echo not-reached", owner="agent")
+    run = await manager.start_run(sid, f"{RUNNING_JOB}; echo not-reached", owner="agent")
     run = await manager.wait_run(run.id, 30, offset=run.output_offset)
     await manager.write_input(sid, b"\x03")
     run = await manager.wait_run(run.id, 30)
