@@ -7,6 +7,7 @@ import json
 import os
 import pty
 import select
+import shutil
 import struct
 import sys
 import termios
@@ -163,6 +164,7 @@ def _detach_and_close(pid: int, fd: int) -> bytes:
     return out
 
 
+@pytest.mark.skipif(shutil.which("top") is None, reason="the story needs top (procps)")
 def test_shell_top_detach_close_the_terminal_reattach_from_another(
     shared_login: LoggedIn,
 ) -> None:
