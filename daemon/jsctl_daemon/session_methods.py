@@ -8,7 +8,7 @@ from typing import Any
 
 import trio
 
-from jsctl_protocol import ErrorCode, RpcError
+from jsctl_protocol import MAX_STDIN_BYTES, ErrorCode, RpcError
 
 from .rpc import HANDLERS, CallContext
 from .sessions import (
@@ -25,7 +25,6 @@ ATTACH_CHUNK = 256 * 1024
 RECENT_BYTES = 64 * 1024
 ATTACH_COALESCE_S = 0.001  # what an attach shows first when no offset is given
 DEFAULT_RUN_WAIT_S = 30.0
-MAX_STDIN_BYTES = 1 << 20  # typed through the terminal: larger files go with `jsctl cp`
 STREAM_POLL_S = 30.0
 
 

@@ -55,6 +55,9 @@ if TYPE_CHECKING:  # explicit re-exports for type checkers; at run time see __ge
         parse_request as parse_request,
     )
     from ._methods import (
+        MAX_STDIN_BYTES as MAX_STDIN_BYTES,
+    )
+    from ._methods import (
         METHODS as METHODS,
     )
     from ._methods import (
@@ -89,6 +92,7 @@ _LAZY = {
     "StreamPush": "_messages",
     "parse_reply": "_messages",
     "parse_request": "_messages",
+    "MAX_STDIN_BYTES": "_methods",
     "METHODS": "_methods",
     "method": "_methods",
     "Method": "_table",
@@ -113,6 +117,7 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "MAX_FRAME_BYTES",
+    "MAX_STDIN_BYTES",
     "METHODS",
     "PROTOCOL_VERSION",
     "ErrorCode",

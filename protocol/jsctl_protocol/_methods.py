@@ -14,6 +14,9 @@ from ._version import PROTOCOL_VERSION
 
 __all__ = ["METHODS", "PROTOCOL_VERSION", "method"]
 
+# run.start's `stdin` is typed through the terminal; larger files go with `jsctl cp`.
+MAX_STDIN_BYTES = 1 << 20
+
 METHODS: dict[str, Method] = {
     m.name: m
     for m in (

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from jsctl_protocol import ErrorCode, RpcError
+from jsctl_protocol import MAX_STDIN_BYTES, ErrorCode, RpcError
 
 from ..rpc import DaemonClient
 from ._app import fail, json_option, runtime
@@ -101,9 +101,6 @@ def exec_(
         )
         return
     sys.exit(_stream_run(rt, client, params))
-
-
-MAX_STDIN_BYTES = 1 << 20
 
 
 def _read_stdin() -> bytes:
