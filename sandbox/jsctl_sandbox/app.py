@@ -8,7 +8,7 @@ import logging
 from starlette.applications import Starlette
 from starlette.responses import RedirectResponse
 from starlette.routing import BaseRoute, Match, Route, WebSocketRoute
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import _control, _views_auth_api, _views_login, _views_perms, _views_tokens, _views_users
 from ._faults import FaultMiddleware
@@ -75,6 +75,36 @@ class _NotFound:
         await html_404()(scope, receive, send)
 
 
+class _BufferRequestBody:
+    """Take in the whole request body before the app sees the request, as nginx does.
+
+    Django answers a redirect, a 404 or a refusal without reading the body; in front of it nginx
+    has buffered the request, so the connection stays usable. Without this, hypercorn closes a
+    keep-alive connection whose body arrives after the answer, and the client's next request on
+    it fails.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve ``scope`` with its body already received (replayed to the app in order)."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        buffered: list[Message] = []
+        while True:
+            message = await receive()
+            buffered.append(message)
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                break
+
+        async def replay() -> Message:
+            return buffered.pop(0) if buffered else await receive()
+
+        await self.app(scope, replay, send)
+
+
 def build_app(state: SandboxState) -> ASGIApp:
     """The complete ASGI app for ``state`` (with the fault middleware in front)."""
     routes: list[BaseRoute] = [
@@ -92,4 +122,4 @@ def build_app(state: SandboxState) -> ASGIApp:
     app.router.default = _NotFound(routes)
     app.state.sandbox = state
     app.state.koko_backend = SandboxKokoBackend(state)
-    return FaultMiddleware(app, state.faults)
+    return _BufferRequestBody(FaultMiddleware(app, state.faults))

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
+import ssl
 import subprocess
 import sys
 import time
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -34,6 +37,24 @@ def test_append_slash_and_404_kinds(sandbox: SandboxInfo) -> None:
     assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
     r = c.get("/api/v1/no/such/thing")
     assert r.status_code == 404  # no slashed route either: no redirect
+
+
+def test_a_body_that_arrives_after_the_answer_keeps_the_connection(sandbox: SandboxInfo) -> None:
+    # Django redirects a slash-less POST without reading its body; behind nginx and gunicorn the
+    # connection stays usable. A sandbox that closed it made clients' next request fail.
+    parts = urlsplit(sandbox.url)
+    context = ssl.create_default_context(cafile=sandbox.ca_file)
+    raw = socket.create_connection((parts.hostname, parts.port), timeout=5)
+    with context.wrap_socket(raw, server_hostname=parts.hostname) as tls:
+        tls.sendall(
+            b"POST /api/v1/authentication/auth HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 2\r\n\r\n"
+        )
+        time.sleep(0.3)  # the body comes late
+        tls.sendall(b"{}")
+        assert tls.recv(65536).startswith(b"HTTP/1.1 301 ")
+        tls.sendall(b"GET /api/health/ HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert tls.recv(65536).startswith(b"HTTP/1.1 200 ")
 
 
 def test_health(sandbox: SandboxInfo) -> None:
