@@ -80,6 +80,27 @@ class ServerVersion:
         return self.at_least(4, 10, 5)
 
     @property
+    def has_sftp_socket(self) -> bool:
+        """``/koko/ws/sftp/`` exists from v4.8.0 (elFinder only before)."""
+        return self.at_least(4, 8)
+
+    @property
+    def sftp_shares_request(self) -> bool:
+        """From v4.9.0 KoKo's sftp handler keeps the newest request in one shared field
+        (``h.msg``) that every in-flight request reads its command and data from."""
+        return self.at_least(4, 9)
+
+    @property
+    def sftp_upload_replies_ok(self) -> bool:
+        """A whole-file upload replies ``"ok"`` from v4.10.2 (the path before)."""
+        return self.at_least(4, 10, 2)
+
+    @property
+    def sftp_session_gone_close(self) -> bool:
+        """``CLOSE`` ``Session expired or not found`` once the SFTP session ended (v4.10.2+)."""
+        return self.at_least(4, 10, 2)
+
+    @property
     def is_v4(self) -> bool:
         """Whether this is a v4 server."""
         return self.at_least(4)

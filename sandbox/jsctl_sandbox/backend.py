@@ -137,6 +137,10 @@ class SandboxKokoBackend:
             "is_active": asset.is_active,
         }
 
+    def count(self, event: str) -> None:
+        """Count an event (shown by the control API's counters)."""
+        self.state.counters[event] += 1
+
     def record_session(self, grant: KokoGrant, session: dict[str, Any]) -> None:
         """Remember a terminal session for the control API."""
         self.state.terminal_sessions.append(dict(session))

@@ -65,6 +65,11 @@ class KokoSettings:
     max_session_s: float = 24 * 3600.0
     drop_after_bytes: int | None = None  # fault: abort the socket after N output bytes
     drop_randomly: float = 0.0  # fault: probability per output chunk of an abrupt drop
+    # Go's scheduling latency between KoKo reading a file request and its goroutine reading
+    # the shared request field (v4.9.0+): tests widen it to make interleaving mix-ups certain.
+    sftp_dispatch_delay_s: float = 0.0
+    asset_login_error: str | None = None  # fault: the asset refuses KoKo's login with this
+    download_read_error_after: int | None = None  # fault: file reads fail after N bytes
     version: str = "4.10.16"
 
 
@@ -86,4 +91,9 @@ class KokoBackend(Protocol):
 
     def record_session(self, grant: KokoGrant, session: dict[str, Any]) -> None:
         """Remember a terminal session (TERMINAL_SESSION data) for audit endpoints."""
+        ...
+
+    def count(self, event: str) -> None:
+        """Count an event tests look for (e.g. ``sftp_mixed_up``: a request run with another's
+        data), visible through the control API's counters."""
         ...

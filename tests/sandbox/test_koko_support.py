@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import ssl
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -55,6 +56,10 @@ class InMemoryKokoBackend:
     tokens: dict[str, KokoUser] = field(default_factory=dict)
     consumed: set[str] = field(default_factory=set)
     recorded: list[dict[str, Any]] = field(default_factory=list)
+    counters: Counter[str] = field(default_factory=Counter)
+
+    def count(self, event: str) -> None:
+        self.counters[event] += 1
 
     def login(self, user: KokoUser) -> str:
         cookie = uuid.uuid4().hex

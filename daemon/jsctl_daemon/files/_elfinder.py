@@ -25,7 +25,7 @@ from ..jumpserver._koko_socket import (
     koko_failures,
 )
 from ..jumpserver.config import ServerConfig
-from ..jumpserver.errors import TerminalRefused
+from ..jumpserver.errors import LoginRequired, TerminalRefused
 from ._backend import ChunkSource, RemoteEntry
 from ._channel import KokoChannel, serving
 from ._errors import FileError, FileNotFound, FileSessionLost, TransferFailed, remote_error
@@ -36,6 +36,7 @@ __all__ = ["ELFINDER_WS_PATH", "ElfinderSession", "open_elfinder"]
 
 ELFINDER_WS_PATH = "/koko/ws/elfinder/"
 CONNECTOR_PATH = "/koko/elfinder/connector/"
+_LOGIN_REDIRECTS = (301, 302, 303)
 DOWNLOAD_CHUNK = 256 * 1024
 
 
@@ -123,9 +124,16 @@ class ElfinderSession:
         if response.status_code == 400:
             self.channel.end(response.text.strip() or "the connector refused the sid")
             raise self.channel.lost()
+        if response.status_code in _LOGIN_REDIRECTS:
+            raise self._logged_out()
         if response.status_code != 200:
             raise FileError(f"KoKo's elFinder answered {action} with HTTP {response.status_code}")
         return response
+
+    def _logged_out(self) -> LoginRequired:
+        """The connector's 302 to the login page: the web session has expired (sheet 8.2)."""
+        self.channel.end("the web session expired")
+        return LoginRequired("has expired (KoKo's elFinder connector sent the login page)")
 
     async def learn_root(self) -> None:
         """``open`` with ``init=1``: the root's hash names the volume."""
@@ -213,6 +221,8 @@ class ElfinderSession:
                         if response.status_code == 400:
                             self.channel.end(text or "the connector refused the sid")
                             raise self.channel.lost()
+                        if response.status_code in _LOGIN_REDIRECTS:
+                            raise self._logged_out()
                         raise remote_error("download", path, text or f"HTTP {response.status_code}")
                     yield response.aiter_bytes(DOWNLOAD_CHUNK)
             except httpx.HTTPError as exc:

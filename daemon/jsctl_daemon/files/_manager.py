@@ -1,4 +1,9 @@
-"""File sessions owned by the daemon: reused per profile, asset, account and owner; capped."""
+"""File sessions owned by the daemon: reused per profile, asset, account and owner; capped.
+
+Each session serves one operation at a time: KoKo v4.9.0+ mixes up requests in flight together
+on one ``/koko/ws/sftp/`` socket (sheet 8.2), so a second operation on the same asset while one
+runs (an ``ls`` during a ``cp``) gets a session of its own instead of waiting or interleaving.
+"""
 
 from __future__ import annotations
 
@@ -122,10 +127,10 @@ class FileSessionManager:
 
     @asynccontextmanager
     async def use(self, key: FileKey) -> AsyncIterator[tuple[str, FileBackend]]:
-        """A live session for ``key`` (reused or opened) and its id, held busy meanwhile."""
+        """A live session for ``key`` (an idle one reused, else a new one) and its id, held
+        exclusively meanwhile."""
         entry = await self._acquire(key)
         assert entry.backend is not None
-        entry.users += 1
         try:
             yield entry.id, entry.backend
         finally:
@@ -135,6 +140,8 @@ class FileSessionManager:
                 entry.scope.cancel()
 
     async def _acquire(self, key: FileKey) -> _Entry:
+        """An idle session for ``key`` or a new one, already counted busy (under the lock, so
+        two callers never get the same one)."""
         lock = self._opening.setdefault(key.identity, trio.Lock())
         async with lock:
             for entry in self._entries.values():
@@ -143,11 +150,15 @@ class FileSessionManager:
                 if (
                     entry.key.identity == key.identity
                     and reusable
+                    and entry.users == 0
                     and not entry.scope.cancel_called
                 ):
+                    entry.users += 1
                     return entry
             self._make_room()
-            return await self._open(key)
+            entry = await self._open(key)
+            entry.users += 1
+            return entry
 
     def _make_room(self) -> None:
         live = [e for e in self._entries.values() if not e.scope.cancel_called]

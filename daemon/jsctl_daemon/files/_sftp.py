@@ -2,8 +2,12 @@
 
 After CONNECT every request is an ``SFTP_DATA`` frame with ``cmd``, ``data`` (JSON in a string)
 and ``raw`` (base64); replies echo ``id`` and ``cmd``. KoKo handles each request in its own
-goroutine, so replies are routed by ``id`` and several calls may share one session. Uploads
-use one decimal-integer id for all chunks and the merge: KoKo keys the chunk state by it.
+goroutine, but from v4.9.0 every goroutine reads its command and data from one shared field
+holding the newest request (``websftp.go`` ``h.msg``): two requests in flight together can run
+one command with the other's data. So a session keeps one request in flight at a time (a
+download or an upload holds the turn until its last frame); replies are still routed by ``id``.
+Uploads use one decimal-integer id for all chunks and the merge: KoKo keys the chunk state by
+it.
 """
 
 from __future__ import annotations
@@ -77,6 +81,7 @@ class SftpSession:
         self.channel.on_end.append(self._fail_pending)
         self._ids = itertools.count(random.randrange(1, 2**31))
         self._pending: dict[str, trio.MemorySendChannel[Reply]] = {}
+        self._turn = trio.Lock()  # one request in flight on the socket (module docstring)
         self.ended = self.channel.ended
         self.root = "/"
 
@@ -146,7 +151,7 @@ class SftpSession:
 
     async def _call(self, cmd: str, path: str, payload: dict[str, Any]) -> Reply:
         msg_id = self._next_id()
-        async with self._expect(msg_id) as replies:
+        async with self._turn, self._expect(msg_id) as replies:
             await self._frame(msg_id, cmd, payload)
             reply = await self._next_reply(replies, cmd)
         if reply.get("err"):
@@ -160,6 +165,15 @@ class SftpSession:
         """List the root once: it proves the session works and names the real file root."""
         reply = await self._call("list", "/", {"path": ""})
         current = str(reply.get("current_path") or "")
+        if not current and nested(reply.get("data")) in ([], None, "", "null"):
+            # KoKo (v4.10.15) answers a failed asset login with an empty listing and no path,
+            # and every later request with "Session expired or not found".
+            self.channel.end("KoKo could not log in to the asset")
+            raise FileSessionLost(
+                "KoKo could not log in to the asset with this account (an empty answer with no "
+                "file root): check the account's password or key in JumpServer, or pick "
+                "another account with --account"
+            )
         self.root = current if current.startswith("/") else ""
 
     async def list(self, path: str) -> list[RemoteEntry]:
@@ -190,13 +204,20 @@ class SftpSession:
         """The file's bytes as KoKo streams them (SFTP_BINARY chunks, then SFTP_DATA)."""
         msg_id = self._next_id()
         finished = False
-        async with self._expect(msg_id, self._settings.download_queue) as replies:
+        async with self._turn, self._expect(msg_id, self._settings.download_queue) as replies:
             await self._frame(msg_id, "download", {"path": self._real(path), "is_dir": False})
 
             async def chunks() -> AsyncIterator[bytes]:
                 nonlocal finished
                 while True:
                     reply = await self._next_reply(replies, "download")
+                    if reply.get("err") and reply.get("type") == "SFTP_BINARY":
+                        # A read error midway; KoKo then ends the stream without an error.
+                        finished = True
+                        raise TransferFailed(
+                            f"the asset failed to read {path} midway ({reply['err']}); "
+                            "nothing was saved"
+                        )
                     if reply.get("err"):
                         finished = True
                         raise remote_error("download", path, str(reply["err"]))
@@ -221,7 +242,7 @@ class SftpSession:
         real = self._real(path)
         msg_id = self._next_id()
         chunk = self._settings.upload_chunk
-        async with self._expect(msg_id) as replies:
+        async with self._turn, self._expect(msg_id) as replies:
             if size <= chunk:
                 data = await read(size)
                 if len(data) != size:
