@@ -10,6 +10,8 @@ SPEC: Spec = {
     "": (
         {
             "accounts": "List the accounts you may use on an asset.",
+            "approvals": "List agents' calls waiting for your approval.",
+            "approve": "Approve held agent calls (with an MFA code).",
             "asset": "Show one asset with its protocols and accounts.",
             "assets": "List permitted assets (cached; --refresh).",
             "attach": "Reattach to a session (--read-only to watch).",
@@ -20,6 +22,7 @@ SPEC: Spec = {
             "cp": "Copy files to or from an asset, with progress.",
             "daemon": "Start, stop, restart or inspect the daemon.",
             "demo": "See jsctl work end to end against the sandbox.",
+            "deny": "Deny held agent calls, with a reason for the agent.",
             "doctor": "Diagnose daemon, socket, network, TLS and login.",
             "exec": "Run a command on an asset; exit with its exit status.",
             "files": "List or close the daemon's file sessions.",
@@ -63,6 +66,27 @@ SPEC: Spec = {
             "-p": (True, "profile", (), "Profile (default: the default one)."),
         },
         (("ref", "asset", (), 1),),
+    ),
+    "approvals": (
+        {},
+        {
+            "--all": (False, "", (), "Also requests already decided."),
+            "--follow": (False, "", (), "Then print new requests and decisions."),
+            "--help": (False, "", (), "Show this message and exit."),
+            "--json": (False, "", (), "Print JSON."),
+            "-f": (False, "", (), "Then print new requests and decisions."),
+        },
+        (),
+    ),
+    "approve": (
+        {},
+        {
+            "--help": (False, "", (), "Show this message and exit."),
+            "--json": (False, "", (), "Print JSON."),
+            "--otp-command": (True, "", (), "Command that prints your current MFA code."),
+            "--reason": (True, "", (), "A note recorded with the decision."),
+        },
+        (("ids", "", (), -1),),
     ),
     "asset": (
         {"show": "Show asset REF (name, address or id; a unique prefix will do)."},
@@ -144,6 +168,15 @@ SPEC: Spec = {
                 (),
                 "Asset or node glob patterns this client may use (repeat or "
                 "comma-separate; '*' = all).",
+            ),
+            "--confirm": (
+                True,
+                "",
+                (),
+                "Hold calls matching RULE until you approve them (repeat): "
+                "`writes` (anything not read-only), `all`, or conditions joined "
+                "by '&': kind:run|input|files-write|files-delete|close, "
+                "command:GLOB, command~REGEX, asset:GLOB, account:GLOB.",
             ),
             "--expires": (True, "", (), "Token lifetime, e.g. 12h, 7d, 2w (default: none)."),
             "--help": (False, "", (), "Show this message and exit."),
@@ -280,6 +313,15 @@ SPEC: Spec = {
             "--keep": (False, "", (), "Leave the demo's sandbox and daemon running."),
         },
         (),
+    ),
+    "deny": (
+        {},
+        {
+            "--help": (False, "", (), "Show this message and exit."),
+            "--json": (False, "", (), "Print JSON."),
+            "--reason": (True, "", (), "Why (the agent is told)."),
+        },
+        (("ids", "", (), -1),),
     ),
     "doctor": (
         {},
@@ -464,6 +506,15 @@ SPEC: Spec = {
                 "file",
                 (),
                 "Config file to add the server to (default: ~/.codex/config.toml or ./.mcp.json).",
+            ),
+            "--confirm": (
+                True,
+                "",
+                (),
+                "Hold calls matching RULE until you approve them (repeat): "
+                "`writes` (anything not read-only), `all`, or conditions joined "
+                "by '&': kind:run|input|files-write|files-delete|close, "
+                "command:GLOB, command~REGEX, asset:GLOB, account:GLOB.",
             ),
             "--expires": (True, "", (), "Token lifetime, e.g. 12h, 7d, 2w (default: none)."),
             "--help": (False, "", (), "Show this message and exit."),

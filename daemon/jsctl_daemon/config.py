@@ -56,6 +56,7 @@ class DaemonSettings:
     session_idle_timeout: float = 0.0
     directory_ttl: float = 300.0
     record_sessions: bool = False
+    approval_timeout: float = 300.0  # a held agent call not decided by then counts as denied
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ def load() -> None:
     from . import (  # noqa: F401
         auth_methods,
         completion_methods,
+        consent_methods,
         core_methods,
         directory_methods,
         file_methods,
@@ -18,3 +19,4 @@ def load() -> None:
     from .errors_map import register_all
 
     register_all()
+    consent_methods.install_gates()

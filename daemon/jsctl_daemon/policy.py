@@ -18,6 +18,7 @@ from typing import Any
 
 from jsctl_protocol import ErrorCode, Method, Permission, RpcError
 
+from .consent import Rule, parse_rule
 from .rpc import Identity
 from .storage import read_private_json, write_private_json
 
@@ -89,6 +90,7 @@ class Policy:
         accounts: list[str] | None,
         tools: list[str] | None,
         expires: float | None,
+        confirm: list[str] | None = None,
     ) -> tuple[dict[str, Any], str]:
         """Register a client; returns its record and its token (shown once, never stored)."""
         if not _NAME.match(name):
@@ -111,6 +113,8 @@ class Policy:
                 ErrorCode.BAD_PARAMS,
                 f"unknown tool(s) {', '.join(unknown_tools)}; known: {', '.join(TOOL_METHODS)}",
             )
+        for rule in confirm or []:
+            parse_rule(rule)  # BAD_PARAMS names a broken rule before anything is created
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         record = {
             "name": name,
@@ -118,6 +122,7 @@ class Policy:
             "allow": list(allow),
             "accounts": list(accounts) if accounts else None,
             "tools": list(tools) if tools else None,
+            "confirm": list(confirm) if confirm else None,
             "created_at": time.time(),
             "expires_at": time.time() + expires if expires else None,
             "revoked": False,
@@ -209,3 +214,10 @@ class Policy:
         if not patterns:
             return None
         return lambda name, username: _matches(patterns, name, username)
+
+    def confirm_rules(self, identity: Identity) -> list[Rule]:
+        """The client's approval rules (none for the person)."""
+        if identity.is_human:
+            return []
+        texts = self.clients.get(identity.name, {}).get("confirm") or []
+        return [parse_rule(text) for text in texts]

@@ -16,8 +16,15 @@ async def client_create(ctx: CallContext, params: dict[str, Any]) -> dict[str, A
         params.get("accounts"),
         params.get("tools"),
         params.get("expires"),
+        params.get("confirm"),
     )
-    ctx.daemon.audit.record(ctx, "client.create", target=params["name"], allow=params["allow"])
+    ctx.daemon.audit.record(
+        ctx,
+        "client.create",
+        target=params["name"],
+        allow=params["allow"],
+        confirm=params.get("confirm"),
+    )
     return {"client": record, "token": token}
 
 

@@ -79,6 +79,10 @@ class Registry:
 
         return register
 
+    def wrap(self, name: str, wrapper: Callable[[Handler], Handler]) -> None:
+        """Put ``wrapper`` around the registered handler of ``name`` (e.g. an approval gate)."""
+        self._handlers[name] = wrapper(self._handlers[name])
+
     def get(self, name: str) -> Handler:
         """The handler for ``name``; RpcError if the table has it but this daemon does not."""
         try:

@@ -25,6 +25,7 @@ from ._listen import acquire_lock, bind_socket, ensure_private_dir, inherited_so
 from .audit import AuditLog
 from .auth import AuthDomain
 from .config import Config, load_config
+from .consent import ApprovalBroker, CodeVerifier
 from .directory import DirectoryDomain
 from .files import FileSessionManager, FileSettings, KokoFileOpener
 from .opener import KokoOpener
@@ -56,6 +57,8 @@ class Daemon:
         self.directory = DirectoryDomain(config.paths.state_dir, self.settings, self.auth)
         self.policy = Policy(config.paths.state_dir)
         self.audit = AuditLog(config.paths.state_dir)
+        self.approvals = ApprovalBroker(self.audit, self.settings.daemon.approval_timeout)
+        self.codes = CodeVerifier()
         self.files = FileSessionManager(KokoFileOpener(self.auth, FileSettings()))  # F1: files
         self._sessions: SessionManager | None = None
         self.started_at = time.time()
@@ -135,6 +138,7 @@ class Daemon:
                 self._sessions = sessions
                 self.auth.on_forget.append(self._close_profile_sessions)
                 self.audit.start(nursery)
+                self.approvals.start(nursery)
                 nursery.start_soon(self._watch_signals, signals)
                 nursery.start_soon(trio.serve_listeners, self._handle, [listener])
                 nursery.start_soon(self.auth.keepalive_forever)

@@ -7,6 +7,7 @@ Adding a capability is one handler in the daemon plus one row here.
 from __future__ import annotations
 
 from . import _params as p
+from ._methods_consent import CONSENT_METHODS
 from ._methods_files import FILE_METHODS
 from ._table import Method, Param
 from ._table import Permission as P
@@ -297,6 +298,7 @@ METHODS: dict[str, Method] = {
             P.USE,
         ),
         *FILE_METHODS,
+        *CONSENT_METHODS,
         # --- clients and audit
         Method(
             "client.create",
@@ -307,6 +309,7 @@ METHODS: dict[str, Method] = {
                 Param("accounts", "list", "account glob patterns"),
                 Param("tools", "list", "MCP tools it may use"),
                 Param("expires", "float", "seconds until the token expires"),
+                Param("confirm", "list", "approval rules: calls that wait for the person"),
             ),
             "{client, token}",
         ),

@@ -192,7 +192,7 @@ async def confirm_post(ctx: Ctx) -> Response:
         if not mfa_type:
             raise ApiError(500, {"error": "Server internal error"})
         if mfa_type != "otp" or not totp_ok(user.totp_secret or "", secret, ctx.now):
-            raise ApiError(400, {"error": "MFA code invalid, or it has expired"})
+            raise ApiError(400, {"error": "OTP code invalid, or server time error"})
     else:
         password = state.password_key.decrypt_field(secret, state.version.password_separator)
         if not secrets.compare_digest(password.encode(), user.password.encode()):

@@ -30,6 +30,9 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "mcp": ("agent_cmds", "mcp", "Serve jsctl to a coding agent over MCP (`mcp install`)."),
     "client": ("agent_cmds", "client", "Create, list and revoke agent client identities."),
     "audit": ("agent_cmds", "audit", "Show what agents and you did, with exit statuses."),
+    "approvals": ("consent_cmds", "approvals", "List agents' calls waiting for your approval."),
+    "approve": ("consent_cmds", "approve", "Approve held agent calls (with an MFA code)."),
+    "deny": ("consent_cmds", "deny", "Deny held agent calls, with a reason for the agent."),
     # directory
     "assets": ("directory_cmds", "assets", "List permitted assets (cached; --refresh)."),
     "asset": ("directory_cmds", "asset", "Show one asset with its protocols and accounts."),
@@ -62,6 +65,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _token() -> str | None:
+    """An agent's client token from $JSCTL_CLIENT_TOKEN: then jsctl acts as that client."""
+    return os.environ.get("JSCTL_CLIENT_TOKEN") or None
+
+
 class Runtime:
     """What every command shares: output mode and a lazily opened daemon connection."""
 
@@ -81,21 +89,21 @@ class Runtime:
     def client(self, autostart: bool = True) -> DaemonClient:
         """The daemon connection, starting the daemon if allowed."""
         if self._client is None:
-            self._client = DaemonClient.connect(self.paths, autostart=autostart)
+            self._client = DaemonClient.connect(self.paths, autostart=autostart, token=_token())
         return self._client
 
     def call(self, method: str, **params: Any) -> Any:
         """Call a daemon method, auto-starting the daemon when the method table allows it."""
         if self._client is None:
             try:
-                self._client = DaemonClient.connect(self.paths, autostart=False)
+                self._client = DaemonClient.connect(self.paths, autostart=False, token=_token())
             except DaemonUnreachable:
                 from jsctl_protocol import METHODS  # only now: the table costs start-up time
 
                 row = METHODS.get(method)
                 if row is not None and not row.starts_daemon:
                     raise
-                self._client = DaemonClient.connect(self.paths, autostart=True)
+                self._client = DaemonClient.connect(self.paths, autostart=True, token=_token())
         return self._client.call(method, **params)
 
     def emit(self, data: Any, human: Callable[[Any], None] | None = None) -> None:

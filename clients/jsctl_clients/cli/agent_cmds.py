@@ -81,6 +81,13 @@ _accounts_option = click.option(
 _tools_option = click.option(
     "--tools", help="Comma-separated MCP tools it may use (find,run,read,input,interrupt,...)."
 )
+_confirm_option = click.option(
+    "--confirm",
+    multiple=True,
+    help="Hold calls matching RULE until you approve them (repeat): `writes` (anything not "
+    "read-only), `all`, or conditions joined by '&': kind:run|input|files-write|files-delete|"
+    "close, command:GLOB, command~REGEX, asset:GLOB, account:GLOB.",
+)
 _expires_option = click.option(
     "--expires", help="Token lifetime, e.g. 12h, 7d, 2w (default: none)."
 )
@@ -92,6 +99,7 @@ def create_client(
     accounts: tuple[str, ...],
     tools: str | None,
     expires: str | None,
+    confirm: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Ask the daemon for a new identity; the reply holds the token, shown once."""
     reply: dict[str, Any] = runtime().call(
@@ -101,6 +109,7 @@ def create_client(
         accounts=_patterns(accounts) or None,
         tools=_patterns((tools,)) if tools else None,
         expires=parse_duration(expires) if expires else None,
+        confirm=[rule.strip() for rule in confirm if rule.strip()] or None,
     )
     return reply
 
@@ -110,6 +119,7 @@ def create_client(
 @_allow_option
 @_accounts_option
 @_tools_option
+@_confirm_option
 @_expires_option
 @click.option(
     "--token-file",
@@ -122,13 +132,14 @@ def client_create(
     allow: tuple[str, ...],
     accounts: tuple[str, ...],
     tools: str | None,
+    confirm: tuple[str, ...],
     expires: str | None,
     token_file: Path | None,
 ) -> None:
     """Create client NAME; its token is shown once and stored only hashed."""
     from ..mcp.install import write_token
 
-    reply = create_client(name, allow, accounts, tools, expires)
+    reply = create_client(name, allow, accounts, tools, expires, confirm)
     if token_file is not None:
         write_token(token_file, reply.pop("token"))
         reply["token_file"] = str(token_file)
@@ -136,6 +147,7 @@ def client_create(
     def show(data: dict[str, Any]) -> None:
         record = data["client"]
         click.echo(f"Created client {record['name']} (allow: {', '.join(record['allow'])}).")
+        _say_confirm(record)
         if "token" in data:
             click.echo(f"Token (shown once, stored hashed): {data['token']}")
             click.echo(
@@ -147,6 +159,15 @@ def client_create(
             click.echo(f"Token written to {data['token_file']} (0600).")
 
     runtime().emit(reply, show)
+
+
+def _say_confirm(record: dict[str, Any]) -> None:
+    rules = record.get("confirm")
+    if rules:
+        click.echo(
+            f"Calls matching {', '.join(rules)} wait for you: `jsctl approvals` lists them, "
+            "`jsctl approve ID` (with a code from your authenticator) or `jsctl deny ID` decides."
+        )
 
 
 def _client_state(record: dict[str, Any]) -> str:
@@ -171,7 +192,9 @@ def client_ls() -> None:
             click.echo(
                 f"{record['name']:20} allow={','.join(record['allow'])}"
                 f" accounts={','.join(record.get('accounts') or ['*'])}"
-                f" tools={','.join(record.get('tools') or ['all'])}  {_client_state(record)}"
+                f" tools={','.join(record.get('tools') or ['all'])}"
+                + (f" confirm={';'.join(record['confirm'])}" if record.get("confirm") else "")
+                + f"  {_client_state(record)}"
             )
 
     rt.emit(rt.call("client.list"), show)
@@ -265,6 +288,7 @@ def mcp(ctx: click.Context, token_file: Path | None, page_chars: int, unscoped: 
 @_allow_option
 @_accounts_option
 @_tools_option
+@_confirm_option
 @_expires_option
 @click.option("--name", "server_name", default="jsctl", show_default=True, help="MCP server name.")
 @click.option(
@@ -280,6 +304,7 @@ def mcp_install(
     allow: tuple[str, ...],
     accounts: tuple[str, ...],
     tools: str | None,
+    confirm: tuple[str, ...],
     expires: str | None,
     server_name: str,
     config: Path | None,
@@ -294,7 +319,7 @@ def mcp_install(
     try:
         if not print_only:
             install.check_free(agent, config, server_name)  # before anything is created
-        reply = create_client(name, allow, accounts, tools, expires)
+        reply = create_client(name, allow, accounts, tools, expires, confirm)
         token_file = install.token_path(rt.paths, name)
         install.write_token(token_file, reply.pop("token"))
         launch = install.launch_for(rt.paths, token_file)
@@ -319,6 +344,7 @@ def mcp_install(
 
     def show(data: dict[str, Any]) -> None:
         click.echo(f"Created client {name}; its token is in {data['token_file']} (0600).")
+        _say_confirm(data["client"])
         if data["config"]:
             click.echo(f"Added MCP server `{server_name}` to {data['config']}:")
         else:

@@ -121,6 +121,8 @@ def _stream_run(rt: Any, client: DaemonClient, params: dict[str, Any]) -> int:
             for item in stream:
                 if "handle" in item:
                     handle = item["handle"]
+                elif "awaiting_approval" in item:  # a rule of this client holds the command
+                    click.echo(f"jsctl: waiting: {item['message']}", err=True)
                 elif not rt.json:
                     write_bytes(crlf.feed(item["data"]))
             break

@@ -13,6 +13,7 @@ from typing import Any
 
 from jsctl_protocol import ErrorCode, RpcError
 
+from ._consent import APPROVAL_ID, AWAITING, awaiting_text, decided_text
 from ._errors import explain, redact
 from ._files import FilesTool
 from ._link import DaemonLink
@@ -62,6 +63,10 @@ class Tools:
             return problem, True
         try:
             text, failed = self._handlers[name](arguments), False
+        except RpcError as exc:
+            held = exc.code == AWAITING and isinstance(exc.data, dict)
+            text = awaiting_text(exc.data["approval"]) if held else explain(exc)
+            failed = not held
         except Exception as exc:  # every failure becomes words for the agent
             text, failed = explain(exc), True
         with self._notice_lock:
@@ -152,6 +157,8 @@ class Tools:
             request_id=arguments.get("request_id"),
             max_bytes=self._chars(arguments),
         )
+        if reply["state"] == AWAITING:
+            return awaiting_text(reply["approval"])
         running = reply["state"] == "running"
         page = make_page(
             {"data": reply.get("output"), "next_offset": reply["next_offset"]},
@@ -182,6 +189,8 @@ class Tools:
     def read(self, arguments: dict[str, Any]) -> str:
         """More output of a run or a session, from an offset or from where reading stopped."""
         ref = arguments["id"]
+        if APPROVAL_ID.match(ref):
+            return self._read_approval(ref, arguments)
         if _RUN_HANDLE.match(ref):
             try:
                 return self._read_run(ref, arguments)
@@ -189,6 +198,17 @@ class Tools:
                 if exc.code != ErrorCode.NOT_FOUND:
                     raise
         return self._read_session(ref, arguments)
+
+    def _read_approval(self, ref: str, arguments: dict[str, Any]) -> str:
+        """A held call: its decision, then (an approved run) the run's output."""
+        wait = arguments.get("wait")
+        approval = self._call("approval.get", True, id=ref, wait=wait)["approval"]
+        if approval.get("run"):
+            return self._read_run(approval["run"], arguments)
+        text, failed = decided_text(approval)
+        if failed:
+            raise RpcError(ErrorCode.FORBIDDEN, text)
+        return text
 
     def _read_run(self, handle: str, arguments: dict[str, Any]) -> str:
         offset = arguments.get("offset")

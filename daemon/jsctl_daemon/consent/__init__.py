@@ -1,0 +1,24 @@
+"""Consent: approval rules for agent clients, held calls, and the person's MFA-checked decision."""
+
+from __future__ import annotations
+
+from ._broker import APPROVED, DENIED, EXPIRED, PENDING, WITHDRAWN, Approval, ApprovalBroker
+from ._rules import KINDS, Action, Rule, first_match, parse_rule, read_only
+from ._verify import CodeVerifier
+
+__all__ = [
+    "APPROVED",
+    "DENIED",
+    "EXPIRED",
+    "KINDS",
+    "PENDING",
+    "WITHDRAWN",
+    "Action",
+    "Approval",
+    "ApprovalBroker",
+    "CodeVerifier",
+    "Rule",
+    "first_match",
+    "parse_rule",
+    "read_only",
+]

@@ -1,0 +1,360 @@
+"""approval.* handlers, and the gates that hold an agent client's calls for the person's consent.
+
+A gate wraps a registered handler: when one of the client's --confirm rules matches the call,
+the call becomes an approval request. A run answers at once with `awaiting_approval` and a
+handle (the request id) that run.get/run.wait/run.read follow into the real run once approved;
+a streaming run (the CLI) waits in place; other actions answer `awaiting_approval` and are
+carried out by the daemon when the person approves. Only the person's own front end may
+decide, and approving takes a fresh MFA code that the JumpServer server verifies.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import math
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import trio
+
+from jsctl_protocol import ErrorCode, RpcError
+
+from .consent import APPROVED, PENDING, Action, Approval, ApprovalBroker, first_match
+from .rpc import HANDLERS, CallContext, Handler
+from .session_methods import _run_session, _visible, _writable
+
+APPROVAL_ID = re.compile(r"^ap-\d+$")
+AWAITING = "awaiting_approval"
+START_GRACE_S = 10.0  # how long a reader waits for an approved run to be typed
+
+
+def _broker(ctx: CallContext) -> ApprovalBroker:
+    return ctx.daemon.approvals
+
+
+async def _discard(_item: Any) -> None:
+    return None
+
+
+async def _carry_out(handler: Handler, ctx: CallContext, params: dict[str, Any]) -> Any:
+    """Run ``handler`` for a call whose caller did not stay (no pushes, after-reply hooks run)."""
+    later = CallContext(ctx.daemon, ctx.connection, ctx.request_id, _discard)
+    result = await handler(later, params)
+    for hook in later.after_reply:
+        hook()
+    return result
+
+
+def _shown(data: str | bytes) -> str:
+    """Typed text as a person should read it: control characters spelled out."""
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    return json.dumps(text, ensure_ascii=False)[1:-1]
+
+
+def _message(approval: Approval) -> str:
+    action = approval.action
+    return (
+        f"held for a person's approval: {action.kind} `{action.command}` on {action.asset} as "
+        f"{action.account} (rule `{approval.rule}`); request {approval.id} — the person approves "
+        f"with `jsctl approve {approval.id}` and a code from their authenticator, or denies it"
+    )
+
+
+def _create(
+    ctx: CallContext, action: Action, profile: str, session: str | None, rule: str, **extra: Any
+) -> Approval:
+    return _broker(ctx).create(
+        ctx.identity.name, action, profile=profile, session=session, rule=rule, **extra
+    )
+
+
+# --- runs ----------------------------------------------------------------------------------
+
+
+def _awaiting_run(approval: Approval) -> dict[str, Any]:
+    return {
+        "handle": approval.id,
+        "session": approval.session,
+        "owner": approval.client,
+        "command": approval.action.command,
+        "request_id": approval.request_id,
+        "state": AWAITING,
+        "exit_status": None,
+        "output_offset": 0,
+        "readable_end": 0,
+        "started_at": approval.created_at,
+        "ended_at": None,
+        "note": _message(approval),
+        "approval": approval.to_wire(),
+    }
+
+
+def _gate_run_start(handler: Handler) -> Handler:
+    async def gated(ctx: CallContext, params: dict[str, Any]) -> Any:
+        rules = ctx.daemon.policy.confirm_rules(ctx.identity)
+        if not rules:
+            return await handler(ctx, params)
+        broker = _broker(ctx)
+        approval = broker.existing(ctx.identity.name, params.get("request_id"))
+        if approval is not None and approval.state == PENDING and not params.get("stream"):
+            return {**_awaiting_run(approval), "output": b"", "next_offset": 0, "total_bytes": 0}
+        session_id = await _run_session(ctx, params)
+        request = ctx.daemon.sessions.request_of(session_id)[1]
+        params = {**params, "session": session_id, "asset": None}
+        action = Action("run", request.asset, request.account, params["command"])
+        rule = first_match(rules, action)
+        if rule is None or (approval is not None and approval.state == APPROVED):
+            return await handler(ctx, params)
+        if approval is not None:  # a retry of a request that was refused
+            raise approval.refusal()
+        approval = _create(
+            ctx, action, request.profile, session_id, rule.text, request_id=params.get("request_id")
+        )
+        if params.get("stream"):  # the CLI: wait here, saying so first
+            await ctx.push({AWAITING: approval.to_wire(), "message": _message(approval)})
+            try:
+                await approval.decided.wait()
+            finally:
+                broker.withdraw(approval)  # no-op once decided; else the caller went away
+            if approval.state != APPROVED:
+                raise approval.refusal()
+            return await handler(ctx, params)
+
+        async def start() -> Any:
+            answer = await _carry_out(handler, ctx, {**params, "wait": 0.0})
+            approval.run = answer["handle"]
+            return None
+
+        approval.execute = start
+        return {**_awaiting_run(approval), "output": b"", "next_offset": 0, "total_bytes": 0}
+
+    return gated
+
+
+async def _follow(ctx: CallContext, handle: str, wait: float) -> str | Approval:
+    """The real run handle behind an approval id, or the still-pending approval."""
+    approval = _broker(ctx).get(handle, None if ctx.identity.is_human else ctx.identity.name)
+    if approval.state == PENDING and wait > 0:
+        with trio.move_on_after(wait):
+            await approval.decided.wait()
+    if approval.state == PENDING:
+        return approval
+    if approval.state != APPROVED:
+        raise approval.refusal()
+    with trio.move_on_after(max(wait, START_GRACE_S)):
+        await approval.done.wait()
+    if approval.run is not None:
+        return approval.run
+    if approval.error:
+        raise RpcError(
+            ErrorCode.CONFLICT, f"{approval.id} was approved but could not start: {approval.error}"
+        )
+    return approval
+
+
+def _gate_run_follow(wait_param: str | None) -> Callable[[Handler], Handler]:
+    def wrapper(handler: Handler) -> Handler:
+        async def gated(ctx: CallContext, params: dict[str, Any]) -> Any:
+            handle = params["handle"]
+            if not APPROVAL_ID.match(handle):
+                return await handler(ctx, params)
+            wait = params.get(wait_param) if wait_param else 0.0
+            wait = math.inf if wait is None and wait_param == "timeout" else (wait or 0.0)
+            began = trio.current_time()
+            target = await _follow(ctx, handle, wait)
+            if isinstance(target, str):
+                params = {**params, "handle": target}
+                if wait_param and params.get(wait_param) is not None:
+                    spent = trio.current_time() - began
+                    params[wait_param] = max(0.0, float(params[wait_param]) - spent)
+                return await handler(ctx, params)
+            if wait_param == "wait":  # run.read
+                return {
+                    "data": b"",
+                    "offset": 0,
+                    "next_offset": 0,
+                    "missed": 0,
+                    "state": AWAITING,
+                    "exit_status": None,
+                    "readable_end": 0,
+                    "approval": target.to_wire(),
+                }
+            return {"run": _awaiting_run(target)}
+
+        return gated
+
+    return wrapper
+
+
+# --- other actions ---------------------------------------------------------------------------
+
+
+Describe = Callable[[CallContext, dict[str, Any]], Awaitable[tuple[str, Action, str | None]]]
+
+
+async def _describe_write(
+    ctx: CallContext, params: dict[str, Any]
+) -> tuple[str, Action, str | None]:
+    session_id = _writable(ctx, params["session"])
+    request = ctx.daemon.sessions.request_of(session_id)[1]
+    return (
+        request.profile,
+        Action("input", request.asset, request.account, _shown(params["data"])),
+        session_id,
+    )
+
+
+async def _describe_kill(
+    ctx: CallContext, params: dict[str, Any]
+) -> tuple[str, Action, str | None]:
+    refs = params["sessions"]
+    if not refs or not all(isinstance(ref, str) for ref in refs):
+        raise RpcError(ErrorCode.BAD_PARAMS, "`sessions` must list ids or names")
+    requests = [ctx.daemon.sessions.request_of(_visible(ctx, ref)) for ref in refs]
+    first = requests[0][1]
+    names = ", ".join(session_id for session_id, _ in requests)
+    return (
+        first.profile,
+        Action("close", first.asset, first.account, f"close {names}"),
+        requests[0][0],
+    )
+
+
+def _describe_files(kind: str, what: Callable[[dict[str, Any]], str]) -> Describe:
+    async def describe(ctx: CallContext, params: dict[str, Any]) -> tuple[str, Action, str | None]:
+        directory = ctx.daemon.directory
+        profile = ctx.daemon.auth.resolve_name(params.get("profile"))
+        asset = await directory.resolve_asset(
+            profile,
+            params["asset"],
+            params.get("org"),
+            allowed=ctx.daemon.policy.asset_filter(ctx.identity),
+        )
+        account = await directory.resolve_account(
+            profile,
+            asset,
+            params.get("account"),
+            allowed=ctx.daemon.policy.account_filter(ctx.identity),
+        )
+        return profile, Action(kind, asset.name, account.name, what(params)), None
+
+    return describe
+
+
+def _gate_action(describe: Describe) -> Callable[[Handler], Handler]:
+    def wrapper(handler: Handler) -> Handler:
+        async def gated(ctx: CallContext, params: dict[str, Any]) -> Any:
+            rules = ctx.daemon.policy.confirm_rules(ctx.identity)
+            if not rules:
+                return await handler(ctx, params)
+            profile, action, session = await describe(ctx, params)
+            rule = first_match(rules, action)
+            if rule is None:
+                return await handler(ctx, params)
+            approval = _create(ctx, action, profile, session, rule.text)
+
+            async def carry_out() -> Any:
+                return await _carry_out(handler, ctx, params)
+
+            approval.execute = carry_out
+            raise RpcError(AWAITING, _message(approval), {"approval": approval.to_wire()})
+
+        return gated
+
+    return wrapper
+
+
+_installed = False
+
+
+def install_gates() -> None:
+    """Wrap the handlers of every method an approval rule can hold (once)."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    HANDLERS.wrap("run.start", _gate_run_start)
+    HANDLERS.wrap("run.get", _gate_run_follow(None))
+    HANDLERS.wrap("run.wait", _gate_run_follow("timeout"))
+    HANDLERS.wrap("run.read", _gate_run_follow("wait"))
+    HANDLERS.wrap("session.write", _gate_action(_describe_write))
+    HANDLERS.wrap("session.kill", _gate_action(_describe_kill))
+    writes = {
+        "files.mkdir": lambda p: f"mkdir {p['path']}",
+        "files.move": lambda p: f"move {p['source']} {p['dest']}",
+        "files.upload": lambda p: f"upload {' '.join(map(str, p['sources']))} to {p['dest']}",
+    }
+    for method, what in writes.items():
+        HANDLERS.wrap(method, _gate_action(_describe_files("files-write", what)))
+    HANDLERS.wrap(
+        "files.remove",
+        _gate_action(_describe_files("files-delete", lambda p: f"remove {p['path']}")),
+    )
+
+
+# --- the person's side ------------------------------------------------------------------------
+
+
+@HANDLERS.handler("approval.list")
+async def approval_list(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Pending requests (all with `all`); with `follow`, then every change."""
+    broker = _broker(ctx)
+    chosen = broker.everything() if params.get("all") else broker.pending()
+    wires = [approval.to_wire() for approval in chosen]
+    if not params.get("follow"):
+        return {"approvals": wires}
+    for wire in wires:
+        await ctx.push(wire)
+    async for wire in broker.follow():
+        await ctx.push(wire)
+    return {"approvals": []}
+
+
+@HANDLERS.handler("approval.get")
+async def approval_get(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    """One request; waits up to `wait` s for its decision and, once approved, its action."""
+    approval = _broker(ctx).get(params["id"], None if ctx.identity.is_human else ctx.identity.name)
+    wait = params.get("wait") or 0.0
+    if wait > 0:
+        with trio.move_on_after(wait):
+            await approval.decided.wait()
+            await approval.done.wait()
+    return {"approval": {**approval.to_wire(), "result": approval.result}}
+
+
+@HANDLERS.handler("approval.decide")
+async def approval_decide(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Approve (needs a code JumpServer accepts) or deny requests."""
+    ids = params["ids"]
+    if not ids or not all(isinstance(i, str) for i in ids):
+        raise RpcError(ErrorCode.BAD_PARAMS, "`ids` must list approval request ids")
+    broker = _broker(ctx)
+    approvals = [broker.get(i) for i in ids]
+    reason = params.get("reason") or None
+    if not params["approve"]:
+        broker.decide(approvals, False, getpass.getuser(), "cli", reason)
+        return {"approvals": [a.to_wire() for a in approvals]}
+    profiles = {a.profile for a in approvals}
+    if len(profiles) != 1:
+        raise RpcError(
+            ErrorCode.BAD_PARAMS,
+            "these requests belong to different JumpServer profiles; approve them separately",
+        )
+    code = params.get("code")
+    if not code:
+        raise RpcError(
+            ErrorCode.BAD_PARAMS, "approving needs a fresh code from your authenticator app"
+        )
+    for approval in approvals:  # refuse early: a code is not spent on a decided request
+        if approval.state != PENDING:
+            raise RpcError(ErrorCode.CONFLICT, f"request {approval.id} is already {approval.state}")
+    state = ctx.daemon.auth.profile(profiles.pop())
+    try:
+        channel = await ctx.daemon.codes.verify(state, code)
+    except RpcError as exc:
+        ctx.daemon.audit.record(ctx, "approval.code_refused", approvals=ids, error=exc.message)
+        raise
+    broker.decide(approvals, True, state.credentials.username, channel, reason)
+    return {"approvals": [a.to_wire() for a in approvals]}

@@ -1,0 +1,41 @@
+"""Rows for consent: approval requests the person decides, and secrets only the person types."""
+
+from __future__ import annotations
+
+from ._table import Method, Param
+from ._table import Permission as P
+
+_approval_id = Param("id", "str", "approval request id (ap-NNNNN)", required=True)
+
+CONSENT_METHODS: tuple[Method, ...] = (
+    Method(
+        "approval.list",
+        "Approval requests waiting for the person (with `follow`, then every change).",
+        (
+            Param("all", "bool", "also decided requests"),
+            Param("follow", "bool", "then stream new requests and decisions"),
+        ),
+        "{approvals: [{id, client, kind, asset, account, command, rule, state, age_s, ...}]}",
+        P.HUMAN,
+        streams="follow",
+    ),
+    Method(
+        "approval.decide",
+        "Approve (with a fresh MFA code JumpServer verifies) or deny held requests.",
+        (
+            Param("ids", "list", "approval request ids", required=True),
+            Param("approve", "bool", "true to approve, false to deny", required=True),
+            Param("code", "str", "the person's current MFA code (needed to approve)"),
+            Param("reason", "str", "why (told to the agent)"),
+        ),
+        "{approvals: [...]}",
+        P.HUMAN,
+    ),
+    Method(
+        "approval.get",
+        "One approval request (an agent sees its own), waiting up to `wait` s for a decision.",
+        (_approval_id, Param("wait", "float", "seconds to wait for a decision")),
+        "{approval}",
+        P.READ,
+    ),
+)
