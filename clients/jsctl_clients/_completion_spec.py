@@ -115,7 +115,7 @@ SPEC: Spec = {
                 True,
                 "node",
                 (),
-                "Only assets under this node (path such as /Default/web, or id).",
+                "Only assets under this node (path such as /DEFAULT/web, or id).",
             ),
             "--org": (True, "", (), "Organisation name or id for this call."),
             "--profile": (True, "profile", (), "Profile (default: the default one)."),

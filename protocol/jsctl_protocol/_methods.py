@@ -128,7 +128,7 @@ METHODS: dict[str, Method] = {
                 p.profile,
                 p.org,
                 Param("pattern", "str", "substring, or glob such as web-*, of name or address"),
-                Param("node", "str", "node path (/Default/web), unique path suffix, or id"),
+                Param("node", "str", "node path (/DEFAULT/web), unique path suffix, or id"),
                 Param("protocol", "str", "only assets offering it, e.g. ssh"),
                 Param("refresh", "bool", "re-read the whole list from the server first"),
                 Param("limit", "int", "at most this many (total still counts all)"),

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ._restauth import authenticate, not_authenticated
+from ._restauth import authenticate, challenge_header, not_authenticated
 from ._web import (
     ApiError,
     Ctx,
@@ -67,6 +67,8 @@ def api_route(
                 )
             response = await view(ctx)
         except ApiError as exc:
+            if exc.status == 401:  # DRF: every 401 carries the first authenticator's challenge
+                exc.headers.setdefault("WWW-Authenticate", challenge_header(ctx))
             response = error_response(exc)
         except ServerErrorPage:
             response = html_500()

@@ -82,6 +82,7 @@ async def reset(state: SandboxState, body: dict[str, Any], request: Request) -> 
     state.login_review_users.clear()
     state.throttle.reset()
     state.counters.clear()
+    state.koko_routed = True
     return {"ok": True}
 
 

@@ -43,8 +43,11 @@ def token_matches(token: str, secret: str) -> bool:
     return False
 
 
-def check_origin(*, scheme: str, host: str, origin: str | None, referer: str | None) -> None:
-    """Django's origin check: a sent Origin must be this site; on HTTPS a Referer is needed."""
+def check_origin(
+    *, scheme: str, host: str, origin: str | None, referer: str | None, secure: bool
+) -> None:
+    """Django's origin check: a sent Origin must be this site; the Referer rule applies only to
+    requests Django sees as secure (``secure``: behind a proxy that sets X-Forwarded-Proto)."""
     good = f"{scheme}://{host}"
     if origin is not None:
         if origin != good:
@@ -52,7 +55,7 @@ def check_origin(*, scheme: str, host: str, origin: str | None, referer: str | N
                 f"Origin checking failed - {origin} does not match any trusted origins."
             )
         return
-    if scheme != "https":
+    if not secure:
         return
     if not referer:
         raise CsrfFailure("Referer checking failed - no Referer.")

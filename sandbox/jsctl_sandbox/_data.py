@@ -13,6 +13,7 @@ from ._directory import Directory
 from ._model import (
     ALL_ACTIONS,
     DEFAULT_ORG_ID,
+    DEFAULT_ORG_NAME,
     Account,
     Asset,
     Node,
@@ -27,31 +28,32 @@ MAX_GENERATED_ASSETS = 50_000
 _GENERATED_PER_NODE = 250
 _DEFAULT_PORTS = {"ssh": 22, "sftp": 22, "telnet": 23, "rdp": 3389, "mysql": 3306}
 _ROLES = ("web", "db", "cache", "api", "batch")
+_SEVENTY_YEARS = 70 * 365 * 86400  # JumpServer's default date_expired for users and grants
 
 DEFAULT_CONFIG: dict[str, Any] = {
     "users": [
         {"username": "admin", "name": "Administrator", "is_superuser": True},
         {"username": "mei", "name": "Mei Chen", "mfa": "totp"},
     ],
-    "orgs": [{"name": "Default"}, {"name": "Staging"}],
+    "orgs": [{"name": "DEFAULT"}, {"name": "Staging"}],
     "assets": [
-        {"name": "web-01", "address": "10.0.1.11", "nodes": ["/Default/web"]},
-        {"name": "web-02", "address": "10.0.1.12", "nodes": ["/Default/web"]},
-        {"name": "db-01", "address": "10.0.2.21", "nodes": ["/Default/db"]},
-        {"name": "staging-api-01", "address": "10.0.3.31", "nodes": ["/Default/staging"]},
+        {"name": "web-01", "address": "10.0.1.11", "nodes": ["/DEFAULT/web"]},
+        {"name": "web-02", "address": "10.0.1.12", "nodes": ["/DEFAULT/web"]},
+        {"name": "db-01", "address": "10.0.2.21", "nodes": ["/DEFAULT/db"]},
+        {"name": "staging-api-01", "address": "10.0.3.31", "nodes": ["/DEFAULT/staging"]},
         {"name": "stg-web-01", "address": "10.9.1.11", "nodes": ["/Staging/web"], "org": "Staging"},
     ],
     "permissions": [
         {
             "name": "admins-everything",
             "users": ["admin"],
-            "nodes": ["/Default"],
+            "nodes": ["/DEFAULT"],
             "accounts": ["@ALL", "@INPUT", "@USER"],
         },
         {
             "name": "mei-deploy",
             "users": ["mei"],
-            "nodes": ["/Default"],
+            "nodes": ["/DEFAULT"],
             "accounts": ["deploy", "@INPUT", "@USER"],
         },
         {
@@ -82,12 +84,14 @@ class _Builder:
 
     def __init__(self, now: float) -> None:
         self.now = now
-        self.orgs: dict[str, Org] = {"Default": Org(DEFAULT_ORG_ID, "Default")}
+        self.orgs: dict[str, Org] = {DEFAULT_ORG_NAME: Org(DEFAULT_ORG_ID, DEFAULT_ORG_NAME)}
         self.nodes_by_path: dict[str, Node] = {}
         self._next_child: dict[str, int] = {}
-        self._org_keys: dict[str, str] = {"Default": "1"}
+        self._org_keys: dict[str, str] = {DEFAULT_ORG_NAME: "1"}
 
     def org(self, name: str) -> Org:
+        if name.lower() == "default":  # the community edition's Default org is `DEFAULT`
+            name = DEFAULT_ORG_NAME
         if name not in self.orgs:
             self.orgs[name] = Org(stable_id("org", name), name)
             self._org_keys[name] = str(len(self._org_keys) + 1)
@@ -99,6 +103,10 @@ class _Builder:
             return self.nodes_by_path[path]
         parts = path.strip("/").split("/")
         org = self.org(parts[0])
+        parts[0] = org.name
+        path = "/" + "/".join(parts)
+        if path in self.nodes_by_path:
+            return self.nodes_by_path[path]
         if len(parts) == 1:
             key = self._org_keys[org.name]
         else:
@@ -111,10 +119,20 @@ class _Builder:
         return node
 
 
+def _mfa_level(spec: dict[str, Any], secret: str | None) -> int:
+    """0 off, 1 on, 2 forced; `mfa = "forced"` without a secret is forced-but-not-set-up."""
+    mfa = spec.get("mfa")
+    if mfa == "forced":
+        return 2
+    return 1 if secret else 0
+
+
 def _user(spec: dict[str, Any], now: float) -> User:
     username = str(spec["username"])
     mfa = spec.get("mfa", "totp" if spec.get("totp_secret") else "none")
     secret = spec.get("totp_secret") or (pyotp.random_base32() if mfa == "totp" else None)
+    if mfa == "forced":
+        secret = spec.get("totp_secret")
     return User(
         id=str(spec.get("id") or stable_id("user", username)),
         username=username,
@@ -126,13 +144,15 @@ def _user(spec: dict[str, Any], now: float) -> User:
         is_active=bool(spec.get("is_active", True)),
         private_tokens=[str(t) for t in spec.get("private_tokens", [])],
         date_joined=now,
-        date_expired=now + 70 * 365 * 86400,
+        date_expired=now + _SEVENTY_YEARS,
+        need_update_password=bool(spec.get("must_change_password", False)),
+        mfa_level=_mfa_level(spec, secret),
     )
 
 
 def _asset(spec: dict[str, Any], builder: _Builder) -> Asset:
     name = str(spec["name"])
-    org = builder.org(str(spec.get("org", "Default")))
+    org = builder.org(str(spec.get("org", DEFAULT_ORG_NAME)))
     node_paths = spec.get("nodes") or [f"/{org.name}"]
     protocols = []
     for proto in spec.get("protocols", ["ssh", "sftp"]):
@@ -172,7 +192,7 @@ def _generated(count: int) -> list[dict[str, Any]]:
             {
                 "name": f"{role}-{i + 1:05d}",
                 "address": f"10.{100 + rack // 250}.{rack % 250}.{i % 250 + 1}",
-                "nodes": [f"/Default/fleet/rack-{rack:03d}"],
+                "nodes": [f"/DEFAULT/fleet/rack-{rack:03d}"],
             }
         )
     return specs
@@ -192,7 +212,7 @@ def build_directory(config: dict[str, Any], generated_assets: int, now: float) -
     by_asset_name = {a.name: a for a in assets}
     permissions = []
     for spec in config.get("permissions", []):
-        org = builder.org(str(spec.get("org", "Default")))
+        org = builder.org(str(spec.get("org", DEFAULT_ORG_NAME)))
         permissions.append(
             Permission(
                 id=stable_id("perm", str(spec["name"])),
@@ -203,7 +223,8 @@ def build_directory(config: dict[str, Any], generated_assets: int, now: float) -
                 node_ids={builder.node(p).id for p in spec.get("nodes", [])},
                 accounts=[str(a) for a in spec.get("accounts", ["@ALL"])],
                 actions=[str(a) for a in spec.get("actions", ALL_ACTIONS)],
-                date_expired=spec.get("date_expired"),
+                date_expired=spec.get("date_expired", now + _SEVENTY_YEARS),
+                date_start=now,
             )
         )
     return Directory(

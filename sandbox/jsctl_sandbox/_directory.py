@@ -8,6 +8,7 @@ from ._model import (
     ALL_ACTIONS,
     DEFAULT_ORG_ID,
     ROOT_ORG_ID,
+    ROOT_ORG_NAME,
     SYSTEM_ORG_ID,
     Asset,
     AssetGrant,
@@ -53,7 +54,7 @@ class Directory:
         """The current org for an X-JMS-ORG-like value (community edition rules, sheet 4.4)."""
         text = (value or "").strip().lower()
         if text in ("root", ROOT_ORG_ID):
-            return Org(ROOT_ORG_ID, "GLOBAL")
+            return Org(ROOT_ORG_ID, ROOT_ORG_NAME)
         if text in ("system", SYSTEM_ORG_ID):
             return Org(SYSTEM_ORG_ID, "SYSTEM")
         return self.orgs.get(text) or self.orgs[DEFAULT_ORG_ID]

@@ -143,4 +143,6 @@ def half_login_user(state: SandboxState, session: Session) -> User | None:
 
 def mfa_passed(session: Session, user: User) -> bool:
     """Whether this session already passed MFA for ``user`` (or none is needed)."""
+    if user.mfa_unset:
+        return False  # forced but nothing bound: the token API answers choices []
     return not user.mfa_enabled or session.get("auth_mfa") == user.username

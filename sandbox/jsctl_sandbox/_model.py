@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 
 ROOT_ORG_ID = "00000000-0000-0000-0000-000000000000"
 DEFAULT_ORG_ID = "00000000-0000-0000-0000-000000000002"
+DEFAULT_ORG_NAME = "DEFAULT"  # the community edition's name for it
+ROOT_ORG_NAME = "GLOBAL"
+ROOT_ORG_WORKBENCH_NAME = "All organizations"  # the ROOT org as workbench_orgs names it
 SYSTEM_ORG_ID = "00000000-0000-0000-0000-000000000004"
 ALL_ACTIONS = ("connect", "upload", "download", "copy", "paste", "delete", "share")
 VIRTUAL_ACCOUNTS = {
@@ -52,11 +55,18 @@ class User:
     access_keys: list[AccessKey] = field(default_factory=list)
     last_login: float | None = None
     date_api_key_last_used: float | None = None
+    need_update_password: bool = False  # an admin flagged it: login ends on a flash page
+    mfa_level: int = 0  # 0 off, 1 on, 2 forced (without a bound secret: not set up yet)
 
     @property
     def mfa_enabled(self) -> bool:
         """True when the user must pass TOTP."""
         return self.totp_secret is not None
+
+    @property
+    def mfa_unset(self) -> bool:
+        """MFA forced on the user, who has not bound an authenticator yet."""
+        return self.mfa_level == 2 and self.totp_secret is None
 
     @property
     def display(self) -> str:
@@ -139,6 +149,7 @@ class Permission:
     accounts: list[str]  # "@ALL", "@INPUT", "@USER", "@ANON", "@SPEC" names or account names
     actions: list[str]
     date_expired: float | None = None
+    date_start: float = 0.0
 
 
 @dataclass

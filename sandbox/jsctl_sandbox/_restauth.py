@@ -71,11 +71,11 @@ def _signature(ctx: Ctx, value: str) -> User:
         raise ServerErrorPage("signature lacks required headers")
     if any(h != "(request-target)" and h not in ctx.request.headers for h in headers):
         raise ServerErrorPage("signed header missing")
-    found = _find_key(ctx, params.get("keyId", ""))
-    if found is None:
-        raise ServerErrorPage("unknown key id")
-    user, key = found
     invalid = detail_error(401, "Invalid signature.", "authentication_failed")
+    found = _find_key(ctx, params.get("keyId", ""))
+    if found is None:  # deleted (revoked) or never existed: fetch_user_data gives (None, None)
+        raise invalid
+    user, key = found
     if not key.is_active or not user_is_valid(user, ctx.now):
         raise invalid
     if not ip_allowed(ctx.client_ip, key.ip_group):

@@ -11,14 +11,15 @@ from ._model import DEFAULT_ORG_ID, ROOT_ORG_ID, SYSTEM_ORG_ID, Asset, AssetGran
 from ._version import ServerVersion
 
 _ACTION_LABELS = {
-    "connect": "Connect",
-    "upload": "Upload",
-    "download": "Download",
-    "copy": "Copy",
-    "paste": "Paste",
-    "delete": "Delete",
-    "share": "Share",
+    "connect": "Connect (All protocols)",
+    "upload": "Upload (RDP, SFTP)",
+    "download": "Download (RDP, SFTP)",
+    "copy": "Copy (RDP, VNC)",
+    "paste": "Paste (RDP, VNC)",
+    "delete": "Delete (SFTP)",
+    "share": "Share (Web SSH, Web RDP, Web VNC)",
 }
+_MFA_LABELS = {0: "Disabled", 1: "Enabled", 2: "Force enabled"}
 
 
 def choice(value: str, label: str | None = None) -> dict[str, str]:
@@ -47,13 +48,15 @@ def org_info(org: Org) -> dict[str, Any]:
     }
 
 
+def _system_roles(user: User) -> list[dict[str, str]]:
+    admin = {"id": "00000000-0000-0000-0000-000000000001", "display_name": "SystemAdmin"}
+    plain = {"id": "00000000-0000-0000-0000-000000000003", "display_name": "User"}
+    return [admin, plain] if user.is_superuser else [plain]
+
+
 def profile(user: User, *, login_blocked: bool) -> dict[str, Any]:
-    """GET /api/v1/users/profile/."""
-    role = (
-        {"id": "00000000-0000-0000-0000-000000000001", "display_name": "SystemAdmin"}
-        if user.is_superuser
-        else {"id": "00000000-0000-0000-0000-000000000003", "display_name": "User"}
-    )
+    """GET /api/v1/users/profile/ (every key the real v4.10.16 profile has, capture 17)."""
+    avatar = "admin" if user.is_superuser else "user"
     return {
         "id": user.id,
         "name": user.name,
@@ -61,40 +64,62 @@ def profile(user: User, *, login_blocked: bool) -> dict[str, Any]:
         "email": user.email,
         "wechat": "",
         "phone": None,
-        "mfa_enabled": user.mfa_enabled,
-        "mfa_level": choice("1", "Enable") if user.mfa_enabled else choice("0", "Disable"),
-        "mfa_force_enabled": False,
-        "is_otp_secret_key_bound": user.mfa_enabled,
-        "is_active": user.is_active,
-        "is_valid": user.is_active,
-        "is_expired": False,
+        "mfa_level": {"value": user.mfa_level, "label": _MFA_LABELS[user.mfa_level]},
+        "source": choice("local", "Local"),
+        "avatar_url": f"/static/img/avatar/{avatar}.png",
+        "groups": [],
+        "system_roles": _system_roles(user),
+        "labels": [],
+        "password_strategy": choice(
+            "email", "Reset link will be generated and sent to the user"
+        ),
+        "public_key_comment": "",
+        "public_key_hash_md5": "",
+        "guide_url": "",
+        "lang": "en",
+        "receive_backends": ["email", "site_msg"],
         "is_superuser": user.is_superuser,
         "is_service_account": False,
+        "is_valid": user.is_active,
+        "is_expired": False,
+        "is_active": user.is_active,
+        "is_otp_secret_key_bound": user.mfa_enabled,
+        "can_public_key_auth": True,
+        "mfa_enabled": user.mfa_level > 0,
+        "need_update_password": user.need_update_password,
+        "is_face_code_set": False,
+        "mfa_force_enabled": user.mfa_level == 2,
+        "is_first_login": user.last_login is None,
         "login_blocked": login_blocked,
-        "source": choice("local", "Local"),
-        "system_roles": [role],
-        "groups": [],
-        "labels": [],
         "date_expired": format_datetime(user.date_expired),
         "date_joined": format_datetime(user.date_joined),
         "last_login": format_datetime(user.last_login),
+        "date_updated": format_datetime(user.date_joined),
         "date_api_key_last_used": format_datetime(user.date_api_key_last_used),
-        "lang": "en",
-        "comment": "",
+        "date_password_last_updated": format_datetime(user.date_joined),
+        "created_by": "System",
+        "updated_by": "System",
+        "comment": None,
     }
 
 
 def token_login_user(user: User, *, login_blocked: bool) -> dict[str, Any]:
-    """The richer `user` object of a token-API login."""
+    """The richer `user` object of a token-API login (adds org roles and IM ids, capture 15)."""
     data = profile(user, login_blocked=login_blocked)
     data.update(
-        org_roles=[{"id": "00000000-0000-0000-0000-000000000007", "display_name": "OrgUser"}],
-        is_org_admin=user.is_superuser,
         wecom_id=None,
         dingtalk_id=None,
         feishu_id=None,
         lark_id=None,
         slack_id=None,
+        org_roles=[
+            {
+                "id": "00000000-0000-0000-0000-000000000007",
+                "display_name": "OrgUser",
+                "name": "OrgUser",
+            }
+        ],
+        is_org_admin=user.is_superuser,
     )
     return data
 
@@ -115,7 +140,7 @@ def asset_item(asset: Asset, directory: Directory, version: ServerVersion) -> di
         "date_verified": None,
         "created_by": "System",
         "date_created": format_datetime(asset.date_created),
-        "connectivity": choice("ok", "OK"),
+        "connectivity": choice("-", "Unknown"),
         "nodes": [
             related(n, directory.nodes[n].value) for n in asset.node_ids if n in directory.nodes
         ],
@@ -131,7 +156,7 @@ def protocol_settings(asset: Asset) -> list[dict[str, Any]]:
     for proto in asset.protocols:
         setting: dict[str, Any] = {}
         if proto.name == "ssh":
-            setting = {"sftp_enabled": True, "sftp_home": "/tmp", "old_ssh_version": False}
+            setting = {"sftp_home": "/tmp", "sftp_enabled": True}
         elif proto.name == "sftp":
             setting = {"sftp_home": "/tmp"}
         out.append({"name": proto.name, "port": proto.port, "public": True, "setting": setting})
@@ -151,7 +176,7 @@ def permed_accounts(grant: AssetGrant, version: ServerVersion) -> list[dict[str,
                 "username": account.username,
                 "has_username": True,
                 "has_secret": True,
-                "secret_type": choice(account.secret_type, "Password"),
+                "secret_type": account.secret_type,
                 "actions": acts,
             }
         )
@@ -165,7 +190,7 @@ def permed_accounts(grant: AssetGrant, version: ServerVersion) -> list[dict[str,
                 "username": alias if alias != "@ANON" else "",
                 "has_username": alias != "@INPUT",
                 "has_secret": False,
-                "secret_type": choice("password", "Password"),
+                "secret_type": "password",
                 "actions": acts,
             }
         )

@@ -86,6 +86,16 @@ class SessionStore:
         if key:
             self._sessions.pop(key, None)
 
+    def restore(self, session: Session) -> None:
+        """Put back a session saved by an earlier run (persistent sandbox)."""
+        assert session.key is not None
+        self._sessions[session.key] = session
+
+    def live(self) -> list[Session]:
+        """Every session that has not expired yet."""
+        now = self.clock.now()
+        return [s for s in self._sessions.values() if now < s.saved_at + s.age]
+
     def expire_all(self) -> int:
         """Drop every session (control API); returns how many were live."""
         count = len(self._sessions)

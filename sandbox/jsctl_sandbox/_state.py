@@ -29,7 +29,7 @@ class SandboxOptions:
     """How the sandbox was asked to run (from the command line or a test)."""
 
     host: str = "127.0.0.1"
-    port: int = 0
+    port: int | None = None  # None: the saved port of a persistent sandbox, else any free one
     http: bool = False
     data_dir: Path | None = None
     config: Path | None = None
@@ -42,6 +42,8 @@ class SandboxOptions:
     allow_remote: bool = False
     cookie_prefix: str = "jms_"
     connection_token_reusable: bool = False
+    persist: bool = False  # keep state in data_dir (default: <jsctl state dir>/sandbox)
+    strict_referer: bool = False  # Django's Referer rule on every HTTPS request (proxy with XFP)
 
 
 @dataclass
@@ -87,6 +89,8 @@ class SandboxState:
     acl_review_tokens: bool = False
     login_review_users: set[str] = field(default_factory=set)  # usernames under login review
     started_at: float = 0.0
+    flash_messages: dict[str, Any] = field(default_factory=dict)  # code -> Flash (60 s)
+    koko_routed: bool = True  # False: /koko/ reaches the core (404 / WebSocket 500)
 
     def __post_init__(self) -> None:
         self.version = ServerVersion(self.options.server_version)

@@ -59,6 +59,8 @@ async def token_login(ctx: Ctx) -> Response:
     try:
         if username or password:
             user = state.guard.check_password(username, password)
+            if user.need_update_password:  # PasswordNeedUpdate is not handled by the view
+                raise ApiError(500, {"error": "Server internal error"})
             session.age = TOKEN_SESSION_AGE
             start_half_login(session, user, ctx.now)
             review.mark_if_reviewed(state, session, user)

@@ -12,6 +12,7 @@ from . import _templates as tpl
 from ._cookies import set_cookie_header
 from ._csrf import CsrfFailure, mask, new_secret
 from ._login_core import LoginRejected, half_login_user, mfa_passed, start_half_login
+from ._login_redirects import OTP_ENABLE_URL, password_change_flash
 from ._web import Ctx, HtmlNotFound, html_view
 
 LOGIN_URL = "/core/auth/login/"
@@ -118,6 +119,8 @@ async def login_post(ctx: Ctx) -> Response:
         state.counters["login_failures"] += 1
         state.mark_captcha(ctx.client_ip)
         return _render_login(ctx, error=exc.msg, username=username, rotate=True)
+    if user.need_update_password:  # the session stays anonymous (sheet 3.6)
+        return redirect(password_change_flash(ctx))
     start_half_login(ctx.session, user, ctx.now)
     review.mark_if_reviewed(state, ctx.session, user)
     return redirect(_with_next(ctx, GUARD_URL))
@@ -131,6 +134,8 @@ async def guard(ctx: Ctx) -> Response:
     if user is None:
         expired = ctx.session.get("auth_user_id") or ctx.query.get("_") == "session_empty"
         return redirect(LOGIN_URL + ("?_=session_empty" if expired else ""))
+    if user.mfa_unset:
+        return redirect(OTP_ENABLE_URL)
     if not mfa_passed(ctx.session, user):
         return redirect(_with_next(ctx, MFA_URL))
     if review.review_if_needed(ctx.state, ctx.session, user) is not None:

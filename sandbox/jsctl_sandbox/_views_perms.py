@@ -251,17 +251,29 @@ def _method(component: str, kind: str, proto: str, value: str, label: str) -> di
     }
 
 
+_WEB_CLI = _method("koko", "web", "http", "web_cli", "Web CLI")
+_NATIVE_SSH = [
+    _method("koko", "native", "ssh", "ssh_client", "SSH Client"),
+    _method("koko", "native", "ssh", "ssh_guide", "SSH Guide"),
+]
+_WEB_GUI = _method("chen", "web", "http", "web_gui", "Web GUI")
+# As a v4.10.16 community server lists them (capture 44; no applets, no Razor/Lion).
 CONNECT_METHODS = {
-    "ssh": [
-        _method("koko", "web", "http", "web_cli", "Web CLI"),
-        _method("koko", "native", "ssh", "ssh_client", "SSH Client"),
-        _method("koko", "native", "ssh", "ssh_guide", "SSH Guide"),
-    ],
+    "ssh": [_WEB_CLI, *_NATIVE_SSH],
+    "telnet": [_WEB_CLI, *_NATIVE_SSH],
     "sftp": [
         _method("koko", "web", "http", "web_sftp", "Web SFTP"),
         _method("koko", "native", "sftp", "sftp_client", "SFTP Client"),
     ],
-    "telnet": [_method("koko", "web", "http", "web_cli", "Web CLI")],
+    "redis": [_WEB_CLI],
+    "mongodb": [_WEB_CLI],
+    "k8s": [_WEB_CLI],
+    "clickhouse": [_WEB_CLI],
+    "mysql": [_WEB_CLI, _WEB_GUI],
+    "mariadb": [_WEB_CLI, _WEB_GUI],
+    "sqlserver": [_WEB_CLI, _WEB_GUI],
+    "postgresql": [_WEB_CLI, _WEB_GUI],
+    "oracle": [_WEB_CLI, _WEB_GUI],
 }
 
 

@@ -10,7 +10,7 @@ from starlette.routing import BaseRoute, Route
 
 from ._api import api_route
 from ._clock import format_datetime
-from ._model import ROOT_ORG_ID, SYSTEM_ORG_ID, Org
+from ._model import ROOT_ORG_ID, ROOT_ORG_NAME, ROOT_ORG_WORKBENCH_NAME, SYSTEM_ORG_ID, Org
 from ._paging import paginate
 from ._restauth import not_authenticated
 from ._serialize import org_info, profile
@@ -39,27 +39,24 @@ async def get_profile(ctx: Ctx) -> Response:
     return profile_body(ctx, token.user_id)
 
 
-def _workbench_orgs(ctx: Ctx) -> list[Org]:
+async def permissions(ctx: Ctx) -> Response:
+    """GET profile/permissions/: the user's orgs per console; the workbench also lists the ROOT
+    org as `All organizations` (verified on v4.10.16, community edition)."""
     assert ctx.user is not None
     orgs = list(ctx.state.directory.orgs.values())
-    if ctx.user.is_superuser:
-        orgs = [Org(ROOT_ORG_ID, "GLOBAL"), *orgs, Org(SYSTEM_ORG_ID, "SYSTEM")]
-    return orgs
-
-
-async def permissions(ctx: Ctx) -> Response:
-    """GET profile/permissions/: the user's orgs per console."""
-    assert ctx.user is not None
-    orgs = [org_info(o) for o in _workbench_orgs(ctx)]
+    workbench = [org_info(o) for o in [Org(ROOT_ORG_ID, ROOT_ORG_WORKBENCH_NAME), *orgs]]
     admin = ctx.user.is_superuser
+    console = [
+        org_info(o) for o in [Org(ROOT_ORG_ID, ROOT_ORG_NAME), *orgs, Org(SYSTEM_ORG_ID, "SYSTEM")]
+    ]
     return JSONResponse(
         {
             "id": ctx.user.id,
             "username": ctx.user.username,
-            "pam_orgs": orgs if admin else [],
-            "console_orgs": orgs if admin else [],
-            "audit_orgs": orgs if admin else [],
-            "workbench_orgs": orgs,
+            "pam_orgs": console if admin else [],
+            "console_orgs": console if admin else [],
+            "audit_orgs": console if admin else [],
+            "workbench_orgs": workbench,
             "perms": [
                 "rbac.view_workbench",
                 "perms.view_myassets",

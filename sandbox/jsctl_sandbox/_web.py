@@ -121,6 +121,15 @@ class Ctx:
         """http or https as this request arrived."""
         return str(self.request.url.scheme)
 
+    @property
+    def is_secure(self) -> bool:
+        """Django's request.is_secure(): JumpServer trusts only X-Forwarded-Proto: https
+        (SECURE_PROXY_SSL_HEADER), so a stock server on HTTPS without a proxy that sets it is
+        not "secure"; --strict-referer treats every HTTPS request as secure (sheet 2)."""
+        if self.request.headers.get("x-forwarded-proto", "").strip().lower() == "https":
+            return True
+        return self.state.options.strict_referer and self.scheme == "https"
+
     def check_csrf(self, submitted: str | None, source: str) -> None:
         """Django's CSRF checks (Origin/Referer, then the token); CsrfFailure on failure."""
         headers = self.request.headers
@@ -129,6 +138,7 @@ class Ctx:
             host=self.host,
             origin=headers.get("origin"),
             referer=headers.get("referer"),
+            secure=self.is_secure,
         )
         check_token(
             cookie_secret=self.cookies.get(self.state.csrf_cookie),

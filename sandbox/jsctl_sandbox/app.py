@@ -10,8 +10,18 @@ from starlette.responses import RedirectResponse
 from starlette.routing import BaseRoute, Match, Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import _control, _views_auth_api, _views_login, _views_perms, _views_tokens, _views_users
+from . import (
+    _control,
+    _control_fidelity,
+    _login_redirects,
+    _views_auth_api,
+    _views_login,
+    _views_perms,
+    _views_tokens,
+    _views_users,
+)
 from ._faults import FaultMiddleware
+from ._koko_routing import KokoRouting
 from ._state import SandboxState
 from ._web import html_404
 from .backend import SandboxKokoBackend
@@ -109,11 +119,13 @@ def build_app(state: SandboxState) -> ASGIApp:
     """The complete ASGI app for ``state`` (with the fault middleware in front)."""
     routes: list[BaseRoute] = [
         *_views_login.routes,
+        *_login_redirects.routes,
         *_views_auth_api.routes(),
         *_views_users.routes(),
         *_views_perms.routes(),
         *_views_tokens.routes(),
         *_control.routes(),
+        *_control_fidelity.routes(),
         *_koko_routes(),
         *_koko_file_routes(),
     ]
@@ -122,4 +134,4 @@ def build_app(state: SandboxState) -> ASGIApp:
     app.router.default = _NotFound(routes)
     app.state.sandbox = state
     app.state.koko_backend = SandboxKokoBackend(state)
-    return _BufferRequestBody(FaultMiddleware(app, state.faults))
+    return _BufferRequestBody(FaultMiddleware(KokoRouting(app, state), state.faults))

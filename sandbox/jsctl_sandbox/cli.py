@@ -16,10 +16,29 @@ def parser() -> argparse.ArgumentParser:
         description="A JumpServer-compatible server on loopback whose assets are local shells.",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (loopback)")
-    p.add_argument("--port", type=int, default=0, help="port (0 = pick a free one)")
+    p.add_argument(
+        "--port",
+        type=int,
+        help="port (0 = pick a free one; default: the saved one of a persistent sandbox, else 0)",
+    )
     p.add_argument("--http", action="store_true", help="plain HTTP instead of HTTPS")
     p.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host")
-    p.add_argument("--data-dir", type=Path, help="certificates and asset homes (default: temp)")
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        help="keep users, secrets, TOTP, access keys, sessions, CA and port here across restarts "
+        "(default: a temporary directory removed at exit)",
+    )
+    p.add_argument(
+        "--persist",
+        action="store_true",
+        help="persistent, in the default data directory (<jsctl state dir>/sandbox)",
+    )
+    p.add_argument(
+        "--ephemeral",
+        action="store_true",
+        help="a temporary data directory removed at exit (the default without --persist)",
+    )
     p.add_argument("--config", type=Path, help="TOML file with users, assets, permissions")
     p.add_argument(
         "--assets",
@@ -44,6 +63,12 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="enable CONNECTION_TOKEN_REUSABLE (reusable connection tokens)",
     )
+    p.add_argument(
+        "--strict-referer",
+        action="store_true",
+        help="refuse cookie-authenticated HTTPS POSTs without a same-site Referer, as JumpServer "
+        "does behind a proxy that sets X-Forwarded-Proto (a stock server does not)",
+    )
     return p
 
 
@@ -65,6 +90,8 @@ def options_from_args(argv: list[str] | None = None) -> SandboxOptions:
         allow_remote=args.allow_remote,
         cookie_prefix=args.cookie_prefix,
         connection_token_reusable=args.reusable_tokens,
+        strict_referer=args.strict_referer,
+        persist=args.persist and not args.ephemeral,
     )
 
 

@@ -44,7 +44,7 @@ def bash_environment(
     user = getpass.getuser()
     prompt_host = _PROMPT_UNSAFE.sub("-", hostname) or "asset"
     env = {
-        "PATH": os.environ.get("PATH", _DEFAULT_PATH),
+        "PATH": os.environ.get("PATH") or _DEFAULT_PATH,
         "HOME": str(home),
         "USER": user,
         "LOGNAME": user,
@@ -64,8 +64,29 @@ def _set_window_size(fd: int, cols: int, rows: int) -> None:
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
 
 
+# Dispositions a shell started from a background job (`… &`, nohup) would inherit as
+# "ignored" (exec keeps SIG_IGN); an sshd-started login shell has them all at default.
+_RESET_SIGNALS = tuple(
+    getattr(signal, name)
+    for name in (
+        "SIGINT", "SIGQUIT", "SIGTERM", "SIGHUP", "SIGPIPE", "SIGCHLD",
+        "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGUSR1", "SIGUSR2", "SIGALRM",
+        "SIGWINCH", "SIGXFSZ",
+    )
+    if hasattr(signal, name)
+)  # fmt: skip
+
+
+def _reset_signals() -> None:
+    """Default dispositions and an empty signal mask, as a freshly logged-in shell has."""
+    for signum in _RESET_SIGNALS:
+        signal.signal(signum, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, ())
+
+
 def _take_controlling_terminal() -> None:
     # Runs in the child after setsid(): stdin is the PTY slave, make it our ctty.
+    _reset_signals()
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 

@@ -7,6 +7,7 @@ import json
 import logging
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 from dataclasses import replace
@@ -19,6 +20,7 @@ import trustme
 from hypercorn.config import Config
 from hypercorn.trio import serve
 
+from . import _persist
 from ._data import build_directory, load_config
 from ._state import SandboxOptions, SandboxState
 from .app import build_app
@@ -42,10 +44,16 @@ def _check_host(options: SandboxOptions) -> None:
         )
 
 
-def write_tls(data_dir: Path) -> tuple[Path, Path, Path]:
-    """Create a CA and a leaf for 127.0.0.1/localhost; returns (ca, cert chain, key) paths."""
+def write_tls(data_dir: Path, *, reuse: bool = False) -> tuple[Path, Path, Path]:
+    """Create a CA and a leaf for 127.0.0.1/localhost; returns (ca, cert chain, key) paths.
+
+    With ``reuse`` (a persistent sandbox) files from an earlier run are kept as they are.
+    """
     tls = data_dir / "tls"
     tls.mkdir(parents=True, exist_ok=True)
+    ca_file, cert_file, key_file = tls / "ca.pem", tls / "server.pem", tls / "server.key"
+    if reuse and ca_file.is_file() and cert_file.is_file() and key_file.is_file():
+        return ca_file, cert_file, key_file
     ca = trustme.CA(organization_name="jsctl sandbox")
     leaf = ca.issue_cert("127.0.0.1", "localhost", "::1")
     ca_file, cert_file, key_file = tls / "ca.pem", tls / "server.pem", tls / "server.key"
@@ -56,21 +64,53 @@ def write_tls(data_dir: Path) -> tuple[Path, Path, Path]:
     return ca_file, cert_file, key_file
 
 
-def prepare(options: SandboxOptions) -> tuple[SandboxState, Config, Path | None]:
+def _port_free(host: str, port: int) -> bool:
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError:
+        return False
+    return True
+
+
+def _port(options: SandboxOptions, saved: dict[str, Any] | None) -> int:
+    if options.port is not None:
+        return options.port
+    port = int(saved.get("port") or 0) if saved else 0
+    if port and not _port_free(options.host, port):
+        log.warning("the saved port %d is in use; taking another (log in again)", port)
+        return 0
+    return port
+
+
+def prepare(
+    options: SandboxOptions, *, persistent: bool = False
+) -> tuple[SandboxState, Config, Path | None]:
     """Build the state and the hypercorn config (without starting anything)."""
     _check_host(options)
     data_dir = options.data_dir or Path(tempfile.mkdtemp(prefix="jsctl-sandbox-"))
     data_dir.mkdir(parents=True, exist_ok=True)
+    if persistent:
+        data_dir.chmod(0o700)
     state = SandboxState(options=options, directory=_directory(options), data_dir=data_dir)
+    saved = None
+    if persistent:
+        try:
+            saved = _persist.load(data_dir)
+        except ValueError as exc:
+            raise SandboxError(str(exc)) from None
+        if saved is not None:
+            _persist.apply(state, saved)
     config = Config()
-    config.bind = [f"{options.host}:{options.port}"]
+    config.bind = [f"{options.host}:{_port(options, saved)}"]
     config.include_server_header = False
     config.graceful_timeout = 2.0
     config.accesslog = None
     config.loglevel = "WARNING"
     ca_file = None
     if not options.http:
-        ca_file, cert_file, key_file = write_tls(data_dir)
+        ca_file, cert_file, key_file = write_tls(data_dir, reuse=persistent)
         config.certfile, config.keyfile = str(cert_file), str(key_file)
     return state, config, ca_file
 
@@ -101,7 +141,7 @@ def announcement(state: SandboxState, url: str, ca_file: Path | None) -> dict[st
     }
 
 
-def summary(info: dict[str, Any]) -> str:
+def summary(info: dict[str, Any], *, persistent: bool = False) -> str:
     """The friendly startup text for people."""
     lines = [
         f"JumpServer sandbox (imitating v{info['version']}) at {info['url']}",
@@ -117,12 +157,17 @@ def summary(info: dict[str, Any]) -> str:
                 name=user["username"], issuer_name="JumpServer sandbox"
             )
             lines.append(f"      TOTP secret {user['totp_secret']}  ({uri})")
+    ca_file = Path(info["ca_file"]) if info["ca_file"] else None
+    first = info["users"][0]["username"] if info["users"] else "admin"
+    lines.append(f"Log in with:  {_persist.login_command(info['url'], ca_file, first)}")
+    if persistent:
+        lines.append("  (users, secrets, CA and port are kept for the next start)")
     lines.append("Press Ctrl-C to stop.")
     return "\n".join(lines)
 
 
-async def _serve(options: SandboxOptions) -> None:
-    state, config, ca_file = prepare(options)
+async def _serve(options: SandboxOptions, persistent: bool) -> None:
+    state, config, ca_file = prepare(options, persistent=persistent)
     app = build_app(state)
     stop = trio.Event()
     # Signals are received before the announcement, so an early Ctrl-C still exits cleanly.
@@ -144,20 +189,27 @@ async def _serve(options: SandboxOptions) -> None:
             port = address.rsplit(":", 1)[1]
             host = options.host if options.host not in ("0.0.0.0", "::") else "127.0.0.1"
             info = announcement(state, f"{scheme}://{host}:{port}", ca_file)
-            sys.stdout.write((json.dumps(info) if options.json else summary(info)) + "\n")
+            text = json.dumps(info) if options.json else summary(info, persistent=persistent)
+            if persistent:
+                _persist.save(state, int(port))
+            sys.stdout.write(text + "\n")
             sys.stdout.flush()
             await stop.wait()
+            if persistent:
+                _persist.save(state, int(port))
             nursery.cancel_scope.deadline = trio.current_time() + config.graceful_timeout + 5
 
 
 def run(options: SandboxOptions) -> int:
     """Serve until Ctrl-C or SIGTERM; returns the process exit code."""
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="sandbox: %(message)s")
-    temporary = options.data_dir is None
+    temporary = options.data_dir is None and not options.persist
+    if options.persist and options.data_dir is None:
+        options = replace(options, data_dir=_persist.default_data_dir())
     if temporary:  # a fresh temp dir is removed again at exit
         options = replace(options, data_dir=Path(tempfile.mkdtemp(prefix="jsctl-sandbox-")))
     try:
-        trio.run(_serve, options)
+        trio.run(_serve, options, not temporary)
     except SandboxError as exc:
         print(f"jsctl sandbox: {exc}", file=sys.stderr)
         return 2

@@ -15,7 +15,7 @@ def test_assets_lists_permitted_assets_with_node_paths(shared_login: LoggedIn) -
     assert names(listing) == ["db-01", "staging-api-01", "web-01", "web-02"]
     assert listing["total"] == 4 and listing["stale"] is False
     web = listing["assets"][2]
-    assert web["address"] == "10.0.1.11" and web["nodes"] == ["/Default/web"]
+    assert web["address"] == "10.0.1.11" and web["nodes"] == ["/DEFAULT/web"]
     assert web["platform"] == "Linux"
 
 
@@ -31,8 +31,8 @@ def test_pattern_is_substring_or_glob_on_name_or_address(shared_login: LoggedIn)
 def test_node_and_protocol_filters(shared_login: LoggedIn) -> None:
     daemon = shared_login.daemon
     assert names(cli_json(daemon, "assets", "--node", "web")) == ["web-01", "web-02"]
-    assert names(cli_json(daemon, "assets", "--node", "/Default/db")) == ["db-01"]
-    assert len(names(cli_json(daemon, "assets", "--node", "/Default"))) == 4
+    assert names(cli_json(daemon, "assets", "--node", "/DEFAULT/db")) == ["db-01"]
+    assert len(names(cli_json(daemon, "assets", "--node", "/DEFAULT"))) == 4
     assert len(names(cli_json(daemon, "assets", "--protocol", "ssh"))) == 4
     assert names(cli_json(daemon, "assets", "--protocol", "rdp")) == []
     result = daemon.cli("assets", "--node", "nowhere")
@@ -46,9 +46,9 @@ def test_organisations_per_call(shared_login: LoggedIn) -> None:
     assert len(names(cli_json(daemon, "assets", "--org", "root"))) == 5
     result = daemon.cli("assets", "--org", "root", "--node", "web")
     assert result.returncode == 1
-    assert "/Default/web" in result.stderr and "/Staging/web" in result.stderr
+    assert "/DEFAULT/web" in result.stderr and "/Staging/web" in result.stderr
     result = daemon.cli("assets", "--org", "Nowhere")
-    assert result.returncode == 1 and "Default" in result.stderr and "Staging" in result.stderr
+    assert result.returncode == 1 and "DEFAULT" in result.stderr and "Staging" in result.stderr
 
 
 def test_asset_show_resolves_name_address_id_and_prefix(shared_login: LoggedIn) -> None:
@@ -83,9 +83,9 @@ def test_accounts_lists_real_and_virtual_accounts(shared_login: LoggedIn) -> Non
 def test_nodes_and_connect_methods(shared_login: LoggedIn) -> None:
     daemon = shared_login.daemon
     paths = [n["path"] for n in cli_json(daemon, "nodes")["nodes"]]
-    assert paths[0] == "/Default" and "/Default/web" in paths and "favorite" not in paths
+    assert paths[0] == "/DEFAULT" and "/DEFAULT/web" in paths and "favorite" not in paths
     tree = cli_tty(daemon, "nodes", "--tree")
-    assert "Default (4)" in tree and "\n  web (2)" in tree
+    assert "DEFAULT (4)" in tree and "\n  web (2)" in tree
     methods = cli_json(daemon, "connect-methods")["methods"]
     assert "web_cli" in [m["value"] for m in methods["ssh"]]
 
@@ -94,7 +94,7 @@ def test_terminal_gets_a_table(shared_login: LoggedIn) -> None:
     out = cli_tty(shared_login.daemon, "assets", "web")
     header, first = out.splitlines()[:2]
     assert header.split() == ["NAME", "ADDRESS", "PLATFORM", "NODE", "PROTOCOLS", "COMMENT"]
-    assert first.split()[:4] == ["web-01", "10.0.1.11", "Linux", "/Default/web"]
+    assert first.split()[:4] == ["web-01", "10.0.1.11", "Linux", "/DEFAULT/web"]
     assert "2 assets, cached" in out
 
 
@@ -106,6 +106,6 @@ def test_complete_answers_from_the_cache(shared_login: LoggedIn) -> None:
         "@INPUT",
         "@USER",
     ]
-    assert client.call("complete", kind="node", prefix="/default/w")["items"] == ["/Default/web"]
+    assert client.call("complete", kind="node", prefix="/default/w")["items"] == ["/DEFAULT/web"]
     assert client.call("complete", kind="profile", prefix="")["items"] == ["default"]
     assert client.call("complete", kind="asset", prefix="x", org="Nowhere")["items"] == []

@@ -85,7 +85,7 @@ def test_odd_names_survive_the_round_trip(mei: DaemonProcess) -> None:
     listing = cli_json(mei, "assets")
     assert sorted(a["name"] for a in listing["assets"]) == sorted(ODD_NAMES)
     assert {a["name"]: a["comment"] for a in listing["assets"]}["数据库-主"] == "主库 — primary"
-    assert cli_json(mei, "assets", "--node", "中文")["assets"][0]["nodes"] == ["/Default/中文"]
+    assert cli_json(mei, "assets", "--node", "中文")["assets"][0]["nodes"] == ["/DEFAULT/中文"]
 
 
 def test_odd_names_resolve(mei: DaemonProcess) -> None:

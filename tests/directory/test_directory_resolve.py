@@ -18,7 +18,7 @@ async def test_asset_by_name_address_id_prefix_and_case(
         asset = await directory.resolve_asset(None, "web-01")
         assert (asset.name, asset.address, asset.platform) == ("web-01", "10.0.1.11", "Linux")
         assert set(asset.protocols) == {"ssh", "sftp"}
-        assert asset.node_paths == ("/Default/web",)
+        assert asset.node_paths == ("/DEFAULT/web",)
         assert asset.org_id == "00000000-0000-0000-0000-000000000002"
         for ref in ("10.0.1.11", asset.id, asset.id[:6], "Web-01"):
             assert (await directory.resolve_asset("default", ref)).id == asset.id
@@ -49,7 +49,7 @@ async def test_allow_list_filters_and_forbids(shared_login: LoggedIn, tmp_path: 
         with pytest.raises(RpcError) as denied:
             await directory.resolve_asset(None, "web-01", allowed=only_web_02)
         assert denied.value.code == ErrorCode.FORBIDDEN
-        listing = await directory.list_assets(allowed=lambda _n, nodes: "/Default/db" in nodes)
+        listing = await directory.list_assets(allowed=lambda _n, nodes: "/DEFAULT/db" in nodes)
         assert [a["name"] for a in listing["assets"]] == ["db-01"]
         assert directory.complete("asset", "", allowed=only_web_02) == ["web-02"]
 

@@ -158,9 +158,16 @@ def test_signature_server_errors_are_html_500(sandbox: SandboxInfo) -> None:
             "Authorization": sign("get", ASSETS, date, key["id"], key["secret"], headers="date"),
         },
     )
-    for r in (no_date, unknown, only_date):
+    for r in (no_date, only_date):
         assert r.status_code == 500
         assert r.headers["content-type"].startswith("text/html")
+    # An unknown (or revoked) key id is a 401 with the challenge (verified 2026-12-06).
+    assert (unknown.status_code, unknown.json()) == (
+        401,
+        {"detail": "Invalid signature.", "code": "authentication_failed"},
+    )
+    challenge = 'Signature realm="api",headers="(request-target) date"'
+    assert unknown.headers["www-authenticate"] == challenge
 
 
 def test_ten_key_limit(fresh_sandbox: SandboxFactory) -> None:

@@ -50,7 +50,7 @@ def test_item_shape(admin: httpx.Client) -> None:
     assert item["platform"] == {"id": 1, "name": "Linux"}
     assert "zone" in item and "domain" not in item
     assert item["type"]["value"] == "linux" and item["category"]["value"] == "host"
-    assert item["connectivity"]["value"] == "ok"
+    assert item["connectivity"] == {"value": "-", "label": "Unknown"}  # never tested yet
     assert item["nodes"][0]["name"] == "web"
 
 
@@ -66,7 +66,7 @@ def test_search_splits_on_spaces_and_commas(admin: httpx.Client) -> None:
 def test_node_filter_and_unknown_node(admin: httpx.Client) -> None:
     nodes = admin.get(NODES).json()
     assert nodes[0]["id"] == "favorite" and nodes[0]["key"] == "favorite"
-    db = next(n for n in nodes if n["full_value"] == "/Default/db")
+    db = next(n for n in nodes if n["full_value"] == "/DEFAULT/db")
     found = admin.get(ASSETS, params={"node_id": db["id"]}).json()
     assert [a["name"] for a in found] == ["db-01"]
     r = admin.get(ASSETS, params={"node_id": "00000000-0000-0000-0000-00000000beef"})

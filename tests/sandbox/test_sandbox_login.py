@@ -160,7 +160,7 @@ def test_next_is_carried_through_the_guard(sb: SandboxInfo) -> None:
         ({"Origin": "https://evil.example"}, "good"),
         ({"Origin": "ORIGIN"}, ""),
         ({"Origin": "ORIGIN"}, "x" * 32),
-        ({}, "good"),  # HTTPS without Origin or Referer
+        ({"X-Forwarded-Proto": "https"}, "good"),  # behind a proxy: Referer rule applies
     ],
 )
 def test_csrf_failures_redirect(sb: SandboxInfo, headers: dict[str, str], token: str) -> None:

@@ -63,7 +63,7 @@ def _print_assets(result: dict[str, Any]) -> None:
 
 @click.command()
 @click.argument("pattern", required=False)
-@click.option("--node", help="Only assets under this node (path such as /Default/web, or id).")
+@click.option("--node", help="Only assets under this node (path such as /DEFAULT/web, or id).")
 @click.option("--protocol", help="Only assets offering this protocol, e.g. ssh.")
 @click.option("--limit", type=click.IntRange(min=1), help="Show at most this many.")
 @refresh_option

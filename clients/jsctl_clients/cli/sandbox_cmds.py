@@ -19,6 +19,11 @@ def sandbox(args: tuple[str, ...]) -> None:
 
     It serves HTTPS with its own CA, a web login with captcha and TOTP MFA, the REST API and
     KoKo terminals whose assets are real local shells; it prints the URL, CA file, users,
-    passwords and TOTP secrets, and runs until Ctrl-C.
+    passwords and TOTP secrets and the `jsctl login` line, and runs until Ctrl-C. Its users,
+    secrets, CA and port are kept under jsctl's state dir for the next start (`--ephemeral`
+    for a throw-away one, `--data-dir DIR` for another place).
     """
+    chosen = {"--data-dir", "--ephemeral", "--persist"}
+    if not any(a.split("=", 1)[0] in chosen for a in args):
+        args = ("--persist", *args)
     os.execv(sys.executable, [sys.executable, "-m", "jsctl_sandbox", *args])

@@ -98,7 +98,7 @@ def search_key(name: str, address: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class NodeRecord:
-    """A node (folder): its id, tree key, full path such as ``/Default/web``, asset count."""
+    """A node (folder): its id, tree key, full path such as ``/DEFAULT/web``, asset count."""
 
     id: str
     key: str
