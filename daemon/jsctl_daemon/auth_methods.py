@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any
 
@@ -61,6 +62,19 @@ async def whoami(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         }
         answer["access_key"]["ok"] = bool(credentials.access_key_id)
         answer["rest"] = {"ok": True}
+        if credentials.org:
+            with contextlib.suppress(JumpServerError):
+                answer["org_name"] = (await state.api.current_org()).name
+        refused = state.connection.key_refused
+        if refused is not None and credentials.access_key_id:
+            answer["access_key"].update(
+                ok=False,
+                revoked=True,
+                error=f"JumpServer refuses the access key ({refused}): it was revoked on the "
+                f"server; REST calls use the web session until `jsctl login --profile "
+                f"{state.name}` creates a new key",
+            )
+            answer["rest"]["via"] = "web session"
     except JumpServerError as exc:
         answer["rest"] = {"ok": False, "error": str(exc)}
         answer["access_key"]["ok"] = False if credentials.access_key_id else None

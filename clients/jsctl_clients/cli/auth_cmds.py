@@ -209,11 +209,21 @@ def _print_whoami(info: dict[str, Any]) -> None:
     user = info.get("user") or {}
     click.echo(f"profile      {info['profile']}")
     click.echo(f"server       {info['url']}")
-    click.echo(f"user         {user.get('name', '?')} ({info['username']})")
-    click.echo(f"org          {info.get('org') or 'default'}")
+    if user:
+        click.echo(f"user         {user.get('name', '?')} ({info['username']})")
+    else:
+        why = (info.get("rest") or {}).get("error") or "the server did not say who you are"
+        click.echo(f"user         {info['username']} (not confirmed: {why})")
+    org = info.get("org") or "default"
+    if info.get("org_name") and info["org_name"] != org:
+        org = f"{info['org_name']} ({org})"
+    click.echo(f"org          {org}")
     key = info["access_key"]
     key_text = key["id"] or "none"
-    if key["id"]:
+    if key.get("revoked"):
+        key_text += " (REVOKED on the server: the next `jsctl login` creates a new one;"
+        key_text += " REST uses the web session meanwhile)"
+    elif key["id"]:
         key_text += " (works)" if key["ok"] else " (FAILS)"
     click.echo(f"access key   {key_text}")
     web = info["web_session"]

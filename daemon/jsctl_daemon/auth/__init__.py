@@ -21,6 +21,7 @@ from ..jumpserver.errors import AuthFailed, JumpServerError, LoginRequired
 from ..jumpserver.login_steps import LoggedIn, Step, WaitingReview
 from ..storage import read_private_json, write_private_json
 from ._login import PendingLogin, step_to_wire
+from ._orgs import check_org
 from ._profile import ProfileState
 
 log = logging.getLogger(__name__)
@@ -235,6 +236,11 @@ class AuthDomain:
         return await self._finish_login(pending, step)
 
     async def _finish_login(self, pending: PendingLogin, step: LoggedIn) -> dict[str, Any]:
+        try:
+            org = await check_org(pending.connection, pending.username)
+        except BaseException:
+            await self._end_login(pending)
+            raise
         warnings = []
         access_key = None
         try:
@@ -246,6 +252,8 @@ class AuthDomain:
             )
         old = self.profiles.get(pending.profile)
         credentials = Credentials.from_login(pending.connection, pending.username, access_key)
+        if org is not None:
+            credentials.org = org.id  # X-JMS-ORG takes ids (a name would fall back to Default)
         state = ProfileState(pending.profile, credentials)
         state.user = dict(step.profile)
         state.mark_web_session(True)

@@ -108,6 +108,18 @@ async def server_checks(state: ProfileState) -> list[dict[str, Any]]:
     try:
         profile = await api.profile()
         via = "access key" if state.credentials.access_key_id else "web session"
+        refused = state.connection.key_refused
+        if refused is not None and state.credentials.access_key_id:
+            results.append(
+                check(
+                    "access-key",
+                    False,
+                    f"JumpServer refuses the access key ({refused}): it was revoked on the "
+                    "server; REST calls fall back to the web session",
+                    f"run `jsctl login --profile {state.name}` (it creates a new key)",
+                )
+            )
+            via = "web session"
         results.append(check("rest-auth", True, f"signed in as {profile.username} via {via}"))
     except JumpServerError as exc:
         results.append(
@@ -151,20 +163,23 @@ async def server_checks(state: ProfileState) -> list[dict[str, Any]]:
         )
     except JumpServerError as exc:
         results.append(check("web-cli", False, str(exc), "see the line above"))
+    unrouted = (
+        "start KoKo, or have the web proxy route /koko/ to it (JumpServer's nginx does); "
+        "terminals and file transfers need it"
+    )
     try:
         response = await state.connection.request(
-            "GET", "/koko/health/", auth="cookie", allow=(200,)
-        )
-        results.append(
-            check(
-                "koko",
-                response.status_code == 200,
-                "KoKo answers /koko/health/",
-                "KoKo is down or not routed under /koko/ by the proxy",
-            )
+            "GET", "/koko/health/", auth="cookie", allow=range(300, 600)
         )
     except JumpServerError as exc:
-        results.append(
-            check("koko", False, str(exc), "KoKo is down or not routed under /koko/ by the proxy")
+        results.append(check("koko", False, str(exc), unrouted))
+    else:
+        ok = response.status_code == 200
+        detail = (
+            "KoKo answers /koko/health/"
+            if ok
+            else f"KoKo is not reachable under /koko/: /koko/health/ answered HTTP "
+            f"{response.status_code} (from the core, not KoKo)"
         )
+        results.append(check("koko", ok, detail, unrouted))
     return results

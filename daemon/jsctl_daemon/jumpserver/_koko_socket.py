@@ -21,7 +21,13 @@ from trio_websocket import (
 )
 
 from jsctl_daemon.jumpserver.config import ServerConfig
-from jsctl_daemon.jumpserver.errors import LoginRequired, TerminalRefused, TLSFailure, Unreachable
+from jsctl_daemon.jumpserver.errors import (
+    KokoUnreachable,
+    LoginRequired,
+    TerminalRefused,
+    TLSFailure,
+    Unreachable,
+)
 
 if TYPE_CHECKING:
     from jsctl_daemon.jumpserver.koko import KokoSettings
@@ -172,6 +178,8 @@ def rejection_error(error: ConnectionRejected) -> Exception:
     """A refused upgrade: a redirect or 401/403 means the web session is gone (sheet 7.2)."""
     if error.status_code in (301, 302, 303, 401, 403):
         return LoginRequired("has expired (KoKo refused the web session)")
+    if error.status_code == 404 or error.status_code >= 500:
+        return KokoUnreachable(error.status_code)  # the core answered: /koko/ is not routed
     return TerminalRefused(f"KoKo answered the WebSocket upgrade with HTTP {error.status_code}")
 
 

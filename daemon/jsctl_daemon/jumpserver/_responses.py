@@ -17,6 +17,7 @@ from jsctl_daemon.jumpserver.errors import (
     PermissionDenied,
     RateLimited,
     ServerError,
+    server_text,
 )
 
 __all__ = ["describe", "error_for", "parse_json", "retry_after_seconds", "summarise_detail"]
@@ -48,14 +49,14 @@ def _try_json(response: httpx.Response) -> Any:
 def summarise_detail(body: Any) -> str:
     """A one-line text from any of JumpServer's error bodies (detail, error/msg, field dicts)."""
     if isinstance(body, str):
-        return body
+        return server_text(body)
     if isinstance(body, list):
         return "; ".join(summarise_detail(item) for item in body)
     if isinstance(body, dict):
         for key in ("detail", "msg", "error"):
             value = body.get(key)
             if isinstance(value, str) and value:
-                return value
+                return server_text(value)
         return "; ".join(f"{key}: {summarise_detail(value)}" for key, value in body.items())
     return "" if body is None else str(body)
 

@@ -17,7 +17,13 @@ import trio
 
 from jsctl_daemon.jumpserver._responses import error_for, parse_json, retry_after_seconds
 from jsctl_daemon.jumpserver.config import ServerConfig
-from jsctl_daemon.jumpserver.errors import BadResponse, RateLimited, TLSFailure, Unreachable
+from jsctl_daemon.jumpserver.errors import (
+    AccessKeyRevoked,
+    BadResponse,
+    RateLimited,
+    TLSFailure,
+    Unreachable,
+)
 from jsctl_daemon.jumpserver.signature import AccessKey, SignatureAuth
 
 __all__ = ["AuthMode", "Connection"]
@@ -37,6 +43,20 @@ def _strip_quotes(value: str) -> str:
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
         return value[1:-1]
     return value
+
+
+def _key_refusal(response: httpx.Response) -> str | None:
+    """The server's words when it refused an access-key signature (401 authentication_failed:
+    `Invalid signature.` for a revoked, disabled or unknown key), else None."""
+    if response.status_code != 401:
+        return None
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    if not isinstance(body, dict) or body.get("code") != "authentication_failed":
+        return None
+    return str(body.get("detail") or "Invalid signature.")
 
 
 def _ssl_cause(exc: BaseException) -> ssl.SSLError | None:
@@ -62,6 +82,9 @@ class Connection:
         self.config = config
         self.access_key = access_key
         self.max_retries = max_retries
+        # Set when JumpServer refused the access key (revoked on the server): `auto` requests
+        # then use the web session instead; the next login creates a new key.
+        self.key_refused: str | None = None
         try:
             verify: ssl.SSLContext | bool = config.ssl_context or False
         except (OSError, ssl.SSLError) as exc:
@@ -178,29 +201,48 @@ class Connection:
             # (static files such as /static/js/x.js are the exception).
             path = path_only + "/" + (f"?{query}" if query else "")
         signed = self.access_key is not None and auth != "cookie"
+        if auth == "auto" and self.key_refused is not None:
+            signed = False
         if auth == "key" and self.access_key is None:
             raise ValueError("this request needs an access key and the connection has none")
-        request = self._client.build_request(
-            method,
-            path,
-            params=params,
-            json=json,
-            data=data,
-            headers=self._headers(method, signed, org, headers),
-        )
+
+        def build(signed: bool) -> httpx.Request:
+            return self._client.build_request(
+                method,
+                path,
+                params=params,
+                json=json,
+                data=data,
+                headers=self._headers(method, signed, org, headers),
+            )
+
+        response = await self._send_with_retries(build(signed), signed)
+        refused = _key_refusal(response) if signed else None
+        if refused is not None and auth == "auto":
+            self.key_refused = refused
+            if self._cookie(self.session_cookie_name) is None:
+                raise AccessKeyRevoked(refused)
+            signed = False  # the web session may still carry us
+            response = await self._send_with_retries(build(False), False)
+            if response.status_code == 401:
+                raise AccessKeyRevoked(refused)
+        if 200 <= response.status_code < 300 or response.status_code in allow:
+            return response
+        if self.key_refused is not None and auth == "auto" and response.status_code == 401:
+            raise AccessKeyRevoked(self.key_refused)  # neither the key nor the web session
+        raise error_for(response, signed=signed)
+
+    async def _send_with_retries(self, request: httpx.Request, signed: bool) -> httpx.Response:
         attempts = 0
         while True:
             response = await self._send(request, signed)
             if response.status_code != 429 or attempts >= self.max_retries:
-                break
+                return response
             wait = retry_after_seconds(response)
             if wait is None or wait > _MAX_RETRY_WAIT:
                 raise RateLimited(wait)
             attempts += 1
             await trio.sleep(wait)
-        if 200 <= response.status_code < 300 or response.status_code in allow:
-            return response
-        raise error_for(response, signed=signed)
 
     async def _send(self, request: httpx.Request, signed: bool) -> httpx.Response:
         key_auth = SignatureAuth(self.access_key) if signed and self.access_key else None

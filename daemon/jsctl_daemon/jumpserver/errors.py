@@ -16,11 +16,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AccessKeyLimit",
+    "AccessKeyRevoked",
     "AuthFailed",
     "BadResponse",
     "ConfirmRequired",
     "InvalidRequest",
     "JumpServerError",
+    "KokoUnreachable",
     "LoginRequired",
     "NotAJumpServer",
     "NotFound",
@@ -67,10 +69,23 @@ class LoginRequired(JumpServerError):
         return f"the JumpServer login{who} {self.reason} — run `{login}`"
 
 
+class AccessKeyRevoked(LoginRequired):
+    """JumpServer refuses the profile's access key (revoked: deleted or disabled on the server)
+    and the web session cannot stand in for it."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            f"lost its access key: JumpServer refuses it ({detail or 'Invalid signature.'} — the "
+            "key was revoked on the server) and the web session has expired too"
+        )
+        self.detail = detail
+
+
 class AuthFailed(JumpServerError):
     """JumpServer refused a login step; ``code`` is its machine code (e.g. ``password_failed``)."""
 
     def __init__(self, code: str, message: str) -> None:
+        message = server_text(message)
         super().__init__(f"JumpServer refused the login: {message}")
         self.code = code
         self.server_message = message
@@ -189,9 +204,33 @@ class Unreachable(JumpServerError):
         self.why = why
 
 
+def server_text(text: str) -> str:
+    """A message as JumpServer/KoKo wrote it, minus the decoration a person need not see
+    (KoKo starts many of its messages with ``* ``)."""
+    text = text.strip()
+    while text.startswith("*"):
+        text = text[1:].lstrip()
+    return text
+
+
 class TerminalRefused(JumpServerError):
     """KoKo would not start the terminal (ERROR before CONNECT, or it never answered)."""
 
     def __init__(self, why: str) -> None:
+        why = server_text(why)
         super().__init__(f"KoKo refused the terminal: {why}")
         self.why = why
+
+
+class KokoUnreachable(TerminalRefused):
+    """/koko/ does not reach KoKo: the core itself answered (404 page, 500 `No route found`)."""
+
+    def __init__(self, status: int, base_path: str = "") -> None:
+        JumpServerError.__init__(
+            self,
+            f"KoKo is not reachable under {base_path}/koko/ on this JumpServer (the WebSocket "
+            f"upgrade got HTTP {status} from the core, not from KoKo): KoKo is not running or the "
+            "web proxy does not route /koko/ to it — run `jsctl doctor`",
+        )
+        self.why = f"HTTP {status}"
+        self.status = status

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import httpx
 
 from jsctl_daemon.jumpserver._html import LoginPage, parse_login_page
+from jsctl_daemon.jumpserver._login_outcomes import explain
 from jsctl_daemon.jumpserver._responses import describe, parse_json
 from jsctl_daemon.jumpserver.access_keys import ConfirmSecret, create_access_key
 from jsctl_daemon.jumpserver.connection import Connection
@@ -20,6 +21,7 @@ from jsctl_daemon.jumpserver.errors import (
     AuthFailed,
     BadResponse,
     InvalidRequest,
+    LoginRequired,
     NotAJumpServer,
 )
 from jsctl_daemon.jumpserver.login_steps import (
@@ -233,13 +235,16 @@ class WebLogin:
             if path == LOGIN:
                 why = "expired" if "session_empty" in query.get("_", []) else "was lost"
                 raise AuthFailed("session_expired", f"the half-finished login {why}; start again")
+            outcome = await explain(self.conn, self.username, path, location)
+            if outcome is not None:
+                raise outcome
             if path.startswith("/core/auth/"):
                 raise AuthFailed(
                     "action_required",
                     f"JumpServer wants you to do something in a web browser first ({path}: "
                     "e.g. change an expired password or set up MFA); do that, then retry",
                 )
-            return await self._logged_in()
+            return await self._logged_in(location)
         raise BadResponse(GUARD, "too many redirects during login")
 
     @property
@@ -311,10 +316,18 @@ class WebLogin:
         response = await self.conn.request("GET", GUARD, auth="cookie", allow=(302,))
         return await self._follow(response)
 
-    async def _logged_in(self) -> Step:
+    async def _logged_in(self, location: str) -> Step:
         if self.conn.cookie(self.conn.session_cookie_name) is None:
             raise BadResponse(GUARD, "the login finished without a session cookie")
-        profile = parse_json(await self.conn.request("GET", PROFILE, auth="cookie"))
+        try:
+            response = await self.conn.request("GET", PROFILE, auth="cookie")
+        except LoginRequired:  # not "expired": this login never produced a session
+            raise AuthFailed(
+                "not_logged_in",
+                f"JumpServer sent the login to {location} without logging you in; open that "
+                "page in a browser to see what it wants, then run `jsctl login` again",
+            ) from None
+        profile = parse_json(response)
         if not isinstance(profile, dict):
             raise BadResponse(f"GET {PROFILE}", "the profile is not an object")
         self._password = None
