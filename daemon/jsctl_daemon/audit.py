@@ -100,12 +100,17 @@ class AuditLog:
         )
 
     def run_started(
-        self, ctx: CallContext, run: RunInfo, session: OpenRequest, stdin_bytes: int = 0
+        self,
+        ctx: CallContext,
+        run: RunInfo,
+        session: OpenRequest,
+        stdin_bytes: int = 0,
+        fleet: str | None = None,
     ) -> dict[str, Any]:
         """Record a command run; returns what `run_ended`/`watch_run` need to record its end.
 
-        Standard input is counted, never recorded."""
-        base = {
+        Standard input is counted, never recorded. A run of a fleet names its fleet handle."""
+        base: dict[str, Any] = {
             "client": ctx.identity.name,
             "profile": session.profile,
             "asset": session.asset,
@@ -113,6 +118,8 @@ class AuditLog:
             "session": run.session_id,
             "run": run.id,
         }
+        if fleet is not None:
+            base["fleet"] = fleet
         self.append(
             {
                 **base,

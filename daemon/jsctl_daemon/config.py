@@ -18,6 +18,8 @@ Example ``config.toml``::
     max_sessions_per_client = 16
     session_idle_timeout = 0     # 0 = never reap idle sessions
     directory_ttl = 300          # seconds before the asset cache refreshes in the background
+    fleet_parallel = 32          # runs at once of one `jsctl exec 'web-*'` (its --parallel)
+    fleet_confirm_over = 20      # a fleet on more assets needs --yes (agents: refused)
 """
 
 from __future__ import annotations
@@ -57,6 +59,8 @@ class DaemonSettings:
     directory_ttl: float = 300.0
     record_sessions: bool = False
     approval_timeout: float = 300.0  # a held agent call not decided by then counts as denied
+    fleet_parallel: int = 32
+    fleet_confirm_over: int = 20
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ def load() -> None:
         core_methods,
         directory_methods,
         file_methods,
+        fleet_methods,
         policy_methods,
         session_methods,
     )

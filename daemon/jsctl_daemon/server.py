@@ -28,6 +28,7 @@ from .config import Config, load_config
 from .consent import ApprovalBroker, CodeVerifier
 from .directory import DirectoryDomain
 from .files import FileSessionManager, FileSettings, KokoFileOpener
+from .fleet import FleetManager
 from .opener import KokoOpener
 from .policy import Policy
 from .rpc import Connection, Identity
@@ -59,6 +60,7 @@ class Daemon:
         self.audit = AuditLog(config.paths.state_dir)
         self.approvals = ApprovalBroker(self.audit, self.settings.daemon.approval_timeout)
         self.codes = CodeVerifier()
+        self.fleets = FleetManager()  # one command on many assets
         self.files = FileSessionManager(KokoFileOpener(self.auth, FileSettings()))  # F1: files
         self._sessions: SessionManager | None = None
         self.started_at = time.time()
@@ -139,6 +141,7 @@ class Daemon:
                 self.auth.on_forget.append(self._close_profile_sessions)
                 self.audit.start(nursery)
                 self.approvals.start(nursery)
+                self.fleets.start(nursery)
                 nursery.start_soon(self._watch_signals, signals)
                 nursery.start_soon(trio.serve_listeners, self._handle, [listener])
                 nursery.start_soon(self.auth.keepalive_forever)

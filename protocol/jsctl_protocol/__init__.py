@@ -63,6 +63,9 @@ if TYPE_CHECKING:  # explicit re-exports for type checkers; at run time see __ge
     from ._methods import (
         method as method,
     )
+    from ._methods_fleet import (
+        FLEET_HANDLE_PREFIX as FLEET_HANDLE_PREFIX,
+    )
     from ._table import (
         Method as Method,
     )
@@ -94,6 +97,7 @@ _LAZY = {
     "parse_request": "_messages",
     "MAX_STDIN_BYTES": "_methods",
     "METHODS": "_methods",
+    "FLEET_HANDLE_PREFIX": "_methods_fleet",
     "method": "_methods",
     "Method": "_table",
     "Param": "_table",
@@ -116,6 +120,7 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "FLEET_HANDLE_PREFIX",
     "MAX_FRAME_BYTES",
     "MAX_STDIN_BYTES",
     "METHODS",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from . import _params as p
 from ._methods_consent import CONSENT_METHODS
 from ._methods_files import FILE_METHODS
+from ._methods_fleet import FLEET_METHODS
 from ._table import Method, Param
 from ._table import Permission as P
 from ._version import PROTOCOL_VERSION
@@ -299,6 +300,7 @@ METHODS: dict[str, Method] = {
         ),
         *FILE_METHODS,
         *CONSENT_METHODS,
+        *FLEET_METHODS,
         # --- clients and audit
         Method(
             "client.create",

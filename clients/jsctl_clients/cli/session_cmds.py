@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from jsctl_protocol import MAX_STDIN_BYTES, ErrorCode, RpcError
+from jsctl_protocol import FLEET_HANDLE_PREFIX, MAX_STDIN_BYTES, ErrorCode, RpcError
 
 from ..rpc import DaemonClient
 from ._app import fail, json_option, runtime
@@ -44,7 +44,7 @@ def _exit_code(run: dict[str, Any]) -> int:
 
 @click.command(context_settings={"ignore_unknown_options": True})
 @click.argument("ref", required=False)
-@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+@click.argument("command", nargs=-1, type=click.UNPROCESSED)
 @account_option
 @profile_option
 @click.option("--session", "-s", help="Run in this session (id or name) instead of REF's.")
@@ -55,6 +55,12 @@ def _exit_code(run: dict[str, Any]) -> int:
     help="Give the command this process's standard input (up to 1 MiB).",
 )  # fmt: skip
 @click.option("--request-id", help="Idempotency key: a retry returns the first run's result.")
+@click.option("--node", "-n", help="Many assets: every one under this node (with its subtree).")
+@click.option("--parallel", "-P", type=click.IntRange(1, 256), help="Many assets: runs at once.")
+@click.option("--dry-run", is_flag=True, help="Many assets: only list those it would run on.")
+@click.option("--yes", "-y", is_flag=True, help="Many assets: confirm a large selection.")
+@click.option("--prefix", is_flag=True, help="Many assets: stream lines as `ASSET: line`.")
+@click.option("--group", "-g", is_flag=True, help="Many assets: collapse identical outputs.")
 @json_option
 def exec_(
     ref: str | None,
@@ -66,19 +72,60 @@ def exec_(
     detach: bool,
     forward_stdin: bool,
     request_id: str | None,
+    node: str | None,
+    parallel: int | None,
+    dry_run: bool,
+    yes: bool,
+    prefix: bool,
+    group: bool,
 ) -> None:
-    """Run COMMAND on asset REF and exit with its real exit status.
+    """Run COMMAND on asset REF (or on many) and exit with its exit status.
 
     \b
     jsctl exec web-03 -- systemctl is-active nginx
     jsctl exec --session build -- make test
     jsctl exec -i web-03 -- 'cat > /tmp/app.conf' < app.conf
+    jsctl exec 'web-*' --group -- systemctl is-active nginx
+    jsctl exec --node /Default/web --dry-run -- uptime
     Output streams as it comes (CRLF turned into LF). On --timeout the command is
     interrupted and jsctl exits 124. The command runs in a reused session on the asset,
     so its working directory and environment carry over between calls. Its standard
     input is empty unless --stdin passes this process's (needs base64 and mktemp on the
     asset; larger files go with `jsctl cp`).
+
+    \b
+    Many assets: REF may be a glob over names/addresses ('web-*'), a list (web-01,db-01),
+    and/or --node PATH. Runs go side by side (--parallel, default from the config), each
+    with its own --timeout; one failing asset never stops the others. Exit status: 0 when
+    every asset exited 0, 4 when some failed or timed out, 5 when some were unreachable,
+    130 on Ctrl-C (which interrupts them all). --json prints one JSON line per asset.
     """
+    from ..fleet_view import is_selector, split_selector
+
+    many = node is not None or (ref is not None and is_selector(ref))
+    if ref is not None and (session or node) and not (node and is_selector(ref) and command):
+        command, ref = (ref, *command), None  # with --session/--node, REF is the command's start
+    if not command:
+        raise click.UsageError("say what to run: jsctl exec REF -- COMMAND")
+    if many:
+        if session or forward_stdin or request_id:
+            raise click.UsageError("--session, --stdin and --request-id take one asset, not many")
+        from .fleet_cmds import run_fleet
+
+        rt = runtime()
+        fleet = {
+            "command": " ".join(command),
+            "assets": split_selector(ref) if ref else None,
+            "node": node,
+            "account": account,
+            "profile": profile,
+            "timeout": timeout,
+            "parallel": parallel,
+        }
+        run_fleet(rt, fleet, dry_run=dry_run, yes=yes, detach=detach,
+                  prefix=prefix and not rt.json, group=group)  # fmt: skip
+    if dry_run or prefix or group or parallel:
+        raise click.UsageError("--dry-run, --prefix, --group and --parallel are for many assets")
     if not ref and not session:
         raise click.UsageError("say where to run: an asset REF or --session ID")
     rt = runtime()
@@ -144,8 +191,12 @@ def _stream_run(rt: Any, client: DaemonClient, params: dict[str, Any]) -> int:
 @click.option("--timeout", "-t", type=float, help="Give up waiting after this many seconds.")
 @json_option
 def wait(handle: str, timeout: float | None) -> None:
-    """Wait for a detached run to finish and exit with its exit status."""
+    """Wait for a detached run (or fleet, or FLEET/ASSET) to finish; exit with its status."""
     rt = runtime()
+    if handle.startswith(FLEET_HANDLE_PREFIX):
+        from .fleet_cmds import fleet_wait
+
+        fleet_wait(rt, handle, timeout)
     run = rt.call("run.wait", handle=handle, timeout=timeout)["run"]
     if run["state"] == "running":
         rt.emit(run, lambda r: click.echo(f"still running: {r['handle']}", err=True))
@@ -170,8 +221,13 @@ def _is_run(client: DaemonClient, target: str) -> bool:
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new output.")
 @json_option
 def logs(target: str, offset: int | None, follow: bool) -> None:
-    """Print a session's output (or a run's, given a handle) from an offset."""
+    """Print a session's output (or a run's, a fleet's, FLEET/ASSET's) from an offset."""
     rt = runtime()
+    if target.startswith(FLEET_HANDLE_PREFIX):
+        from .fleet_cmds import fleet_logs
+
+        fleet_logs(rt, target)
+        return
     client = rt.client()
     run = _is_run(client, target)
     method, key = ("run.read", "handle") if run else ("session.read", "session")

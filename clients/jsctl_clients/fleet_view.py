@@ -1,0 +1,134 @@
+"""Fleet results as people and models read them: grouped outputs, labels, counts, exit codes.
+
+Pure functions over the daemon's per-asset result maps, shared by the CLI and the MCP server
+(standard library only: the CLI imports it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from typing import Any
+
+# Exit statuses of a fleet (README "Running a command on many assets").
+EXIT_ALL_OK = 0
+EXIT_SOME_FAILED = 4  # every asset was reached; at least one command failed or timed out
+EXIT_UNREACHABLE = 5  # at least one asset could not be reached or its terminal was lost
+EXIT_INTERRUPTED = 130
+
+
+def is_selector(ref: str) -> bool:
+    """Whether an exec target names many assets: a glob (``web-*``) or a list (``a,b``)."""
+    return any(char in ref for char in "*?[,")
+
+
+def split_selector(ref: str) -> list[str]:
+    """``web-*,db-01`` → ``["web-*", "db-01"]`` (blanks dropped)."""
+    return [part.strip() for part in ref.split(",") if part.strip()]
+
+
+def output_text(result: dict[str, Any]) -> str:
+    """An asset's output as text, with the terminal's CRLF line ends made LF."""
+    data = result.get("stdout") or b""
+    text = data.decode(errors="replace") if isinstance(data, bytes) else str(data)
+    return text.replace("\r\n", "\n")
+
+
+def status_label(result: dict[str, Any]) -> str:
+    """How an asset ended, in a few words: ``exit 0``, ``timeout``, ``unreachable: why``."""
+    state = result.get("state")
+    if state == "done":
+        return f"exit {result.get('exit_status')}"
+    if state in ("unreachable", "refused", "lost") and result.get("error"):
+        return f"{state}: {result['error']}"
+    return str(state)
+
+
+def exit_code(counts: dict[str, int], interrupted: bool = False) -> int:
+    """0 when every asset exited 0; else the documented fleet status."""
+    if interrupted:
+        return EXIT_INTERRUPTED
+    if counts.get("unreachable"):
+        return EXIT_UNREACHABLE
+    if counts.get("ok", 0) != counts.get("total", 0):
+        return EXIT_SOME_FAILED
+    return EXIT_ALL_OK
+
+
+def summary_line(counts: dict[str, int], seconds: float | None = None) -> str:
+    """``44 assets: 42 ok, 2 failed, 0 unreachable (1.2 s)``."""
+    parts = [f"{counts.get(name, 0)} {name}" for name in ("ok", "failed", "unreachable")]
+    for name in ("skipped", "running", "pending"):
+        if counts.get(name):
+            parts.append(f"{counts[name]} {name}")
+    took = f" in {seconds:.1f} s" if seconds is not None else ""
+    return f"{counts.get('total', 0)} assets: {', '.join(parts)}{took}"
+
+
+def progress_line(counts: dict[str, int]) -> str:
+    """``12/44 done · 1 failed · 8 running``."""
+    finished = sum(counts.get(name, 0) for name in ("ok", "failed", "unreachable", "skipped"))
+    failed = counts.get("failed", 0) + counts.get("unreachable", 0)
+    return (
+        f"{finished}/{counts.get('total', 0)} done · {failed} failed · "
+        f"{counts.get('running', 0)} running"
+    )
+
+
+@dataclass
+class Group:
+    """Assets whose runs ended the same way with the same output."""
+
+    label: str
+    text: str
+    ok: bool
+    assets: list[str] = field(default_factory=list)
+    results: list[dict[str, Any]] = field(default_factory=list)
+
+
+def group_results(results: Iterable[dict[str, Any]]) -> list[Group]:
+    """Identical (status, output) pairs collapsed; failures first, then the larger groups."""
+    groups: dict[tuple[str, str], Group] = {}
+    for result in results:
+        label, text = status_label(result), output_text(result)
+        group = groups.get((label, text))
+        if group is None:
+            ok = result.get("outcome") == "ok"
+            group = groups[(label, text)] = Group(label, text, ok)
+        group.assets.append(str(result.get("asset")))
+        group.results.append(result)
+    return sorted(groups.values(), key=lambda g: (g.ok, -len(g.assets), g.label, g.text))
+
+
+def _plural(count: int) -> str:
+    return f"{count} asset{'s' if count != 1 else ''}"
+
+
+def names(assets: Sequence[str], most: int = 12) -> str:
+    """``web-07, web-19`` (the first ``most``, then how many more)."""
+    shown = ", ".join(assets[:most])
+    return shown + (f" and {len(assets) - most} more" if len(assets) > most else "")
+
+
+def group_lines(groups: Sequence[Group]) -> list[str]:
+    """Lines for `--group`: one line per group when its output is one line, else a block.
+
+    The largest successful group is not listed by name: the others are the news.
+    """
+    biggest = max((g for g in groups if g.ok), key=lambda g: len(g.assets), default=None)
+    lines: list[str] = []
+    for group in groups:
+        text = group.text.rstrip("\n")
+        status = "" if group.label == "exit 0" else f" ({group.label})"
+        who = "" if group is biggest and len(groups) > 1 else f" — {names(group.assets)}"
+        if len(groups) == 1:
+            who = ""
+        if "\n" not in text:
+            lines.append(f"{_plural(len(group.assets))}{status}: {text or '(no output)'}{who}")
+        else:
+            lines.append(f"== {_plural(len(group.assets))}{status}{who}:")
+            lines.extend(text.split("\n"))
+    return lines

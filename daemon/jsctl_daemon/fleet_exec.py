@@ -1,0 +1,97 @@
+"""The one door from a fleet to single-asset exec: start, wait, read and interrupt one run.
+
+Everything a fleet does to an asset goes through :class:`AssetExec`, so a change to how exec
+picks its session (a pool of exec-only sessions per asset/account) or a hold for approval is
+an edit here, not in the fan-out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from .rpc import CallContext
+from .session_methods import _open
+from .sessions import ReadResult, RunInfo, SessionBusy, SessionError, SessionManager
+
+
+@dataclass(frozen=True)
+class Target:
+    """One selected asset: its id (what opening needs) and how people name it."""
+
+    asset_id: str
+    name: str
+    address: str
+
+
+@dataclass(frozen=True)
+class Started:
+    """A run started on one asset, and what the audit needs to record its end."""
+
+    run: RunInfo
+    account: str
+    audit_base: dict[str, Any]
+
+
+class AssetExec:
+    """Single-asset exec as the fleet uses it, on behalf of the caller in ``ctx``."""
+
+    def __init__(self, ctx: CallContext, params: dict[str, Any], fleet_id: str) -> None:
+        self._ctx = ctx
+        self._fleet_id = fleet_id
+        # What opening a session needs besides the asset; the same for every asset of the fleet.
+        self._where = {key: params.get(key) for key in ("account", "profile", "org")}
+
+    @property
+    def _manager(self) -> SessionManager:
+        return self._ctx.daemon.sessions
+
+    async def start(self, target: Target, command: str, time_limit_s: float | None) -> Started:
+        """Start ``command`` on ``target`` in a reused idle session (or a new one).
+
+        The caller's allow-lists and session limits apply here, per asset. An approval hold
+        (when approvals exist) belongs here too: before the command is typed.
+        """
+        params = {**self._where, "asset": target.asset_id}
+        session_id = await _open(self._ctx, {**params, "reuse": True})
+        try:
+            run = await self._start_in(session_id, command, time_limit_s)
+        except SessionBusy:  # another caller took that idle session first: use a fresh one
+            session_id = await _open(self._ctx, params)
+            run = await self._start_in(session_id, command, time_limit_s)
+        request = self._manager.request_of(session_id)[1]
+        base = self._ctx.daemon.audit.run_started(self._ctx, run, request, fleet=self._fleet_id)
+        return Started(run, request.account, base)
+
+    async def _start_in(self, session_id: str, command: str, limit: float | None) -> RunInfo:
+        return await self._manager.start_run(
+            session_id, command, owner=self._ctx.identity.name, time_limit_s=limit
+        )
+
+    async def wait(self, started: Started) -> RunInfo:
+        """Wait for the run to end, then record its end in the audit log."""
+        run = await self._manager.wait_run(started.run.id, math.inf)
+        self._ctx.daemon.audit.run_ended(started.audit_base, run)
+        return run
+
+    def progress(self, handle: str) -> RunInfo:
+        """The run's state now."""
+        return self._manager.get_run(handle)
+
+    def read(self, handle: str, offset: int | None, max_bytes: int) -> ReadResult:
+        """The run's output from ``offset`` (its start by default); empty once forgotten."""
+        try:
+            return self._manager.read_run(handle, offset, max_bytes)
+        except SessionError:  # the session was forgotten since: nothing left to read
+            return ReadResult(b"", offset or 0, 0)
+
+    async def wait_output(self, handle: str, offset: int, max_wait_s: float) -> RunInfo:
+        """Wait until the run has output past ``offset`` or ends."""
+        return await self._manager.wait_run(handle, max_wait_s, offset=offset)
+
+    async def interrupt(self, handle: str) -> None:
+        """Ctrl-C the run (nothing if it already ended)."""
+        with contextlib.suppress(SessionError):  # a run whose session just went needs none
+            await self._manager.interrupt_run(handle)
