@@ -70,6 +70,7 @@ class KokoSettings:
     sftp_dispatch_delay_s: float = 0.0
     asset_login_error: str | None = None  # fault: the asset refuses KoKo's login with this
     download_read_error_after: int | None = None  # fault: file reads fail after N bytes
+    drop_on_output: str | None = None  # fault: abort a terminal whose output chunk contains it
     version: str = "4.10.16"
 
 

@@ -219,6 +219,9 @@ class _TerminalConnection:
         if settings.drop_randomly and random.random() < settings.drop_randomly:
             self._abort()
             return
+        if settings.drop_on_output and settings.drop_on_output.encode() in data:
+            self._abort()  # one chosen terminal dies mid-command, as a cut network does
+            return
         await self._outbox.binary(data)
         self._output_bytes += len(data)
         if (

@@ -126,6 +126,7 @@ class _FleetView:
             self.results.append(result)
             if self.rt.json:
                 click.echo(json.dumps(_json_line(result)))
+                sys.stdout.flush()  # each asset as it finishes, also into a pipe
             elif self.prefix and result["outcome"] != "ok":
                 self._line(result["asset"], f"[{status_label(result)}]".encode())
         elif "data" in item:
@@ -138,6 +139,7 @@ class _FleetView:
     def _line(self, asset: str, line: bytes) -> None:
         self.clear_progress()
         click.echo(f"{asset}: {line.decode(errors='replace')}")
+        sys.stdout.flush()  # line by line, also into a pipe (`| grep`)
 
     def clear_progress(self) -> None:
         if self._drawn:

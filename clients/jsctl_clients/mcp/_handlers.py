@@ -11,11 +11,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from jsctl_protocol import ErrorCode, RpcError
+from jsctl_protocol import FLEET_HANDLE_PREFIX, ErrorCode, RpcError
 
 from ._consent import APPROVAL_ID, AWAITING, awaiting_text, decided_text
+from ..fleet_view import is_selector
 from ._errors import explain, redact
 from ._files import FilesTool
+from ._fleet import FleetTool
 from ._link import DaemonLink
 from ._memory import ReadMemory
 from ._pages import Page, body, fields, make_page
@@ -39,6 +41,7 @@ class Tools:
         self._secrets = (token,) if token else ()
         self._notices: list[str] = []
         self._notice_lock = threading.Lock()
+        self._fleet = FleetTool(self._call)
         self._handlers: dict[str, Callable[[dict[str, Any]], str]] = {
             "find": self.find,
             "run": self.run,
@@ -146,6 +149,11 @@ class Tools:
 
     def run(self, arguments: dict[str, Any]) -> str:
         """Start a command (or find the run a request id already started) and page its output."""
+        asset = arguments.get("asset") or ""
+        if arguments.get("node") or is_selector(asset):
+            if arguments.get("session") or arguments.get("request_id"):
+                return "session and request_id take one asset: give one, or a glob/node alone"
+            return self._fleet.run(arguments, self._chars(arguments))
         wait = arguments.get("wait")
         reply = self._call(
             "run.start",
@@ -191,6 +199,10 @@ class Tools:
         ref = arguments["id"]
         if APPROVAL_ID.match(ref):
             return self._read_approval(ref, arguments)
+        if ref.startswith(FLEET_HANDLE_PREFIX):
+            if "/" not in ref:
+                return self._fleet.read(ref, arguments, self._chars(arguments))
+            ref = self._fleet.run_handle(ref)
         if _RUN_HANDLE.match(ref):
             try:
                 return self._read_run(ref, arguments)

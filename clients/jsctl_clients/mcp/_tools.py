@@ -102,7 +102,7 @@ def _s(description: str) -> dict[str, Any]:
     return {"type": "string", "description": description}
 
 
-_ID = _s("session id/name or run handle")
+_ID = _s("session id/name, run or fleet handle")
 _SESSION = _s("session id or name")
 _WAIT = {"type": "number", "minimum": 0, "maximum": 600}
 _CHARS = {"type": "integer", "minimum": 200, "maximum": 100000}
@@ -118,16 +118,17 @@ TOOLS: tuple[ToolSpec, ...] = (
     ),
     ToolSpec(
         "run",
-        "Run a shell command in a session, or on an asset (opens or reuses one). Returns output,"
-        " exit status and how to read more; if still running after wait s (default 30), a run"
-        " handle to read later.",
+        "Run a shell command in a session or on an asset (opens/reuses one); asset glob (web-*),"
+        " list (a,b) or node: runs on each, grouped. Returns output, exit status, how to"
+        " read more; if still running after wait s (default 30), a handle.",
         {
             "command": {"type": "string"},
             "asset": {"type": "string"},
+            "node": {"type": "string"},
             "account": {"type": "string"},
             "session": _SESSION,
             "wait": _WAIT,
-            "request_id": _s("retry key: a repeated id returns the first run, never reruns"),
+            "request_id": _s("retry key: a repeated id never reruns"),
             "max_chars": _CHARS,
         },
         required=("command",),
