@@ -33,6 +33,7 @@ class SlotState(enum.StrEnum):
 
     PENDING = "pending"  # waiting for a free place under the parallel cap
     OPENING = "opening"  # finding or opening its session
+    AWAITING = "awaiting_approval"  # an agent's --confirm rule holds it for the person
     RUNNING = "running"
     DONE = "done"  # the command exited; see exit_status
     TIMEOUT = "timeout"  # the per-asset timeout interrupted it
@@ -51,6 +52,7 @@ class SlotState(enum.StrEnum):
 _OUTCOMES = {
     SlotState.PENDING: "pending",
     SlotState.OPENING: "running",
+    SlotState.AWAITING: "running",
     SlotState.RUNNING: "running",
     SlotState.DONE: "failed",  # ok when the exit status is 0: see Slot.outcome
     SlotState.TIMEOUT: "failed",
@@ -89,7 +91,7 @@ class Slot:
         return self.outcome not in ("running", "pending")
 
     def ran(self, started: Started) -> None:
-        self.state, self.account = SlotState.RUNNING, started.account
+        self.state, self.account, self.error = SlotState.RUNNING, started.account, None
         self.handle, self.session = started.run.id, started.run.session_id
 
     def ended(self, run: RunInfo) -> None:
@@ -189,7 +191,9 @@ class Fleet:
             self.changed()
             try:
                 with trio.fail_after(OPEN_LIMIT_S):
-                    started = await executor.start(slot.target, self.command, self.time_limit_s)
+                    session_id = await executor.open(slot.target)
+                await executor.hold(session_id, self.command, lambda why: self._held(slot, why))
+                started = await executor.run(session_id, self.command, self.time_limit_s)
             except Exception as exc:  # this asset only: the others go on
                 error = as_rpc_error(exc, "fleet.start")
                 refused = error.code in (ErrorCode.FORBIDDEN, ErrorCode.LIMIT)
@@ -215,6 +219,10 @@ class Fleet:
                         nursery.start_soon(executor.interrupt, slot.handle)
         self.changed()
         return [slot.target.name for slot in hit]
+
+    def _held(self, slot: Slot, why: str) -> None:
+        slot.state, slot.error = SlotState.AWAITING, why
+        self.changed()
 
     def _finish(self, slot: Slot, record: Callable[[], None]) -> None:
         record()

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .consent import APPROVED, Action, first_match
 from .rpc import CallContext
 from .session_methods import _open
 from .sessions import ReadResult, RunInfo, SessionBusy, SessionError, SessionManager
@@ -48,18 +50,44 @@ class AssetExec:
     def _manager(self) -> SessionManager:
         return self._ctx.daemon.sessions
 
-    async def start(self, target: Target, command: str, time_limit_s: float | None) -> Started:
-        """Start ``command`` on ``target`` in a reused idle session (or a new one).
+    async def open(self, target: Target) -> str:
+        """A session on ``target``: a reused idle one, else a new one (allow-lists and session
+        limits apply here, per asset)."""
+        return await _open(self._ctx, {**self._where, "asset": target.asset_id, "reuse": True})
 
-        The caller's allow-lists and session limits apply here, per asset. An approval hold
-        (when approvals exist) belongs here too: before the command is typed.
+    async def hold(self, session_id: str, command: str, on_held: Callable[[str], None]) -> None:
+        """Wait for the person's approval when one of the agent's --confirm rules holds this run.
+
+        ``on_held`` hears the request's message; a refusal raises (the asset is then refused).
         """
-        params = {**self._where, "asset": target.asset_id}
-        session_id = await _open(self._ctx, {**params, "reuse": True})
+        ctx = self._ctx
+        rules = ctx.daemon.policy.confirm_rules(ctx.identity)
+        if not rules:
+            return
+        request = self._manager.request_of(session_id)[1]
+        action = Action("run", request.asset, request.account, command)
+        rule = first_match(rules, action)
+        if rule is None:
+            return
+        broker = ctx.daemon.approvals
+        approval = broker.create(
+            ctx.identity.name, action, profile=request.profile, session=session_id, rule=rule.text
+        )
+        on_held(f"held by rule `{rule.text}` until the person runs `jsctl approve {approval.id}`")
+        try:
+            await approval.decided.wait()
+        finally:
+            broker.withdraw(approval)  # no-op once decided; else the fleet was stopped
+        if approval.state != APPROVED:
+            raise approval.refusal()
+
+    async def run(self, session_id: str, command: str, time_limit_s: float | None) -> Started:
+        """Type ``command`` in the session (a fresh one if another caller just took it)."""
         try:
             run = await self._start_in(session_id, command, time_limit_s)
-        except SessionBusy:  # another caller took that idle session first: use a fresh one
-            session_id = await _open(self._ctx, params)
+        except SessionBusy:  # another caller took that idle session first
+            asset = self._manager.request_of(session_id)[1].asset_id
+            session_id = await _open(self._ctx, {**self._where, "asset": asset})
             run = await self._start_in(session_id, command, time_limit_s)
         request = self._manager.request_of(session_id)[1]
         base = self._ctx.daemon.audit.run_started(self._ctx, run, request, fleet=self._fleet_id)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from jsctl_fixtures import LoggedIn
+import json
+import uuid
+
+from jsctl_fixtures import LoggedIn, otp_command
 from mcp_agent import connect_agent, create_client
 
 DOWN_ON_WEB_02 = 'if [ "$HOSTNAME" = web-02 ]; then echo down; (exit 1); else echo up; fi'
@@ -37,3 +40,31 @@ async def test_run_on_a_glob_answers_grouped_failures_first_with_read_handles(
         assert hidden.is_error and "db-01" not in hidden.text
         mixed = await agent.call("run", asset="web-*", session="x", command="true")
         assert mixed.is_error or "take one asset" in mixed.text
+
+
+async def test_a_confirm_rule_holds_each_asset_of_a_fleet_for_the_person(
+    logged_in: LoggedIn,
+) -> None:
+    daemon = logged_in.daemon
+    marker = f"$HOME/jsctl-fleet-held-{uuid.uuid4().hex[:8]}"  # each asset has its own home
+    token = create_client(daemon, "careful-fleet", "--allow", "web-*", "--confirm", "writes")
+    async with connect_agent(daemon, token) as agent:
+        held = await agent.call("run", asset="web-*", command=f"touch {marker}", wait=1)
+        assert not held.is_error, held.text
+        assert held.fields["state"] == "running" and "2 running" in held.text
+        pending = json.loads(daemon.cli("approvals", "--json").stdout)["approvals"]
+        assert sorted(a["asset"] for a in pending) == ["web-01", "web-02"]
+        by_asset = {a["asset"]: a["id"] for a in pending}
+        approve_01 = f"jsctl approve {by_asset['web-01']}"
+        assert f"[web-01: held by rule `writes` until the person runs `{approve_01}`]" in held.text
+        code = otp_command(logged_in.sandbox, logged_in.username)
+        approved = daemon.cli("approve", by_asset["web-01"], "--otp-command", code)
+        assert approved.returncode == 0, approved.stderr
+        denied = daemon.cli("deny", by_asset["web-02"])
+        assert denied.returncode == 0, denied.stderr
+        done = await agent.call("read", id=held.fields["fleet"], wait=15)
+    assert done.fields["state"] == "done", done.text
+    assert "2 assets: 1 ok, 0 failed, 1 unreachable" in done.text
+    assert "refused: " in done.text and "denied by" in done.text
+    assert daemon.cli("exec", "web-01", "--", f"test -e {marker}").returncode == 0
+    assert daemon.cli("exec", "web-02", "--", f"test -e {marker}").returncode == 1

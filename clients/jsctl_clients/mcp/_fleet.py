@@ -74,6 +74,8 @@ def summarise(reply: dict[str, Any], chars: int) -> str:
     budget = max(MIN_GROUP_CHARS, chars // max(1, len(groups)))
     for group in groups:
         lines.extend(_group_text(fleet, group, budget))
+    for held in (r for r in reply["results"] if r["state"] == "awaiting_approval"):
+        lines.append(f"[{held['asset']}: {held['error']}]")
     waiting = len(reply["results"]) - len(finished)
     if waiting:
         lines.append(f"[{waiting} still running: read id={fleet} wait=30 for the rest]")

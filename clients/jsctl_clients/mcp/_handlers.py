@@ -13,8 +13,8 @@ from typing import Any
 
 from jsctl_protocol import FLEET_HANDLE_PREFIX, ErrorCode, RpcError
 
-from ._consent import APPROVAL_ID, AWAITING, awaiting_text, decided_text
 from ..fleet_view import is_selector
+from ._consent import APPROVAL_ID, AWAITING, awaiting_text, decided_text
 from ._errors import explain, redact
 from ._files import FilesTool
 from ._fleet import FleetTool
