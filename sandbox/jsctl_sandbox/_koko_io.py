@@ -53,11 +53,11 @@ def login_redirect(connection: HTTPConnection) -> Response:
 
 
 async def accept_koko_socket(websocket: WebSocket) -> tuple[KokoBackend, KokoUser] | None:
-    """Cookie check (302 when the web session is gone), then accept with JMS-KOKO."""
+    """KoKo's auth check (a 302 or 401 refuses the upgrade), then accept with JMS-KOKO."""
     backend: KokoBackend = websocket.app.state.koko_backend
-    user = backend.authenticate(dict(websocket.cookies))
-    if user is None:
-        await websocket.send_denial_response(login_redirect(websocket))
+    user = backend.authenticate(websocket)
+    if not isinstance(user, KokoUser):
+        await websocket.send_denial_response(user)
         return None
     offered = websocket.scope.get("subprotocols") or []
     await websocket.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)

@@ -101,6 +101,11 @@ class ServerVersion:
         return self.at_least(4, 10, 2)
 
     @property
+    def koko_header_auth(self) -> bool:
+        """v5 KoKo also takes access-key headers and connect tickets (SERVER-V5.md)."""
+        return self.at_least(5)
+
+    @property
     def is_v4(self) -> bool:
         """Whether this is a v4 server."""
         return self.at_least(4)

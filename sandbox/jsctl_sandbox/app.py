@@ -20,7 +20,9 @@ from . import (
     _views_tokens,
     _views_users,
 )
+from ._api import ALL_METHODS
 from ._faults import FaultMiddleware
+from ._koko_auth import create_ticket_endpoint
 from ._koko_routing import KokoRouting
 from ._state import SandboxState
 from ._web import html_404
@@ -36,7 +38,11 @@ def _koko_routes() -> list[BaseRoute]:
     except ImportError as exc:
         log.warning("KoKo terminal endpoint unavailable: %s", exc)
         return []
-    return [WebSocketRoute("/koko/ws/terminal/", terminal.terminal_endpoint)]
+    return [
+        WebSocketRoute("/koko/ws/terminal/", terminal.terminal_endpoint),
+        # v5 KoKo's ticket endpoint; on v4 the path answers gin's 404 as a v4 KoKo does.
+        Route("/koko/api/connect-ticket/", create_ticket_endpoint, methods=ALL_METHODS),
+    ]
 
 
 # --- KoKo file endpoints (F2: koko_sftp.py, koko_elfinder.py) ---------------------------

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.requests import HTTPConnection
+from starlette.responses import Response
+
 from ._clock import format_datetime
+from ._koko_auth import ConnectTicketStore, identify
 from ._model import Asset, User
 from ._restauth import user_is_valid
 from ._serialize import profile
@@ -22,29 +26,22 @@ def koko_user(state: SandboxState, user: User) -> KokoUser:
 
 
 class SandboxKokoBackend:
-    """Cookie authentication and token consumption for the KoKo endpoints."""
+    """Authentication and token consumption for the KoKo endpoints."""
 
     def __init__(self, state: SandboxState) -> None:
         self.state = state
+        self.tickets = ConnectTicketStore()  # v5 KoKo's connect tickets (in KoKo's memory)
 
     @property
     def settings(self) -> KokoSettings:
         """Timing knobs and faults (shared with the control API)."""
         return self.state.koko_settings
 
-    def authenticate(self, cookies: dict[str, str]) -> KokoUser | None:
-        """The logged-in user of the session cookie (the session slides, like profile GET)."""
-        state = self.state
-        session = state.sessions.load(cookies.get(state.session_cookie))
-        user = state.directory.users.get(session.get("user_id") or "")
-        if (
-            not session.get("logged_in")
-            or user is None
-            or not user_is_valid(user, state.clock.now())
-        ):
-            return None
-        state.sessions.save(session)
-        return koko_user(state, user)
+    def authenticate(self, connection: HTTPConnection) -> KokoUser | Response:
+        """KoKo's auth middleware: cookies (the session slides, like the profile GET); on v5
+        also access-key headers and connect tickets (see _koko_auth)."""
+        found = identify(self.state, connection)
+        return found if isinstance(found, Response) else koko_user(self.state, found)
 
     def _account(self, token: ConnectionToken, asset: Asset, user: User) -> tuple[str, str]:
         if token.account == "@INPUT":

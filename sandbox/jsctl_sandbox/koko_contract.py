@@ -10,10 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from starlette.requests import HTTPConnection
+from starlette.responses import Response
+
 
 @dataclass(frozen=True)
 class KokoUser:
-    """The JumpServer user a web-session cookie belongs to."""
+    """The JumpServer user a KoKo request authenticated as."""
 
     id: str
     name: str
@@ -79,8 +82,9 @@ class KokoBackend(Protocol):
 
     settings: KokoSettings
 
-    def authenticate(self, cookies: dict[str, str]) -> KokoUser | None:
-        """The logged-in user for these request cookies (slides the session), else None."""
+    def authenticate(self, connection: HTTPConnection) -> KokoUser | Response:
+        """The request's user (web-session cookie; on v5 also access-key headers or a connect
+        ticket), else KoKo's refusal to send as is (302 to the login page, or a 401)."""
         ...
 
     def consume_token(self, token_id: str, user: KokoUser) -> KokoGrant:

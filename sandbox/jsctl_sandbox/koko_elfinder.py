@@ -33,7 +33,7 @@ from jsctl_sandbox._files_elfinder_view import (
 )
 from jsctl_sandbox._files_go import go_json
 from jsctl_sandbox._files_socket import FileSocket, peer_ip
-from jsctl_sandbox._koko_io import accept_koko_socket, login_redirect
+from jsctl_sandbox._koko_io import accept_koko_socket
 from jsctl_sandbox.koko_contract import KokoBackend
 
 __all__ = ["BAD_REQUEST", "GONE", "connector_endpoint", "elfinder_socket_endpoint"]
@@ -98,8 +98,9 @@ def _collect(values: dict[str, list[str]], uploads: list[UploadPart], form: Form
 async def connector_endpoint(request: Request) -> Response:
     """The elFinder HTTP connector: cookie check, sid lookup, then the command."""
     backend: KokoBackend = request.app.state.koko_backend
-    if backend.authenticate(dict(request.cookies)) is None:
-        return login_redirect(request)
+    refused = backend.authenticate(request)
+    if isinstance(refused, Response):
+        return refused
     values: dict[str, list[str]] = {}
     uploads: list[UploadPart] = []
     multipart = request.headers.get("content-type", "").startswith("multipart/")

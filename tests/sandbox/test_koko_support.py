@@ -25,9 +25,12 @@ import trio
 from hypercorn.config import Config
 from hypercorn.trio import serve
 from starlette.applications import Starlette
+from starlette.requests import HTTPConnection
+from starlette.responses import Response
 from starlette.routing import WebSocketRoute
 from trio_websocket import WebSocketConnection, open_websocket_url
 
+from jsctl_sandbox._koko_io import login_redirect
 from jsctl_sandbox.koko_contract import (
     KokoGrant,
     KokoSettings,
@@ -71,8 +74,9 @@ class InMemoryKokoBackend:
         self.tokens[token] = user
         return token
 
-    def authenticate(self, cookies: dict[str, str]) -> KokoUser | None:
-        return self.cookies.get(cookies.get("jms_sessionid", ""))
+    def authenticate(self, connection: HTTPConnection) -> KokoUser | Response:
+        user = self.cookies.get(connection.cookies.get("jms_sessionid", ""))
+        return user if user is not None else login_redirect(connection)
 
     def consume_token(self, token_id: str, user: KokoUser) -> KokoGrant:
         owner = self.tokens.get(token_id)
