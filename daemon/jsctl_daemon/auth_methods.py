@@ -9,6 +9,7 @@ from typing import Any
 from jsctl_protocol import ErrorCode, RpcError
 
 from .auth._doctor import check, network_checks, server_checks
+from .auth._koko import describe as koko_describe
 from .jumpserver.errors import JumpServerError
 from .rpc import HANDLERS, CallContext
 
@@ -40,7 +41,8 @@ async def logout(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
 
 @HANDLERS.handler("auth.whoami")
 async def whoami(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
-    """The profile's user, org, and the state of both credentials, checked live."""
+    """The profile's user, org, the state of both credentials, checked live, and which one
+    KoKo connections use."""
     auth = ctx.daemon.auth
     state = auth.profile(params.get("profile"))
     credentials = state.credentials
@@ -78,6 +80,7 @@ async def whoami(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     except JumpServerError as exc:
         answer["rest"] = {"ok": False, "error": str(exc)}
         answer["access_key"]["ok"] = False if credentials.access_key_id else None
+    alive: bool | None = None
     try:
         alive = await auth.probe_web_session(state, max_age=0)
     except JumpServerError as exc:
@@ -88,8 +91,9 @@ async def whoami(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
             "valid_until": state.web_session_expires_at() if alive else None,
             "checked_at": state.web_checked_at,
         }
-        if not alive:
-            answer["web_session"]["fix"] = f"run `jsctl login --profile {state.name}`"
+    answer["koko"] = await koko_describe(state, alive)
+    if not alive and answer["koko"]["via"] == "web_session":
+        answer["web_session"]["fix"] = f"run `jsctl login --profile {state.name}`"
     if not answer["rest"]["ok"] and not alive:
         raise RpcError(ErrorCode.LOGIN_REQUIRED, answer["rest"]["error"], answer)
     return answer

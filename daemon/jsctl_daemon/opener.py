@@ -1,21 +1,25 @@
-"""Open a KoKo terminal for the sessions layer: connection token, web-session probe, WebSocket."""
+"""Open a KoKo terminal for the sessions layer: connection token, KoKo credential, WebSocket."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING
 
 import trio
 
-from .jumpserver import KokoHeartbeat, open_terminal
+from .auth._koko import refused as koko_refused
+from .jumpserver import KokoHeartbeat, KokoTerminal, open_terminal
 from .jumpserver.errors import JumpServerError, LoginRequired
+from .jumpserver.koko_auth import KokoCredentials
 from .sessions import OpenRequest
 from .terminal import TerminalTransport
 
 if TYPE_CHECKING:
     from .auth import AuthDomain
+    from .auth._profile import ProfileState
 
 log = logging.getLogger(__name__)
 
@@ -39,23 +43,11 @@ class KokoOpener:
     @contextlib.asynccontextmanager
     async def __call__(self, request: OpenRequest) -> AsyncIterator[TerminalTransport]:
         assert request.asset_id is not None and request.account_alias is not None
-        state, cookie_header = await self._auth.web_cookie_header(request.profile)
+        state, credentials = await self._auth.koko_credentials(request.profile)
         with state.tagged():
             token = await state.api.create_connection_token(request.asset_id, request.account_alias)
             try:
-                try:
-                    terminal_cm = open_terminal(
-                        state.connection.config,  # one TLS context per profile, not per session
-                        cookie_header,
-                        token.id,
-                        cols=request.cols,
-                        rows=request.rows,
-                        heartbeat=self._heartbeat,
-                    )
-                    terminal = await terminal_cm.__aenter__()
-                except LoginRequired as exc:
-                    state.mark_web_session(False, exc.reason)  # KoKo refused the cookie (302)
-                    raise
+                terminal_cm, terminal = await self._connect(request, state, credentials, token.id)
                 async with contextlib.AsyncExitStack() as stack:
                     stack.push_async_exit(terminal_cm)
                     yield terminal
@@ -68,3 +60,31 @@ class KokoOpener:
                 ):
                     async with self._expiring:
                         await state.api.expire_connection_token(token.id)
+
+    async def _connect(
+        self,
+        request: OpenRequest,
+        state: ProfileState,
+        credentials: KokoCredentials,
+        token_id: str,
+    ) -> tuple[AbstractAsyncContextManager[KokoTerminal], KokoTerminal]:
+        """Open the WebSocket. KoKo refusing the access key (revoked?) is retried once with
+        what KoKo takes now (the web session, if it lives): the token was not used yet."""
+        for attempt in range(2):
+            terminal_cm = open_terminal(
+                state.connection.config,  # one TLS context per profile, not per session
+                credentials,
+                token_id,
+                cols=request.cols,
+                rows=request.rows,
+                heartbeat=self._heartbeat,
+            )
+            try:
+                return terminal_cm, await terminal_cm.__aenter__()
+            except LoginRequired as exc:  # KoKo refused the credential (302/401)
+                error = koko_refused(state, credentials, exc)
+                if credentials.via != "access_key" or attempt:
+                    raise error from None
+                log.info("profile %s: KoKo refused the access key; asking again", state.name)
+            state, credentials = await self._auth.koko_credentials(request.profile)
+        raise AssertionError("unreachable")

@@ -91,9 +91,9 @@ METHODS: dict[str, Method] = {
         ),
         Method(
             "auth.whoami",
-            "Who the profile is logged in as, and until when.",
+            "Who the profile is logged in as, until when, and what KoKo connections use.",
             (p.profile,),
-            "{profile, url, user, org, web_session, access_key}",
+            "{profile, url, user, org, web_session, access_key, koko: {via, header_auth, detail}}",
             P.READ,
         ),
         Method(

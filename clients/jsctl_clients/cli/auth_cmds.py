@@ -227,10 +227,15 @@ def _print_whoami(info: dict[str, Any]) -> None:
         key_text += " (works)" if key["ok"] else " (FAILS)"
     click.echo(f"access key   {key_text}")
     web = info["web_session"]
+    koko = info.get("koko") or {}
     if web.get("valid"):
         click.echo(f"web session  valid until {_when(web.get('valid_until'))} (slides while used)")
+    elif koko.get("via") == "access_key":
+        click.echo("web session  expired (not needed: KoKo takes the access key)")
     else:
         click.echo(f"web session  EXPIRED — {web.get('fix') or web.get('error', '')}")
+    if koko:
+        click.echo(f"terminals    via {koko['detail']}")
 
 
 @click.command()

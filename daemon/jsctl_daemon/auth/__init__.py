@@ -18,8 +18,10 @@ from ..config import Config
 from ..jumpserver import Credentials, ServerConfig
 from ..jumpserver.access_keys import revoke_access_key
 from ..jumpserver.errors import AuthFailed, JumpServerError, LoginRequired
+from ..jumpserver.koko_auth import KokoCredentials
 from ..jumpserver.login_steps import LoggedIn, Step, WaitingReview
 from ..storage import read_private_json, write_private_json
+from ._koko import access_key_credentials
 from ._login import PendingLogin, step_to_wire
 from ._orgs import check_org
 from ._profile import ProfileState
@@ -358,6 +360,16 @@ class AuthDomain:
         if not await self.probe_web_session(state, self.config.daemon.web_probe_ttl):
             raise LoginRequired(state.web_lost_reason).for_profile(state.name)
         return state, state.connection.cookie_header()
+
+    async def koko_credentials(self, name: str | None) -> tuple[ProfileState, KokoCredentials]:
+        """How to authenticate to KoKo: the access key where KoKo takes it (v5), needing no
+        web session; else the web-session cookie, after making sure the session lives."""
+        state = self.profile(name)
+        signed = await access_key_credentials(state)
+        if signed is not None:
+            return state, signed
+        state, cookie_header = await self.web_cookie_header(name)
+        return state, KokoCredentials.web_session(cookie_header)
 
     async def keepalive_forever(self) -> None:
         """Slide every profile's web session well inside its lifetime."""

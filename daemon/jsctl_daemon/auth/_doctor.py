@@ -9,6 +9,7 @@ import trio
 
 from ..jumpserver import ServerConfig
 from ..jumpserver.errors import JumpServerError
+from ._koko import describe
 from ._profile import ProfileState
 
 CHECK_TIMEOUT_S = 10.0
@@ -137,8 +138,11 @@ async def server_checks(state: ProfileState) -> list[dict[str, Any]]:
     else:
         why = "the web session has expired"
     state.mark_web_session(alive, "has expired")
+    koko = await describe(state, alive)
     if alive:
         results.append(check("web-session", True, "logged in (terminals can open)"))
+    elif koko["via"] == "access_key":
+        results.append(check("web-session", True, f"{why} (not needed: {koko['detail']})"))
     else:
         results.append(
             check(
@@ -148,6 +152,14 @@ async def server_checks(state: ProfileState) -> list[dict[str, Any]]:
                 f"run `jsctl login --profile {state.name}` (terminals need it)",
             )
         )
+    results.append(
+        check(
+            "koko-auth",
+            koko["via"] == "access_key" or alive,
+            f"terminals and file sessions use the {koko['detail']}",
+            f"run `jsctl login --profile {state.name}`",
+        )
+    )
     try:
         methods = await api.connect_methods()
         web_cli = any(m.get("value") == "web_cli" for m in methods.get("ssh", []))

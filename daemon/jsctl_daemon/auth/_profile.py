@@ -11,6 +11,7 @@ import trio
 
 from ..jumpserver import Connection, Credentials, JumpServerAPI
 from ..jumpserver.errors import JumpServerError, LoginRequired
+from ._koko import KokoAuthCache
 
 
 class ProfileState:
@@ -25,6 +26,7 @@ class ProfileState:
         self.web_lost_reason = ""
         self.user: dict[str, Any] = {}
         self.lock = trio.Lock()  # serialises probes and cookie persistence
+        self.koko_auth = KokoAuthCache()  # whether KoKo takes the access key (v5)
 
     @property
     def connection(self) -> Connection:

@@ -26,6 +26,7 @@ from ..jumpserver._koko_socket import (
 )
 from ..jumpserver.config import ServerConfig
 from ..jumpserver.errors import LoginRequired, TerminalRefused
+from ..jumpserver.koko_auth import KokoCredentials, as_credentials
 from ._backend import ChunkSource, RemoteEntry
 from ._channel import KokoChannel, serving
 from ._errors import FileError, FileNotFound, FileSessionLost, TransferFailed, remote_error
@@ -286,7 +287,11 @@ class ElfinderSession:
 
 @asynccontextmanager
 async def open_elfinder(
-    config: ServerConfig, cookie_header: str, token_id: str, asset_id: str, settings: FileSettings
+    config: ServerConfig,
+    credentials: str | KokoCredentials,
+    token_id: str,
+    asset_id: str,
+    settings: FileSettings,
 ) -> AsyncIterator[ElfinderSession]:
     """Connect the elFinder WebSocket for a ``web_sftp`` token and open the volume root."""
     query = f"type=elfinder&target_id={quote(asset_id, safe='')}&token={quote(token_id, safe='')}"
@@ -296,13 +301,14 @@ async def open_elfinder(
         verify=config.ssl_context or False,
         follow_redirects=False,
         timeout=httpx.Timeout(settings.reply_timeout, connect=settings.connect_timeout),
-        headers={"Cookie": cookie_header, "Accept-Language": "en", "User-Agent": "jsctl"},
+        headers={"Accept-Language": "en", "User-Agent": "jsctl"},
+        auth=as_credentials(credentials).httpx_auth(),
     )
     url = f"{config.base_path}{CONNECTOR_PATH}{quote(asset_id, safe='')}/"
     try:
         with koko_failures():
             async with trio.open_nursery() as nursery:
-                ws = await connect_socket(nursery, config, resource, cookie_header, settings.koko())
+                ws = await connect_socket(nursery, config, resource, credentials, settings.koko())
                 try:
                     sid = await await_connect(ws, settings.connect_timeout, "file session")
                 except TerminalRefused:

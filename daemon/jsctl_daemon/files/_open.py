@@ -1,4 +1,4 @@
-"""Open a file session on an asset: connection token, web-session cookie, the right API.
+"""Open a file session on an asset: connection token, KoKo credential, the right API.
 
 v4 servers offer ``/koko/ws/sftp/``; where that upgrade answers 404 (v3) the elFinder
 WebSocket + HTTP connector is used instead (sheet 8.1, 9.1). ``prefer`` (or the environment
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import trio
 
+from ..auth._koko import refused as koko_refused
 from ..jumpserver.errors import JumpServerError, LoginRequired
 from ._backend import FileBackend
 from ._elfinder import open_elfinder
@@ -29,6 +30,10 @@ if TYPE_CHECKING:
 __all__ = ["FileKey", "KokoFileOpener"]
 
 log = logging.getLogger(__name__)
+
+
+class _KeyRefused(Exception):
+    """KoKo refused the access key; the open is tried once more."""
 
 
 @dataclass(frozen=True)
@@ -59,33 +64,42 @@ class KokoFileOpener:
     @contextlib.asynccontextmanager
     async def __call__(self, key: FileKey) -> AsyncIterator[FileBackend]:
         async with contextlib.AsyncExitStack() as stack:
-            backend = await self._enter(key, stack)
+            try:
+                backend = await self._enter(key, stack)
+            except _KeyRefused:
+                # KoKo refused the access key (revoked?): once more, with what it takes now.
+                backend = await self._enter(key, stack, retry=False)
             yield backend
 
-    async def _enter(self, key: FileKey, stack: contextlib.AsyncExitStack) -> FileBackend:
-        state, cookie_header = await self._auth.web_cookie_header(key.profile)
+    async def _enter(
+        self, key: FileKey, stack: contextlib.AsyncExitStack, *, retry: bool = True
+    ) -> FileBackend:
+        state, credentials = await self._auth.koko_credentials(key.profile)
+
+        def refused(exc: LoginRequired) -> Exception:
+            error = koko_refused(state, credentials, exc)
+            return _KeyRefused() if retry and credentials.via == "access_key" else error
+
         config = state.connection.config  # shares the profile's TLS context
         if self.prefer != "elfinder":
             token = await self._token(state, key, stack)
             try:
                 return await stack.enter_async_context(
-                    open_sftp(config, cookie_header, token, self._settings)
+                    open_sftp(config, credentials, token, self._settings)
                 )
             except SftpApiMissing:
                 if self.prefer == "sftp":
                     raise
                 log.info("no /koko/ws/sftp/ on %s: using elFinder", config.url)
             except LoginRequired as exc:
-                state.mark_web_session(False, exc.reason)
-                raise
+                raise refused(exc) from None
         token = await self._token(state, key, stack)
         try:
             return await stack.enter_async_context(
-                open_elfinder(config, cookie_header, token, key.asset_id, self._settings)
+                open_elfinder(config, credentials, token, key.asset_id, self._settings)
             )
         except LoginRequired as exc:
-            state.mark_web_session(False, exc.reason)
-            raise
+            raise refused(exc) from None
 
     async def _token(
         self, state: ProfileState, key: FileKey, stack: contextlib.AsyncExitStack

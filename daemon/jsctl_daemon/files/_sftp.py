@@ -35,6 +35,7 @@ from ..jumpserver._koko_socket import (
     rejection_error,
 )
 from ..jumpserver.config import ServerConfig
+from ..jumpserver.koko_auth import KokoCredentials
 from ._backend import ChunkSource, RemoteEntry
 from ._channel import KokoChannel, serving
 from ._errors import FileError, FileSessionLost, TransferFailed, remote_error
@@ -276,7 +277,7 @@ class SftpSession:
 
 @asynccontextmanager
 async def open_sftp(
-    config: ServerConfig, cookie_header: str, token_id: str, settings: FileSettings
+    config: ServerConfig, credentials: str | KokoCredentials, token_id: str, settings: FileSettings
 ) -> AsyncIterator[SftpSession]:
     """Connect a ``web_sftp`` token's file session; LoginRequired on a 302, 404 if absent (v3)."""
     resource = f"{config.base_path}{SFTP_PATH}?token={quote(token_id, safe='')}"
@@ -290,7 +291,7 @@ async def open_sftp(
                 nursery,
                 config,
                 resource,
-                cookie_header,
+                credentials,
                 settings.koko(),
                 message_queue_size=settings.download_queue,
                 max_message_size=settings.max_message,

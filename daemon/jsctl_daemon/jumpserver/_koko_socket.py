@@ -28,6 +28,7 @@ from jsctl_daemon.jumpserver.errors import (
     TLSFailure,
     Unreachable,
 )
+from jsctl_daemon.jumpserver.koko_auth import KokoCredentials, as_credentials
 
 if TYPE_CHECKING:
     from jsctl_daemon.jumpserver.koko import KokoSettings
@@ -83,7 +84,7 @@ async def connect_socket(
     nursery: trio.Nursery,
     config: ServerConfig,
     resource: str,
-    cookie_header: str,
+    credentials: str | KokoCredentials,
     settings: KokoSettings,
     *,
     message_queue_size: int = _QUEUE,
@@ -92,14 +93,15 @@ async def connect_socket(
 ) -> WebSocketConnection:
     """A WebSocket to ``resource`` on KoKo whose reader task runs in ``nursery``.
 
+    ``credentials``: the web-session cookie header, or KokoCredentials (cookie or access key).
     File sessions raise the message and receive-buffer sizes (2 MiB chunks travel as base64).
     """
     stream = await _open_stream(config, settings.connect_timeout)
     headers = [
-        (b"Cookie", cookie_header.encode("latin-1")),
-        (b"Accept-Language", b"en"),
-        (b"User-Agent", b"jsctl"),
+        (name.encode("latin-1"), value.encode("latin-1"))
+        for name, value in as_credentials(credentials).headers()
     ]
+    headers += [(b"Accept-Language", b"en"), (b"User-Agent", b"jsctl")]
     try:
         with trio.fail_after(settings.connect_timeout):
             return await wrap_client_stream(

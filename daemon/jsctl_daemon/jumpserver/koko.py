@@ -1,7 +1,8 @@
 """A KoKo web-terminal client (sheet 7) satisfying :class:`jsctl_daemon.terminal.TerminalTransport`.
 
 ``open_terminal(...)`` connects ``wss://<host>/koko/ws/terminal/?token=<id>`` with the web
-session cookie, waits for CONNECT, sends TERMINAL_INIT, then yields a :class:`KokoTerminal`.
+session cookie (or, on v5, the access key: see koko_auth), waits for CONNECT, sends
+TERMINAL_INIT, then yields a :class:`KokoTerminal`.
 A :class:`KokoHeartbeat` PINGs terminals and notices silent ones. The daemon runs one for all
 its terminals (a task per terminal would cost memory for every idle session); a terminal opened
 without one gets a private heartbeat for its lifetime.
@@ -33,6 +34,7 @@ from jsctl_daemon.jumpserver.errors import (
     TerminalEnded,
     TerminalLost,
 )
+from jsctl_daemon.jumpserver.koko_auth import KokoCredentials
 
 __all__ = ["KokoHeartbeat", "KokoSettings", "KokoTerminal", "open_terminal"]
 
@@ -246,7 +248,7 @@ class KokoHeartbeat:
 @asynccontextmanager
 async def open_terminal(
     config: ServerConfig,
-    cookie_header: str,
+    credentials: str | KokoCredentials,
     token_id: str,
     *,
     cols: int = 80,
@@ -254,7 +256,9 @@ async def open_terminal(
     settings: KokoSettings | None = None,
     heartbeat: KokoHeartbeat | None = None,
 ) -> AsyncIterator[KokoTerminal]:
-    """Open a KoKo terminal for a ``web_cli`` connection token, authenticated by cookies.
+    """Open a KoKo terminal for a ``web_cli`` connection token.
+
+    ``credentials``: the web-session cookie header, or KokoCredentials (v5: the access key).
 
     ``heartbeat`` (running elsewhere) looks after the terminal; without one a private heartbeat
     runs with ``settings`` for as long as the terminal is open.
@@ -264,7 +268,7 @@ async def open_terminal(
     terminal: KokoTerminal | None = None
     with koko_failures():
         async with trio.open_nursery() as nursery:
-            ws = await connect_socket(nursery, config, resource, cookie_header, settings)
+            ws = await connect_socket(nursery, config, resource, credentials, settings)
             try:
                 connect_id = await await_connect(ws, settings.connect_timeout)
                 terminal = KokoTerminal(ws, connect_id, settings)
