@@ -43,6 +43,7 @@ SPEC: Spec = {
             "rm": "Remove files on an asset (-r for directories).",
             "sandbox": "Run the bundled JumpServer-compatible sandbox.",
             "screen": "Show a session's screen as a person would see it.",
+            "secret": "Answer a session's password prompt, unseen by agents.",
             "sessions": "List terminal sessions.",
             "shell": "Open an interactive terminal on an asset.",
             "stat": "Show a remote file's type, size and time.",
@@ -662,6 +663,22 @@ SPEC: Spec = {
     "screen": (
         {},
         {
+            "--help": (False, "", (), "Show this message and exit."),
+            "--json": (False, "", (), "Print JSON."),
+        },
+        (("session", "session", (), 1),),
+    ),
+    "secret": (
+        {},
+        {
+            "--force": (False, "", (), "Send even if no password prompt is recognised."),
+            "--from-command": (
+                True,
+                "",
+                (),
+                "Take the secret from this command's first line (a password "
+                "manager: `pass show x`).",
+            ),
             "--help": (False, "", (), "Show this message and exit."),
             "--json": (False, "", (), "Print JSON."),
         },

@@ -15,9 +15,11 @@ def load() -> None:
         file_methods,
         fleet_methods,
         policy_methods,
+        secret_methods,
         session_methods,
     )
     from .errors_map import register_all
 
     register_all()
     consent_methods.install_gates()
+    secret_methods.install_guards()

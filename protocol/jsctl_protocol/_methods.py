@@ -7,7 +7,7 @@ Adding a capability is one handler in the daemon plus one row here.
 from __future__ import annotations
 
 from . import _params as p
-from ._methods_consent import CONSENT_METHODS
+from ._methods_consent import CONSENT_METHODS, SECRET_METHODS
 from ._methods_files import FILE_METHODS
 from ._methods_fleet import FLEET_METHODS
 from ._table import Method, Param
@@ -301,6 +301,7 @@ METHODS: dict[str, Method] = {
         *FILE_METHODS,
         *CONSENT_METHODS,
         *FLEET_METHODS,
+        *SECRET_METHODS,
         # --- clients and audit
         Method(
             "client.create",

@@ -39,3 +39,17 @@ CONSENT_METHODS: tuple[Method, ...] = (
         P.READ,
     ),
 )
+
+SECRET_METHODS: tuple[Method, ...] = (
+    Method(
+        "secret.send",
+        "Type a secret at a session's password prompt; it never enters output, logs or audit.",
+        (
+            Param("session", "str", "session id or name", required=True),
+            Param("secret", "str", "the password or passphrase (one line)", required=True),
+            Param("force", "bool", "send even if no password prompt is recognised"),
+        ),
+        "{session, prompt, echoed}",
+        P.HUMAN,
+    ),
+)

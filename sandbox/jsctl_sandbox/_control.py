@@ -32,7 +32,7 @@ def _control(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             return JSONResponse({"error": "body must be JSON"}, 400)
         try:
             result = await handler(state, body, request)
-        except (KeyError, ValueError, TypeError) as exc:
+        except (KeyError, ValueError, TypeError, StopIteration) as exc:
             return JSONResponse({"error": str(exc)}, 400)
         return JSONResponse(result)
 
@@ -191,6 +191,14 @@ async def info(state: SandboxState, body: dict[str, Any], request: Request) -> A
     }
 
 
+async def account_secret(state: SandboxState, body: dict[str, Any], request: Request) -> Any:
+    """An asset account's password (what the asset's sudo asks for), for tests."""
+    name, account = request.path_params["asset"], request.path_params["account"]
+    asset = next(a for a in state.directory.assets.values() if a.name == name)
+    found = next(a for a in asset.accounts if account in (a.name, a.username))
+    return {"secret": found.secret, "username": found.username}
+
+
 def routes() -> list[BaseRoute]:
     """Control routes."""
 
@@ -213,4 +221,5 @@ def routes() -> list[BaseRoute]:
         route("counters/", counters, "GET"),
         route("captcha/{key}/", captcha, "GET"),
         route("info/", info, "GET"),
+        route("accounts/{asset}/{account}/", account_secret, "GET"),
     ]

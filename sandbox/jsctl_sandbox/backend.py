@@ -13,6 +13,7 @@ from ._model import Asset, User
 from ._restauth import user_is_valid
 from ._serialize import profile
 from ._state import SandboxState
+from ._sudo import sudo_environment
 from ._tokens import PERM_CHECK_GRACE, ConnectionToken
 from .koko_contract import KokoGrant, KokoSettings, KokoTokenError, KokoTokenUserMismatch, KokoUser
 
@@ -116,7 +117,15 @@ class SandboxKokoBackend:
             workdir=home,
             file_root=file_root,
             asset_info=self._asset_info(asset, platform, org_name=org.name if org else ""),
+            shell_env=self._sudo_env(token, asset, account_username),
         )
+
+    def _sudo_env(self, token: ConnectionToken, asset: Asset, username: str) -> dict[str, str]:
+        """The asset's sudo asks for the account's password (a virtual account has none)."""
+        account = next((a for a in asset.accounts if a.id == token.account), None)
+        if account is None:
+            return {}
+        return sudo_environment(self.state.data_dir, asset.name, username, account.secret)
 
     def _asset_info(self, asset: Asset, platform: dict[str, Any], org_name: str) -> dict[str, Any]:
         return {

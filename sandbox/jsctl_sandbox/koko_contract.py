@@ -48,6 +48,7 @@ class KokoGrant:
     workdir: Path  # the asset's home directory on this machine (shell cwd, file root)
     file_root: Path  # the platform's SFTP root for file access (sheet 8.3)
     asset_info: dict[str, Any] = field(default_factory=dict)  # CONNECT data's v4 `asset`
+    shell_env: dict[str, str] = field(default_factory=dict)  # extra environment (its sudo)
 
 
 class KokoTokenError(Exception):

@@ -159,7 +159,13 @@ class _TerminalConnection:
         assert self._grant is not None and self._nursery is not None
         grant = self._grant
         cols, rows = _window_size(init) or _DEFAULT_SIZE
-        shell = PtyShell.bash(workdir=grant.workdir, hostname=grant.hostname, cols=cols, rows=rows)
+        shell = PtyShell.bash(
+            workdir=grant.workdir,
+            hostname=grant.hostname,
+            cols=cols,
+            rows=rows,
+            extra_env=grant.shell_env,
+        )
         await shell.start()
         self._shell = shell
         self._touch()

@@ -185,6 +185,10 @@ class SandboxControl:
         """The answer to a captcha shown by the login form."""
         return str(self.call("GET", f"captcha/{key}/")["answer"])
 
+    def account_secret(self, asset: str, account: str) -> str:
+        """An asset account's password: what the asset's `sudo` asks for."""
+        return str(self.call("GET", f"accounts/{asset}/{account}/")["secret"])
+
     def info(self) -> dict[str, Any]:
         """Version, clock offset, recorded terminal sessions."""
         result: dict[str, Any] = self.call("GET", "info/")

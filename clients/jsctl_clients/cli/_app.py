@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "approvals": ("consent_cmds", "approvals", "List agents' calls waiting for your approval."),
     "approve": ("consent_cmds", "approve", "Approve held agent calls (with an MFA code)."),
     "deny": ("consent_cmds", "deny", "Deny held agent calls, with a reason for the agent."),
+    "secret": ("consent_cmds", "secret", "Answer a session's password prompt, unseen by agents."),
     # directory
     "assets": ("directory_cmds", "assets", "List permitted assets (cached; --refresh)."),
     "asset": ("directory_cmds", "asset", "Show one asset with its protocols and accounts."),

@@ -136,4 +136,63 @@ def deny(ids: tuple[str, ...], reason: str | None) -> None:
     rt.emit(reply, _show_decided)
 
 
-__all__ = ["approvals", "approve", "deny"]
+def _secret_from(command: str | None) -> str:
+    if command:
+        result = subprocess.run(shlex.split(command), capture_output=True, text=True)
+        lines = result.stdout.splitlines()
+        if result.returncode != 0 or not lines or not lines[0]:
+            fail(f"--from-command failed (exit {result.returncode}) or printed nothing")
+        return lines[0]  # `pass show` and friends print the secret on the first line
+    if not sys.stdin.isatty():
+        line = sys.stdin.readline().rstrip("\r\n")
+        if not line:
+            fail("no secret on standard input")
+        return line
+    return str(
+        click.prompt("Secret (not shown, sent only to the remote)", hide_input=True, err=True)
+    )
+
+
+@click.command()
+@click.argument("session")
+@click.option(
+    "--from-command",
+    help="Take the secret from this command's first line (a password manager: `pass show x`).",
+)
+@click.option("--force", is_flag=True, help="Send even if no password prompt is recognised.")
+@json_option
+def secret(session: str, from_command: str | None, force: bool) -> None:
+    """Answer SESSION's password prompt (sudo, su, ssh, ...) without the agent seeing it.
+
+    The secret comes from --from-command, else standard input when it is not a terminal, else a
+    hidden prompt. It is typed to the remote terminal only: never kept in jsctl's output buffer,
+    recordings, audit log or logs, and never shown to agents.
+    """
+    rt = runtime()
+    info = rt.call("session.get", session=session)["session"]
+    prompt = info.get("waiting_secret")
+    if prompt:
+        click.echo(f"{info['id']} ({info['asset']} as {info['account']}) asks: {prompt}", err=True)
+    elif not force:
+        fail(
+            f"session {info['id']} is not at a password prompt; look with `jsctl screen "
+            f"{info['id']}` (--force sends anyway)"
+        )
+    value = _secret_from(from_command)
+    reply = rt.call("secret.send", session=info["id"], secret=value, force=force or None)
+    del value
+
+    def show(data: dict[str, Any]) -> None:
+        click.echo(
+            f"Sent to {data['session']}."
+            + (
+                " The terminal echoed it; the echo was removed from jsctl's output."
+                if data["echoed"]
+                else ""
+            )
+        )
+
+    rt.emit(reply, show)
+
+
+__all__ = ["approvals", "approve", "deny", "secret"]

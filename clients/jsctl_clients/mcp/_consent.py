@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -51,3 +52,20 @@ def decided_text(approval: dict[str, Any]) -> tuple[str, bool]:
     if state == "pending":
         return awaiting_text(approval), False
     return f"{header}\n[not approved: do not retry it unchanged; ask the person]", True
+
+
+def secret_field(reply: dict[str, Any]) -> str | None:
+    """The header's prompt="…" when the session waits for a secret."""
+    prompt = reply.get("waiting_secret")
+    return json.dumps(prompt, ensure_ascii=False) if prompt else None
+
+
+def secret_note(reply: dict[str, Any], session: str) -> str:
+    """A line saying that only the person answers the password prompt (or nothing)."""
+    if not reply.get("waiting_secret"):
+        return ""
+    return (
+        f"[the remote asks for a secret: the person must answer it with `jsctl secret {session}`;"
+        " you cannot type it (input is refused there). read this id later for the result, or"
+        " interrupt to abort]\n"
+    )

@@ -14,7 +14,7 @@ from typing import Any
 from jsctl_protocol import FLEET_HANDLE_PREFIX, ErrorCode, RpcError
 
 from ..fleet_view import is_selector
-from ._consent import APPROVAL_ID, AWAITING, awaiting_text, decided_text
+from ._consent import APPROVAL_ID, AWAITING, awaiting_text, decided_text, secret_field, secret_note
 from ._errors import explain, redact
 from ._files import FilesTool
 from ._fleet import FleetTool
@@ -186,13 +186,16 @@ class Tools:
             asset=session.get("asset"),
             account=session.get("account"),
             run=run["handle"],
-            state=run["state"],
+            state="waiting_secret" if run.get("waiting_secret") else run["state"],
+            prompt=secret_field(run),
             exit=run.get("exit_status"),
             output=f"{page.end - run['output_offset']}B",
             shown=f"{page.next_offset - page.start}B",
             note=f'"{run["note"]}"' if run.get("note") else None,
         )
-        return header + "\n" + body(page, run["handle"], running=running)
+        return header + "\n" + secret_note(run, session["id"]) + body(
+            page, run["handle"], running=running
+        )
 
     def read(self, arguments: dict[str, Any]) -> str:
         """More output of a run or a session, from an offset or from where reading stopped."""
@@ -265,13 +268,16 @@ class Tools:
             session=session["id"],
             asset=session.get("asset"),
             account=session.get("account"),
-            state=reply.get("state"),
+            state="waiting_secret" if reply.get("waiting_secret") else reply.get("state"),
+            prompt=secret_field(reply),
             reason=f'"{reply["reason"]}"' if reply.get("reason") else None,
             run=session.get("current_run"),
             offset=f"{page.start}-{page.next_offset}",
             end=page.end,
         )
-        return header + "\n" + body(page, session["id"], running=False)
+        return header + "\n" + secret_note(reply, session["id"]) + body(
+            page, session["id"], running=False
+        )
 
     def input(self, arguments: dict[str, Any]) -> str:
         """Type into a session and return the output that follows (until it settles)."""

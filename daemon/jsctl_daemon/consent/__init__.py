@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ._broker import APPROVED, DENIED, EXPIRED, PENDING, WITHDRAWN, Approval, ApprovalBroker
 from ._rules import KINDS, Action, Rule, first_match, parse_rule, read_only
+from ._secrets import SecretFilter, is_control_only, prompt_of
 from ._verify import CodeVerifier
 
 __all__ = [
@@ -18,7 +19,10 @@ __all__ = [
     "ApprovalBroker",
     "CodeVerifier",
     "Rule",
+    "SecretFilter",
     "first_match",
+    "is_control_only",
     "parse_rule",
+    "prompt_of",
     "read_only",
 ]

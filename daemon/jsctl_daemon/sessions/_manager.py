@@ -6,7 +6,7 @@ import base64
 import math
 import re
 import secrets
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 
 import trio
@@ -232,6 +232,10 @@ class SessionManager:
                     " --read-only to type"
                 )
         await session.send_input(data)
+
+    def add_output_filter(self, ref: str, output_filter: Callable[[bytes], bytes]) -> None:
+        """Pass the session's output through ``output_filter`` (before older filters)."""
+        self._session(ref).output_filters.insert(0, output_filter)
 
     async def resize(self, ref: str, cols: int, rows: int) -> SessionInfo:
         """Change the terminal's size."""

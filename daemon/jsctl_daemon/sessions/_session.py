@@ -67,6 +67,8 @@ class Session:
         self._screen = LazyScreen(request.cols, request.rows, limits.screen_catchup_bytes)
         self._recorder: AsciicastRecorder | None = None
         self.done = trio.Event()  # the session's task has finished
+        # Applied to output before anything keeps it (ring, screen, recording, runs).
+        self.output_filters: list[Callable[[bytes], bytes]] = []
 
     # -- snapshots and waiting -------------------------------------------------------------
 
@@ -195,6 +197,8 @@ class Session:
             self._end(SessionState.LOST, exc.reason)
 
     def _on_output(self, chunk: bytes) -> None:
+        for output_filter in self.output_filters:  # e.g. a typed secret's echo removed
+            chunk = output_filter(chunk)
         if not chunk:
             return
         offset = self.ring.end_offset

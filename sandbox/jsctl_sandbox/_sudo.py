@@ -1,0 +1,81 @@
+"""A `sudo` on every sandbox asset's PATH that really asks for the account's password.
+
+Like sudo it prints `[sudo] password for USER: ` on the terminal, reads the answer with echo
+off, says `Sorry, try again.` after a wrong one and gives up after three; then it runs the
+command (as the same local user: the sandbox cannot change users). It does not cache the
+password between calls. The password is the asset account's secret; the script sees only a
+salted hash of it, kept outside the asset's home directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import sys
+from pathlib import Path
+
+SUDO_FILE_ENV = "JSCTL_SANDBOX_SUDO_FILE"
+
+_SCRIPT = '''#!{python}
+import getpass, hashlib, os, sys
+path = os.environ.get("{env}")
+user = os.environ.get("{env}_USER") or getpass.getuser()
+args = sys.argv[1:]
+while args and args[0].startswith("-") and args[0] not in ("-i", "-s", "--"):
+    args = args[1:]
+if args and args[0] == "--":
+    args = args[1:]
+if not args:
+    sys.stderr.write("usage: sudo [-i|-s] command\\n")
+    sys.exit(1)
+try:
+    salt, digest = open(path).read().split(":")
+except (OSError, TypeError, ValueError):
+    sys.stderr.write("sudo: no password is set up for this account\\n")
+    sys.exit(1)
+for attempt in range(3):
+    try:
+        answer = getpass.getpass("[sudo] password for %s: " % user)
+    except (EOFError, KeyboardInterrupt):
+        sys.stderr.write("\\n")
+        sys.exit(1)
+    if hashlib.sha256((salt + answer).encode()).hexdigest() == digest:
+        break
+    if attempt < 2:
+        sys.stderr.write("Sorry, try again.\\n")
+else:
+    sys.stderr.write("sudo: 3 incorrect password attempts\\n")
+    sys.exit(1)
+env = dict(os.environ, SUDO_USER=user)
+if args[0] in ("-i", "-s"):
+    shell = os.environ.get("SHELL", "/bin/bash")
+    os.execve(shell, [shell, "--norc", "--noprofile", "-i"] + args[1:], env)
+os.execvpe(args[0], args, env)
+'''
+
+
+def sudo_environment(data_dir: Path, asset: str, username: str, password: str) -> dict[str, str]:
+    """The environment a shell needs for the sandbox's sudo: its PATH entry and password file."""
+    bin_dir = data_dir / "sudo-bin"
+    script = bin_dir / "sudo"
+    if not script.exists():
+        bin_dir.mkdir(mode=0o755, parents=True, exist_ok=True)
+        text = _SCRIPT.format(python=sys.executable, env=SUDO_FILE_ENV)
+        temporary = script.with_suffix(".tmp")
+        temporary.write_text(text)
+        temporary.chmod(0o755)
+        temporary.replace(script)
+    secret_dir = data_dir / "sudo" / asset
+    secret_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    secret_file = secret_dir / username
+    salt = secrets.token_hex(8)
+    digest = hashlib.sha256((salt + password).encode()).hexdigest()
+    fd = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(f"{salt}:{digest}")
+    return {
+        "PATH": f"{bin_dir}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+        SUDO_FILE_ENV: str(secret_file),
+        f"{SUDO_FILE_ENV}_USER": username,
+    }
