@@ -38,7 +38,12 @@ def api_route(
         ctx = make_ctx(request)
         ctx.state.counters["api_requests"] += 1
         try:
-            authenticate(ctx)
+            try:
+                authenticate(ctx)
+            except ApiError as exc:  # DRF: an authentication failure carries the challenge
+                if exc.status == 401:
+                    exc.headers.setdefault("WWW-Authenticate", challenge_header(ctx))
+                raise
             if login_required and ctx.user is None:
                 raise not_authenticated(ctx)
             if rbac is not None:
@@ -67,8 +72,6 @@ def api_route(
                 )
             response = await view(ctx)
         except ApiError as exc:
-            if exc.status == 401:  # DRF: every 401 carries the first authenticator's challenge
-                exc.headers.setdefault("WWW-Authenticate", challenge_header(ctx))
             response = error_response(exc)
         except ServerErrorPage:
             response = html_500()

@@ -16,16 +16,11 @@ from ._state import SandboxState, Ticket
 ONETIME_EXPIRATION = 300
 REUSABLE_EXPIRATION = 30 * 86400
 PERM_CHECK_GRACE = 60  # account permission is re-checked only after the first minute
+# What the server adds to a token's connect_options (capture 46; Luna sends more of its own).
 _DEFAULT_OPTIONS = {
-    "charset": "default",
-    "disableautohash": False,
-    "resolution": "auto",
-    "backspaceAsCtrlH": False,
-    "appletConnectMethod": "web",
-    "reusable": False,
-    "lang": "en",
     "file_name_conflict_resolution": "replace",
     "terminal_theme_name": "Default",
+    "lang": "en",
 }
 
 

@@ -23,8 +23,10 @@ CSRF_FAILURE_URL = "/core/auth/login/?csrf_failure=1&admin=1"
 
 
 def redirect(location: str) -> Response:
-    """A bare 302."""
-    return RedirectResponse(location, status_code=302)
+    """A bare 302 (Django's HttpResponseRedirect: empty text/html body)."""
+    response = RedirectResponse(location, status_code=302)
+    response.headers["content-type"] = "text/html; charset=utf-8"
+    return response
 
 
 def safe_next(ctx: Ctx) -> str:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import time
 from typing import Any
+from urllib.parse import quote
 
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
@@ -87,6 +91,35 @@ async def list_tokens(ctx: Ctx) -> Response:
 async def detail(ctx: Ctx) -> Response:
     """GET <id>/: one unexpired own token."""
     return JSONResponse(render(ctx.state, _own(ctx)))
+
+
+async def client_url(ctx: Ctx) -> Response:
+    """GET <id>/client-url/: the jms:// URL a native client launcher opens (capture 47)."""
+    token = _own(ctx)
+    asset = ctx.state.directory.assets.get(token.asset_id)
+    when = time.strftime("%Y-%m-%d_%H:%M:%S", time.gmtime(token.date_created))
+    host = ctx.host.rsplit(":", 1)[0] if ctx.host.count(":") == 1 else ctx.host
+    payload = {
+        "version": 2,
+        "id": token.id,
+        "value": token.value,
+        "name": quote(f"{token.account}@{asset.name if asset else ''}[{when}]", safe=""),
+        "protocol": token.protocol,
+        "token": {"id": token.id, "value": token.value},
+        "file": {},
+        "command": "",
+        "asset": {
+            "id": token.asset_id,
+            "category": "host",
+            "type": asset.platform_type if asset else "linux",
+            "name": asset.name if asset else "",
+            "address": asset.address if asset else "",
+            "info": {},
+        },
+        "endpoint": {"host": host, "port": 2222},
+    }
+    encoded = base64.b64encode(json.dumps(payload).encode()).decode()
+    return JSONResponse({"url": f"jms://{encoded}"})
 
 
 async def expire(ctx: Ctx) -> Response:
@@ -174,6 +207,7 @@ def routes() -> list[BaseRoute]:
             api_route(base + "exchange/", {"POST": exchange}),
             api_route(base + "{token_id:uuid}/", {"GET": detail}, rbac=_no_delete_for_users),
             api_route(base + "{token_id:uuid}/expire/", {"PATCH": expire}),
+            api_route(base + "{token_id:uuid}/client-url/", {"GET": client_url}),
             api_route(base + "{token_id:uuid}/reuse/", {"PATCH": reuse}),
         ]
     out += [

@@ -274,7 +274,7 @@ def test_persistent_sandbox_keeps_users_keys_sessions_ca_and_port(tmp_path: Path
         assert info.user("mei").password in text and info.user("mei").totp_secret in text
         assert info.ca_file is not None and Path(info.ca_file).read_bytes() == ca_pem
         wait_ready(info, time.monotonic() + 20)
-        again = httpx.Client(base_url=info.url, verify=str(info.ca_file), cookies=cookies)
+        again = httpx.Client(base_url=info.url, verify=info.verify, cookies=cookies)
         assert again.get(PROFILE).json()["username"] == "mei"  # same session cookie
         from test_sandbox_access_keys import sign
 
@@ -284,7 +284,7 @@ def test_persistent_sandbox_keeps_users_keys_sessions_ca_and_port(tmp_path: Path
             "Authorization": sign("get", PROFILE, date, key["id"], key["secret"]),
         }
         assert (
-            httpx.get(info.url + PROFILE, headers=signed, verify=str(info.ca_file)).status_code
+            httpx.get(info.url + PROFILE, headers=signed, verify=info.verify).status_code
             == 200
         )
         assert web_login(info, "admin").get(PROFILE).status_code == 200  # same password
