@@ -73,7 +73,7 @@ def fleet_to_wire(fleet: Fleet, max_bytes: int | None = None) -> dict[str, Any]:
 
 def _checked(params: dict[str, Any], ctx: CallContext) -> tuple[int, float | None]:
     settings = ctx.daemon.settings.daemon
-    parallel = params.get("parallel") or settings.fleet_parallel
+    parallel = params.get("parallel", settings.fleet_parallel)
     if not 1 <= parallel <= MAX_PARALLEL:
         raise RpcError(ErrorCode.BAD_PARAMS, f"parallel must be between 1 and {MAX_PARALLEL}")
     timeout = params.get("timeout")

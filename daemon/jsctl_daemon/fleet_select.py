@@ -53,7 +53,12 @@ async def select_targets(ctx: CallContext, params: dict[str, Any]) -> list[Targe
             for row in matched:
                 chosen[row["id"]] = Target(row["id"], row["name"], row["address"])
             continue
-        asset = await directory.resolve_asset(profile, ref, org, allowed=allowed)
+        try:
+            asset = await directory.resolve_asset(profile, ref, org, allowed=allowed)
+        except RpcError as exc:  # an agent is not told that an asset outside its list exists
+            if exc.code != ErrorCode.FORBIDDEN or allowed is None:
+                raise
+            raise RpcError(ErrorCode.NOT_FOUND, f"no asset you may use is named `{ref}`") from None
         if node:
             if in_node is None:
                 in_node = {found["id"] for found in await listing(None)}

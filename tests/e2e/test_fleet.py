@@ -7,7 +7,10 @@ real bash whose $HOSTNAME is its name, so one command can behave differently per
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import pty
 import signal
 import subprocess
 from collections.abc import Iterator
@@ -215,7 +218,8 @@ def test_an_agent_selects_only_within_its_allow_list(fleet: LoggedIn) -> None:
         assert hidden.value.code == ErrorCode.NOT_FOUND and "db-0" not in hidden.value.message
         with pytest.raises(RpcError) as outside:
             agent.call("fleet.start", command="true", assets=["web-00001", "db-01"])
-        assert outside.value.code in (ErrorCode.FORBIDDEN, ErrorCode.NOT_FOUND)
+        assert outside.value.code == ErrorCode.NOT_FOUND  # not FORBIDDEN: that would tell
+        assert "10.0.2.21" not in outside.value.message  # db-01's address stays unknown
         ran = agent.call("fleet.start", command="echo hi", assets=["web-*"], wait=60)
         assert ran["counts"]["ok"] == 2 and ran["state"] == "done"
     daemon.cli("client", "revoke", "fleet-agent")
@@ -228,3 +232,76 @@ def test_an_agent_selects_only_within_its_allow_list(fleet: LoggedIn) -> None:
         agent.call("fleet.start", command="true", node="/Default/fleet", yes=True)
     assert not_a_person.value.code == ErrorCode.LIMIT and "agent" in not_a_person.value.message
     daemon.cli("client", "revoke", "fleet-wide")
+
+
+def test_a_client_that_goes_away_leaves_the_fleet_running(fleet: LoggedIn) -> None:
+    with fleet.daemon.client() as client:
+        stream = client.stream(
+            "fleet.start", command="sleep 1; echo done", assets=["web-0*"], stream=True
+        )
+        handle = next(iter(stream))["fleet"]
+    # that connection is gone mid-fleet; the fleet is the daemon's, not the connection's
+    with fleet.daemon.client() as client:
+        final = client.call("fleet.get", handle=handle, timeout=60, max_bytes=100)
+    assert final["state"] == "done" and final["counts"]["ok"] == len(WEB)
+    assert {r["stdout"] for r in final["results"]} == {b"done\r\n"}
+
+
+@pytest.mark.parametrize(
+    ("params", "complaint"),
+    [
+        ({"command": "true"}, "say which assets"),
+        ({"command": "  ", "assets": ["web-01"]}, "command is empty"),
+        ({"command": "true", "assets": [7]}, "must list names or globs"),
+        ({"command": "true", "assets": [""]}, "must list names or globs"),
+        ({"command": "true", "assets": ["web-01"], "parallel": 0}, "parallel must be"),
+        ({"command": "true", "assets": ["web-01"], "parallel": 10**6}, "parallel must be"),
+        ({"command": "true", "assets": ["web-01"], "timeout": -1}, "timeout must be"),
+        ({"command": "true", "assets": "web-*"}, "must be list"),
+        ({"command": "true", "node": "/No/Such/Node"}, "node"),
+    ],
+)
+def test_bad_fleet_requests_get_a_clear_error_and_the_daemon_lives(
+    fleet: LoggedIn, params: dict[str, object], complaint: str
+) -> None:
+    with fleet.daemon.client() as client:
+        with pytest.raises(RpcError) as refused:
+            client.call("fleet.start", **params)
+        assert complaint in refused.value.message
+        assert client.call("ping")["pong"] is True
+
+
+def test_an_agent_sees_only_its_own_fleets(fleet: LoggedIn) -> None:
+    daemon = fleet.daemon
+    mine = daemon.cli("exec", "web-01,web-02", "--detach", "--", "true").stdout.strip()
+    token_file = daemon.home / "fleet-peeker.token"
+    daemon.cli("client", "create", "fleet-peeker", "--allow", "*", "--token-file", str(token_file))
+    with daemon.client(token=token_file.read_text().strip()) as agent:
+        for method in ("fleet.get", "fleet.interrupt"):
+            with pytest.raises(RpcError) as hidden:
+                agent.call(method, handle=mine)
+            assert hidden.value.code == ErrorCode.NOT_FOUND
+    daemon.cli("client", "revoke", "fleet-peeker")
+
+
+def test_progress_at_a_terminal_then_clean_output(fleet: LoggedIn) -> None:
+    controller, terminal = pty.openpty()  # stderr is a terminal: progress is drawn there
+    try:
+        result = subprocess.run(
+            [*JSCTL, "exec", "web-0*", "--group", "--", "sleep 0.3; echo fine"],
+            env=fleet.daemon.env, stdout=subprocess.PIPE, stderr=terminal, text=True,
+            timeout=60,
+        )  # fmt: skip
+        os.close(terminal)
+        shown = b""
+        with contextlib.suppress(OSError):  # EIO once everything written has been read
+            while chunk := os.read(controller, 65536):
+                shown += chunk
+    finally:
+        os.close(controller)
+    assert result.returncode == 0 and result.stdout == f"{len(WEB)} assets: fine\n"
+    screen = shown.decode()
+    assert f"/{len(WEB)} done · 0 failed · " in screen and " running" in screen
+    assert f"{len(WEB)}/{len(WEB)} done · 0 failed · 0 running" in screen
+    assert "\x1b[K" in screen  # the progress line is erased before the summary
+    assert f"{len(WEB)} assets: {len(WEB)} ok, 0 failed, 0 unreachable" in screen

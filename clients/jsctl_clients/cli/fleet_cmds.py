@@ -61,7 +61,8 @@ def run_fleet(rt: Runtime, params: dict[str, Any], *, dry_run: bool, yes: bool, 
             _print_outputs(view.results)
         if not group:
             _print_table(final["results"])
-        click.echo(summary_line(final["counts"], time.monotonic() - view.started), err=group)
+        took = time.monotonic() - view.started
+        click.echo(f"{summary_line(final['counts'], took)} · {final['fleet']}", err=group)
     if view.interrupted:
         names = [r["asset"] for r in final["results"] if r["state"] in ("interrupted", "skipped")]
         click.echo(f"jsctl: interrupted: {', '.join(names) or 'none still running'}", err=True)
@@ -125,7 +126,7 @@ class _FleetView:
             result = item["result"]
             self.results.append(result)
             if self.rt.json:
-                click.echo(json.dumps(_json_line(result)))
+                click.echo(json.dumps({**_json_line(result), "fleet": self.handle}))
                 sys.stdout.flush()  # each asset as it finishes, also into a pipe
             elif self.prefix and result["outcome"] != "ok":
                 self._line(result["asset"], f"[{status_label(result)}]".encode())
