@@ -8,18 +8,57 @@ next start reads it back, so a saved ``jsctl login`` profile keeps working. The 
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import trio
 
 from ._model import AccessKey
 from ._sessions import Session
 from ._state import SandboxState
 
 STATE_FILE = "sandbox-state.json"
+LOCK_FILE = ".lock"
 FORMAT = 1
+SAVE_EVERY_S = 10.0  # so a killed sandbox loses at most this much (keys, sessions)
+
+
+class InUse(Exception):
+    """Another sandbox runs on this data directory."""
+
+
+@contextlib.contextmanager
+def exclusive(data_dir: Path | None) -> Iterator[None]:
+    """Hold the data directory's lock while the sandbox runs (None: nothing to lock)."""
+    if data_dir is None:
+        yield
+        return
+    data_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise InUse(
+                f"another sandbox is running on {data_dir}; stop it, or pass --data-dir DIR "
+                "(or --ephemeral) for a second one"
+            ) from None
+        yield
+    finally:
+        os.close(fd)
+
+
+async def save_every(state: SandboxState, port: int) -> None:
+    """Save the state every few seconds (a clean stop saves once more)."""
+    while True:
+        await trio.sleep(SAVE_EVERY_S)
+        save(state, port)
 
 
 def default_data_dir() -> Path:

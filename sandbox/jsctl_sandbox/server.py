@@ -101,7 +101,13 @@ def prepare(
         except ValueError as exc:
             raise SandboxError(str(exc)) from None
         if saved is not None:
-            _persist.apply(state, saved)
+            try:
+                _persist.apply(state, saved)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                raise SandboxError(
+                    f"{data_dir / _persist.STATE_FILE} is damaged ({exc!r}); move it away to "
+                    "start afresh"
+                ) from None
     config = Config()
     config.bind = [f"{options.host}:{_port(options, saved)}"]
     config.include_server_header = False
@@ -192,6 +198,7 @@ async def _serve(options: SandboxOptions, persistent: bool) -> None:
             text = json.dumps(info) if options.json else summary(info, persistent=persistent)
             if persistent:
                 _persist.save(state, int(port))
+                nursery.start_soon(_persist.save_every, state, int(port))
             sys.stdout.write(text + "\n")
             sys.stdout.flush()
             await stop.wait()
@@ -209,8 +216,9 @@ def run(options: SandboxOptions) -> int:
     if temporary:  # a fresh temp dir is removed again at exit
         options = replace(options, data_dir=Path(tempfile.mkdtemp(prefix="jsctl-sandbox-")))
     try:
-        trio.run(_serve, options, not temporary)
-    except SandboxError as exc:
+        with _persist.exclusive(options.data_dir if not temporary else None):
+            trio.run(_serve, options, not temporary)
+    except (SandboxError, _persist.InUse) as exc:
         print(f"jsctl sandbox: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
