@@ -2,7 +2,7 @@
 
 Against `sandbox --server-version 5.0` the daemon opens terminals and file sessions with
 access-key signed headers, without a web session; against v4 the same expiry still asks for
-`jsctl login`. A revoked key is noticed; with the web session gone too, login is asked for.
+`jsctl login`. A revoked key falls back to the web session while it lives, then asks for login.
 """
 
 from __future__ import annotations
@@ -94,8 +94,9 @@ def test_v4_expiry_still_asks_for_login(fresh_sandbox: SandboxFactory, tmp_path:
         assert not checks["koko-auth"]["ok"] and "jsctl login" in checks["koko-auth"]["fix"]
 
 
-def test_v5_revoked_key_is_seen_and_then_login_is_asked_for(
-    fresh_sandbox: SandboxFactory,
+@pytest.mark.parametrize("first_after_revoking", ["terminal", "file"])
+def test_v5_revoked_key_falls_back_to_the_web_session_then_asks_for_login(
+    fresh_sandbox: SandboxFactory, tmp_path: Path, first_after_revoking: str
 ) -> None:
     with (
         fresh_sandbox("--no-throttle", "--server-version", "5.0") as sandbox,
@@ -107,11 +108,21 @@ def test_v5_revoked_key_is_seen_and_then_login_is_asked_for(
         assert first.returncode == 0 and "with-key" in first.stdout, first.stderr
         assert control.counters().get("koko_auth_cookie", 0) == 0
         control.clear_access_keys("mei")  # revoked on the server
-        who = run_json(daemon, "whoami")  # the web session still lives
+        # KoKo refuses the remembered key; jsctl asks again and retries on the web session,
+        # which lives. (exec reuses a live session per asset: a new asset opens a new terminal.)
+        source = tmp_path / "f.txt"
+        source.write_text("after revoking")
+        if first_after_revoking == "file":
+            run_json(daemon, "cp", str(source), f"{ASSET}:/revoked.txt")
+        second = daemon.cli("exec", "web-02", "--", "echo", "with-cookie")
+        assert second.returncode == 0 and "with-cookie" in second.stdout, second.stderr
+        if first_after_revoking == "terminal":
+            run_json(daemon, "cp", str(source), f"{ASSET}:/revoked.txt")
+        assert control.counters().get("koko_auth_cookie", 0) == 2
+        who = run_json(daemon, "whoami")
         assert who["koko"]["via"] == "web_session" and who["koko"]["header_auth"] is True
         assert "refused" in who["koko"]["detail"]
         control.expire_sessions()  # now both credentials are gone: MFA again
-        # (exec reuses a live session per asset: a new asset opens a new terminal)
         gone = daemon.cli("exec", "db-01", "--", "true")
         assert gone.returncode == 1
         assert "jsctl login" in gone.stderr and "Traceback" not in gone.stderr
