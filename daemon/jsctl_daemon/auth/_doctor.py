@@ -142,7 +142,8 @@ async def server_checks(state: ProfileState) -> list[dict[str, Any]]:
     if alive:
         results.append(check("web-session", True, "logged in (terminals can open)"))
     elif koko["via"] == "access_key":
-        results.append(check("web-session", True, f"{why} (not needed: {koko['detail']})"))
+        detail = f"{why} (not needed: KoKo takes the access key)"
+        results.append(check("web-session", True, detail))
     else:
         results.append(
             check(
