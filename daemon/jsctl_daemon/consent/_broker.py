@@ -74,6 +74,7 @@ class Approval:
             "created_at": self.created_at,
             "expires_at": self.expires_at,
             "age_s": round(time.time() - self.created_at, 1),
+            "decided_at": self.decided_at,
             "decided_by": self.decided_by,
             "channel": self.channel,
             "reason": self.reason,
