@@ -193,6 +193,9 @@ class Fleet:
                 with trio.fail_after(OPEN_LIMIT_S):
                     session_id = await executor.open(slot.target)
                 await executor.hold(session_id, self.command, lambda why: self._held(slot, why))
+                if self.interrupted:  # Ctrl-C came while it opened or waited for approval
+                    self._finish(slot, lambda: slot.failed(SlotState.SKIPPED, "interrupted first"))
+                    return
                 started = await executor.run(session_id, self.command, self.time_limit_s)
             except Exception as exc:  # this asset only: the others go on
                 error = as_rpc_error(exc, "fleet.start")
@@ -202,7 +205,7 @@ class Fleet:
                 return
             slot.ran(started)
             self.changed()
-            if self.interrupted:  # Ctrl-C came while this one was opening
+            if self.interrupted:  # Ctrl-C came while the command was being typed
                 await executor.interrupt(started.run.id)
             run = await executor.wait(started)
             self._finish(slot, lambda: slot.ended(run))

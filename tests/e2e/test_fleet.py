@@ -182,6 +182,9 @@ def test_detached_fleet_handle_for_wait_and_logs(fleet: LoggedIn) -> None:
     logs = cli("logs", handle)
     assert logs.stdout.count("── ") == len(WEB) and "── web-01 (exit 2)\nweb-01\n" in logs.stdout
     assert cli("logs", f"{handle}/web-02").stdout == "web-02\n"
+    slow = cli("exec", "web-01,web-02", "--detach", "--", "sleep 1; echo late").stdout.strip()
+    followed = cli("logs", "--follow", slow)
+    assert followed.stdout.count("late\n") == 2  # --follow waited for the end
     missing = cli("wait", "fleet-nosuchxx")
     assert missing.returncode == 1 and "no fleet" in missing.stderr
 

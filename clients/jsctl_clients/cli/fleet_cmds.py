@@ -225,11 +225,12 @@ def fleet_wait(rt: Runtime, target: str, timeout: float | None) -> NoReturn:
     sys.exit(exit_code(fleet["counts"], fleet["state"] == "interrupted"))
 
 
-def fleet_logs(rt: Runtime, target: str) -> None:
-    """`jsctl logs fleet-…[/ASSET]`: every asset's output under its name (or one asset's)."""
+def fleet_logs(rt: Runtime, target: str, wait_for_end: bool = False) -> None:
+    """`jsctl logs fleet-…[/ASSET]`: every asset's output under its name (or one asset's);
+    with --follow, once the fleet has ended."""
     handle, asset = _split(target)
     client = rt.client()
-    fleet = client.call("fleet.get", handle=handle)
+    fleet = client.call("fleet.get", handle=handle, timeout=1e9 if wait_for_end else None)
     results = [_pick(fleet, asset)] if asset is not None else fleet["results"]
     for result in results:
         if asset is None and not rt.json:

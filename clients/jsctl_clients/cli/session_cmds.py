@@ -226,7 +226,7 @@ def logs(target: str, offset: int | None, follow: bool) -> None:
     if target.startswith(FLEET_HANDLE_PREFIX):
         from .fleet_cmds import fleet_logs
 
-        fleet_logs(rt, target)
+        fleet_logs(rt, target, wait_for_end=follow)
         return
     client = rt.client()
     run = _is_run(client, target)
