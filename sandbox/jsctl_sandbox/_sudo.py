@@ -15,6 +15,8 @@ import secrets
 import sys
 from pathlib import Path
 
+from .pty_shell import login_path
+
 SUDO_FILE_ENV = "JSCTL_SANDBOX_SUDO_FILE"
 
 _SCRIPT = '''#!{python}
@@ -75,7 +77,7 @@ def sudo_environment(data_dir: Path, asset: str, username: str, password: str) -
     with os.fdopen(fd, "w") as out:
         out.write(f"{salt}:{digest}")
     return {
-        "PATH": f"{bin_dir}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+        "PATH": f"{bin_dir}:{login_path(os.environ.get('PATH', ''))}",
         SUDO_FILE_ENV: str(secret_file),
         f"{SUDO_FILE_ENV}_USER": username,
     }

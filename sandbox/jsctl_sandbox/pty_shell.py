@@ -23,7 +23,7 @@ from pathlib import Path
 
 import trio
 
-__all__ = ["PtyShell", "bash_argv", "bash_environment"]
+__all__ = ["PtyShell", "bash_argv", "bash_environment", "login_path"]
 
 _DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
 # Characters that may appear literally in PS1 without bash prompt/parameter expansion.
@@ -37,6 +37,14 @@ def bash_argv() -> list[str]:
     return [shutil.which("bash") or "/bin/bash", "--norc", "--noprofile", "-i"]
 
 
+def login_path(inherited: str) -> str:
+    """The inherited PATH plus the standard directories a login shell always has (a sandbox
+    started from cron, nohup or a bare environment may have few or none)."""
+    parts = [p for p in inherited.split(":") if p]
+    parts += [p for p in _DEFAULT_PATH.split(":") if p not in parts]
+    return ":".join(parts)
+
+
 def bash_environment(
     *, home: Path, hostname: str, extra: Mapping[str, str] | None = None
 ) -> dict[str, str]:
@@ -44,7 +52,7 @@ def bash_environment(
     user = getpass.getuser()
     prompt_host = _PROMPT_UNSAFE.sub("-", hostname) or "asset"
     env = {
-        "PATH": os.environ.get("PATH") or _DEFAULT_PATH,
+        "PATH": login_path(os.environ.get("PATH", "")),
         "HOME": str(home),
         "USER": user,
         "LOGNAME": user,

@@ -187,6 +187,7 @@ def ignoring_sandbox() -> Iterator[SandboxInfo]:
         stdin=subprocess.DEVNULL,
         text=True,
         preexec_fn=ignore,
+        env={**os.environ, "PATH": "/nonexistent", "JSCTL_LEAK": "leaked"},  # cron-like
     )
     try:
         assert proc.stdout is not None
@@ -214,6 +215,8 @@ async def test_asset_shells_reset_ignored_signals(ignoring_sandbox: SandboxInfo)
             for signum in (signal.SIGINT, signal.SIGQUIT, signal.SIGHUP):
                 assert not ignored & (1 << (signum - 1)), f"{signum!r} ignored in the shell"
             assert blocked == 0
+            await client.type('echo "[${JSCTL_LEAK-unset}]" "$(command -v ls)"\r')
+            await client.expect_output(b"[unset] /")  # nothing leaks in, ls is found
             await client.type("sleep 30; echo SLEPT\r")
             await trio.sleep(0.5)
             started = trio.current_time()
