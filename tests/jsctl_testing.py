@@ -92,8 +92,9 @@ class DaemonProcess:
     def cli(self, *args: str, input: str | None = None, timeout: float = 60,
             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         """Run the real `jsctl` CLI against this daemon."""
+        # No input: an empty one (exec passes piped input on, as ssh does).
         return subprocess.run(
-            [*JSCTL, *args], env={**self.env, **(env or {})}, input=input, text=True,
+            [*JSCTL, *args], env={**self.env, **(env or {})}, input=input or "", text=True,
             capture_output=True, timeout=timeout,
         )
 

@@ -16,7 +16,6 @@ from .sessions import (
     OpenRequest,
     RunInfo,
     SessionManager,
-    SessionState,
     UnknownRun,
 )
 from .wire import limits_to_wire, read_to_wire, run_to_wire, session_to_wire
@@ -66,19 +65,15 @@ async def _open(ctx: CallContext, params: dict[str, Any]) -> str:
     )
     owner = ctx.identity.name
     manager = _manager(ctx)
+    purpose = params.get("purpose", "shell")
     if params.get("reuse"):
-        idle = [
-            info
-            for info in manager.list_sessions(
-                owner=owner, profile=profile, include_ended=False
-            ).sessions
-            if info.asset_id == asset.id
-            and info.account == account.name
-            and info.current_run is None
-            and info.state is SessionState.LIVE
-        ]
-        if idle:  # the most recently used: its directory and environment are the ones expected
-            return max(idle, key=lambda info: info.last_activity_at).id
+        # Only the pool's own sessions (exec's, or this agent's), and only one idle at its
+        # prompt: never a person's shell, an attached one, or one a program holds.
+        free = manager.free_session(
+            owner=owner, profile=profile, asset_id=asset.id, account=account.name, purpose=purpose
+        )
+        if free is not None:
+            return free
     most = ctx.daemon.settings.daemon.max_sessions_per_client
     if not ctx.identity.is_human and most:
         mine = manager.list_sessions(owner=owner, include_ended=False).sessions
@@ -99,6 +94,7 @@ async def _open(ctx: CallContext, params: dict[str, Any]) -> str:
         rows=params.get("rows", 40),
         name=params.get("name"),
         record_path=ctx.daemon.recording_path(),
+        purpose=purpose,
     )
     info = await _manager(ctx).open(request)
     ctx.daemon.audit.record(
@@ -261,7 +257,8 @@ async def _run_session(ctx: CallContext, params: dict[str, Any]) -> str:
     if params.get("session"):
         return _writable(ctx, params["session"])
     if params.get("asset"):
-        return await _open(ctx, {**params, "reuse": True})
+        purpose = "agent" if params.get("keep_state") else "exec"
+        return await _open(ctx, {**params, "reuse": True, "purpose": purpose})
     raise RpcError(ErrorCode.BAD_PARAMS, "say where to run: a `session`, or an `asset`")
 
 
@@ -285,13 +282,17 @@ async def run_start(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         )
     session_id = await _run_session(ctx, params)
     called_at = time.time()
+    keep_state, tty = bool(params.get("keep_state")), bool(params.get("tty"))
     started = await manager.start_run(
         session_id,
         params["command"],
         owner=ctx.identity.name,
         request_id=params.get("request_id"),
         time_limit_s=params.get("timeout"),
-        stdin=stdin,
+        stdin=stdin or None,  # no input is the same as an empty one, and cheaper to type
+        stdin_from_terminal=tty and not stdin,
+        keep_state=keep_state,
+        stderr_apart=not (keep_state or tty),
     )
     audit = ctx.daemon.audit
     # A retried request id answers with the first run: record only runs started by this call.
@@ -308,13 +309,17 @@ async def run_start(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
             answer, run = await _stream_run(ctx, started.id)
         else:
             wait = params.get("wait", DEFAULT_RUN_WAIT_S)
-            run = await manager.wait_run(started.id, math.inf if wait < 0 else wait)
+            run = await manager.wait_run(
+                started.id, math.inf if wait < 0 else wait, prompts=True
+            )
             page = manager.read_run(started.id, None, params.get("max_bytes", DEFAULT_READ_BYTES))
             answer = {
                 **run_to_wire(run),
                 "output": page.data,
+                "missed": page.missed,
                 "next_offset": page.next_offset,
                 "total_bytes": run.readable_end - run.output_offset,
+                "stderr": manager.read_run_stderr(started.id).data,
             }
         if record is not None and run.state.finished:
             # After the reply: the caller has its exit status a little sooner.
@@ -332,16 +337,27 @@ async def _stream_run(ctx: CallContext, handle: str) -> tuple[dict[str, Any], Ru
     # The handle first, so the caller can interrupt exactly this run (its Ctrl-C) while it streams.
     await ctx.push({"handle": handle, "session": run.session_id})
     offset = run.output_offset
+    prompt: str | None = None
     while True:
-        run = await manager.wait_run(handle, STREAM_POLL_S, offset=offset)
+        run = await manager.wait_run(
+            handle, STREAM_POLL_S, offset=offset, prompts=True, known_prompt=prompt
+        )
         page = manager.read_run(handle, offset, ATTACH_CHUNK)
         if page.data:
             await ctx.push({"data": page.data, "offset": offset})
         elif run.state.finished:
             break
+        elif run.prompt is not None and run.prompt != prompt:
+            prompt = run.prompt
+            await ctx.push({"waiting_input": prompt, "prompt_kind": run.prompt_kind})
         # Always move on: the run's start may lie past where we began (its echo and marker).
         offset = page.next_offset
-    answer = {**run_to_wire(run), "next_offset": offset, "total_bytes": offset - run.output_offset}
+    answer = {
+        **run_to_wire(run),
+        "next_offset": offset,
+        "total_bytes": offset - run.output_offset,
+        "stderr": manager.read_run_stderr(handle).data,
+    }
     return answer, run
 
 

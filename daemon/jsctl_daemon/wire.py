@@ -34,6 +34,7 @@ def session_to_wire(info: SessionInfo) -> dict[str, Any]:
         "current_run": info.current_run,
         "idle_timeout_s": info.idle_timeout_s,
         "recording": info.recording,
+        "purpose": info.purpose,
     }
 
 
@@ -62,6 +63,9 @@ def run_to_wire(info: RunInfo) -> dict[str, Any]:
         "started_at": info.started_at,
         "ended_at": info.ended_at,
         "note": info.note,
+        "prompt": info.prompt,
+        "prompt_kind": info.prompt_kind,
+        "shell_ended": info.shell_ended,
     }
 
 

@@ -271,9 +271,17 @@ METHODS: dict[str, Method] = {
                 Param("request_id", "str", "idempotency key: a retry returns the same run"),
                 Param("stream", "bool", "push output as it comes (CLI)"),
                 Param("stdin", "bytes", "what the command reads on its standard input (<= 1 MiB)"),
+                Param(
+                    "keep_state",
+                    "bool",
+                    "run in the session's own shell so cd and variables persist (agents);"
+                    " default: a child shell as ssh runs, with stderr apart",
+                ),
+                Param("tty", "bool", "terminal as stdin, stdout and stderr as one stream"),
                 Param("max_bytes", "int", "at most this many output bytes in the answer"),
             ),
-            "{handle, session, state, exit_status, output, next_offset, total_bytes}",
+            "{handle, session, state, exit_status, output, stderr, prompt, next_offset,"
+            " total_bytes}",
             P.USE,
             streams="stream",
         ),

@@ -16,7 +16,8 @@ from jumpserver.conftest import logged_in
 from trio_websocket import WebSocketConnection, open_websocket_url
 
 from jsctl_daemon.jumpserver import JumpServerAPI
-from jsctl_daemon.sessions._markers import exec_line, new_token
+from jsctl_daemon.sessions._lines import exec_line
+from jsctl_daemon.sessions._markers import new_token
 from jsctl_sandbox.testing import SandboxInfo
 
 TERMINAL_PATH = "/koko/ws/terminal/"

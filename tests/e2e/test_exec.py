@@ -34,11 +34,12 @@ def test_exit_status_and_output(shared_login: LoggedIn, command: str, status: in
     assert result.stdout == output
 
 
-def test_state_carries_over_between_execs(shared_login: LoggedIn) -> None:
+def test_each_exec_starts_fresh_as_with_ssh(shared_login: LoggedIn) -> None:
     cli = shared_login.daemon.cli
+    home = cli("exec", "web-02", "--", "echo $PWD").stdout
     assert cli("exec", "web-02", "--", "cd /tmp && export JSCTL_T=42").returncode == 0
-    result = cli("exec", "web-02", "--", "echo $JSCTL_T $PWD")
-    assert result.stdout == "42 /tmp\n"
+    result = cli("exec", "web-02", "--", "echo ${JSCTL_T:-unset} $PWD")
+    assert result.stdout == f"unset {home}"
 
 
 def test_stdin_goes_to_the_remote_command_and_is_audited_by_size_only(
@@ -52,8 +53,10 @@ def test_stdin_goes_to_the_remote_command_and_is_audited_by_size_only(
     )  # fmt: skip
     assert sent.returncode == 0, sent.stderr
     assert sent.stdout.split()[0].decode() == hashlib.sha256(payload).hexdigest()
-    without = daemon.cli("exec", "web-01", "--", "wc -c", input="not forwarded\n")
-    assert without.stdout.strip() == "0"  # no --stdin: the command's input is empty
+    piped = daemon.cli("exec", "web-01", "--", "wc -c", input="forwarded\n")
+    assert piped.stdout.strip() == "10"  # as with ssh, piped input reaches the command
+    without = daemon.cli("exec", "-n", "web-01", "--", "wc -c", input="not forwarded\n")
+    assert without.stdout.strip() == "0"  # -n: the command's input is empty
     too_big = subprocess.run(
         [*JSCTL, "exec", "-i", "web-01", "--", "wc -c"],
         env=daemon.env, input=b"x" * ((1 << 20) + 1), capture_output=True, timeout=60,

@@ -87,9 +87,14 @@ async def test_state_persists_between_runs(
     manager: SessionManager, make_request: MakeRequest
 ) -> None:
     sid = (await manager.open(make_request())).id
-    await _exec(manager, sid, "mkdir -p sub && cd sub && export JSX_VAR=kept && f() { echo fn; }")
-    _, data = await _exec(manager, sid, 'basename "$PWD"; echo $JSX_VAR; f')
+    setup = "mkdir -p sub && cd sub && export JSX_VAR=kept && f() { echo fn; }"
+    await _exec(manager, sid, setup, keep_state=True)
+    _, data = await _exec(manager, sid, 'basename "$PWD"; echo $JSX_VAR; f', keep_state=True)
     assert data == b"sub\r\nkept\r\nfn\r\n"
+    # A child shell (exec's way, as ssh) starts where the session's shell is, changes nothing.
+    await _exec(manager, sid, "cd / && export JSX_VAR=changed")
+    _, data = await _exec(manager, sid, 'basename "$PWD"; echo $JSX_VAR')
+    assert data == b"sub\r\nkept\r\n"
 
 
 async def test_stdin_from_terminal(manager: SessionManager, make_request: MakeRequest) -> None:
@@ -244,7 +249,8 @@ async def test_one_run_at_a_time_and_idempotent_request_ids(
     first = await manager.start_run(
         sid, "sleep 0.5; echo once >> ran.txt", owner="a", request_id="r1"
     )
-    with pytest.raises(SessionBusy, match=f"busy with run `{first.id}`"):
+    busy = f"busy: it is running `sleep 0.5.*` \\(run {first.id}\\)"
+    with pytest.raises(SessionBusy, match=busy):
         await manager.start_run(sid, "echo other", owner="a")
     again = await manager.start_run(
         sid, "sleep 0.5; echo once >> ran.txt", owner="a", request_id="r1"
@@ -278,15 +284,48 @@ async def test_exec_returns_a_handle_when_the_call_wait_ends(
     assert result.output.data + rest.data == b"step1\r\nstep2\r\n"
 
 
-async def test_shell_exit_during_a_run_loses_it(
-    manager: SessionManager, make_request: MakeRequest
+@pytest.mark.parametrize("shell", ["bash", "dash"])
+@pytest.mark.parametrize(
+    ("command", "status"),
+    [
+        ("echo bye; exit 3", 3),
+        ("set -e; false; echo not-reached", 1),
+        ("exec true", 0),
+        ("kill $$", 143),
+        ("false || exit 4", 4),
+    ],
+)
+async def test_what_ends_a_shell_ends_only_the_command(
+    manager_factory: ManagerFactory, make_request: MakeRequest, shell: str, command: str,
+    status: int,
 ) -> None:
-    sid = (await manager.open(make_request())).id
-    run, _ = await _exec(manager, sid, "echo bye; exit 3")
-    assert run.state is RunState.LOST
-    assert "exited with status 3" in (run.note or "")
-    info = manager.get(sid)
-    assert info.state.value == "closed" and "status 3" in (info.reason or "")
+    """A child shell (exec) and an agent's guarded shell both report the command's own status
+    and take the next command; a person's shell that a kept-state command exits says so."""
+    async with manager_factory(shell=shell) as manager:
+        sid = (await manager.open(make_request())).id
+        run, _ = await _exec(manager, sid, command)
+        assert (run.state, run.exit_status) == (RunState.DONE, status), run
+        assert manager.get(sid).state.value == "live"
+        run, data = await _exec(manager, sid, "echo next")
+        assert (run.exit_status, data) == (0, b"next\r\n")
+
+        agent = (await manager.open(make_request(purpose="agent"))).id
+        await _exec(manager, agent, "cd / && X=kept", keep_state=True)
+        run, _ = await _exec(manager, agent, command, keep_state=True)
+        assert (run.state, run.exit_status) == (RunState.DONE, status), run
+        if command != "false || exit 4" or shell == "bash":
+            assert run.shell_ended and "a new shell was started" in (run.note or ""), run
+        run, data = await _exec(manager, agent, "echo next $X", keep_state=True)
+        assert (run.exit_status, data) == (0, b"next\r\n")
+
+        if command == "exec true":
+            return  # without a guard nothing reports what the replacing program did
+        plain = (await manager.open(make_request())).id
+        run, _ = await _exec(manager, plain, command, keep_state=True)
+        assert (run.state, run.exit_status) == (RunState.DONE, status), run
+        assert "this session ends with it" in (run.note or "")
+        with pytest.raises((SessionBusy, SessionError)):
+            await manager.start_run(plain, "echo never", owner="cli", keep_state=True)
 
 
 @pytest.mark.skipif(shutil.which("dash") is None, reason="dash not installed")
@@ -303,6 +342,10 @@ async def test_exec_on_a_posix_sh(
             ("cd /tmp && echo $PWD", 0, b"/tmp\r\n"),
             ("echo $PWD", 0, b"/tmp\r\n"),
         ]:
+            run, data = await _exec(manager, sid, command, keep_state=True)
+            assert run.exit_status == status, command
+            if output is not None:
+                assert data == output
             run, data = await _exec(manager, sid, command)
             assert run.exit_status == status, command
             if output is not None:
@@ -313,24 +356,29 @@ async def test_exec_on_a_posix_sh(
         assert data == b"back\r\n"
 
 
-async def test_a_command_the_shell_has_not_started_gets_a_note(
-    manager_factory: ManagerFactory, make_request: MakeRequest
+async def test_a_command_is_never_typed_into_a_program_holding_the_terminal(
+    manager: SessionManager, make_request: MakeRequest
 ) -> None:
-    """A program holding the terminal swallows the typed line: the run says so, then recovers."""
-    async with manager_factory(start_warning_s=0.3) as manager:
-        sid = (await manager.open(make_request())).id
-        await manager.write_input(sid, b"cat\r")  # cat now reads the terminal, not bash
-        run = await manager.start_run(sid, "echo never-first", owner="cli")
-        assert run.note is None
-        await trio.sleep(0.6)
-        waiting = manager.get_run(run.id)
-        assert waiting.state is RunState.RUNNING
-        assert "has not started the command after 0.3 s" in (waiting.note or "")
-        await manager.interrupt_run(run.id)  # Ctrl-C ends cat; a probe finds the shell again
-        done = await manager.wait_run(run.id, 30)
-        assert done.state is RunState.INTERRUPTED and "ready" in (done.note or "")
-        run, data = await _exec(manager, sid, "echo next")
-        assert (run.exit_status, data) == (0, b"next\r\n")
+    """After someone started `cat` (or half typed a line), a run is refused, not typed."""
+    sid = (await manager.open(make_request())).id
+    await manager.write_input(sid, b"cat\r")  # cat now reads the terminal, not bash
+    await manager.wait_for_output(sid, manager.get(sid).end_offset, 2)
+    with pytest.raises(SessionBusy, match="not back at a shell prompt") as refused:
+        await manager.start_run(sid, "echo never-typed", owner="cli")
+    assert "Its screen ends with" in str(refused.value)
+    await manager.write_input(sid, b"\x03")  # Ctrl-C ends cat
+    await manager.write_input(sid, b"echo half")  # a half-typed line
+    with pytest.raises(SessionBusy, match="half typed"):
+        await manager.start_run(sid, "echo never-typed", owner="cli")
+    await manager.write_input(sid, b"\x15")  # Ctrl-U clears it
+    for _ in range(50):
+        try:
+            run, data = await _exec(manager, sid, "echo next")
+            break
+        except SessionBusy:  # the prompt has not come back yet
+            await trio.sleep(0.1)
+    assert (run.exit_status, data) == (0, b"next\r\n")
+    assert b"never-typed" not in manager.read_from(sid, 0, 1 << 20).data
 
 
 @pytest.mark.parametrize("shell", ["bash", "dash"])
@@ -343,8 +391,8 @@ async def test_standard_input_reaches_the_command_byte_for_byte(
         run, output = await _exec(manager, sid, "od -An -v -tx1 | tr -d ' \\n'", stdin=data)
         assert run.exit_status == 0 and output.decode().strip() == data.hex()
         # The command ran in the shell itself: what it read stays for the next command.
-        await _exec(manager, sid, "read greeting", stdin=b"hello there\n")
-        run, output = await _exec(manager, sid, "echo got:$greeting")
+        await _exec(manager, sid, "read greeting", stdin=b"hello there\n", keep_state=True)
+        run, output = await _exec(manager, sid, "echo got:$greeting", keep_state=True)
         assert output == b"got:hello there\r\n"
         run, output = await _exec(manager, sid, "wc -c", stdin=b"")
         assert (run.exit_status, output.strip()) == (0, b"0")

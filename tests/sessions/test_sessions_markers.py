@@ -10,12 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from jsctl_daemon.sessions._lines import exec_line, probe_line
 from jsctl_daemon.sessions._markers import (
     MarkerKind,
     MarkerScanner,
-    exec_line,
     new_token,
-    probe_line,
     quote_for_shell,
 )
 

@@ -16,6 +16,7 @@ from ._app import fail, json_option, runtime
 from ._render import Crlf, age, table, write_bytes
 
 EXIT_TIMEOUT, EXIT_INTERRUPTED, EXIT_LOST = 124, 130, 255
+EXIT_WAITING = 125  # the command stopped at a prompt (password, [y/N], a pager) and was interrupted
 
 profile_option = click.option("--profile", "-p", help="Profile (default: the default one).")
 account_option = click.option("--account", "-a", help="Account name, username or alias.")
@@ -23,6 +24,8 @@ account_option = click.option("--account", "-a", help="Account name, username or
 
 def _exit_code(run: dict[str, Any]) -> int:
     state = run["state"]
+    if run.get("note") and run.get("shell_ended"):
+        click.echo(f"jsctl: {run['note']}", err=True)
     if state == "done":
         return int(run["exit_status"] if run["exit_status"] is not None else EXIT_LOST)
     if state == "timeout":
@@ -48,14 +51,21 @@ def _exit_code(run: dict[str, Any]) -> int:
 @account_option
 @profile_option
 @click.option("--session", "-s", help="Run in this session (id or name) instead of REF's.")
-@click.option("--timeout", "-t", type=float, help="Interrupt (Ctrl-C) after this many seconds.")
+@click.option("--timeout", type=float, help="Interrupt (Ctrl-C) after this many seconds.")
 @click.option("--detach", "-d", is_flag=True, help="Start and print a handle; don't wait.")
 @click.option(
+    "--tty", "-t", is_flag=True,
+    help="The terminal is the command's input; stdout and stderr come as one stream.",
+)  # fmt: skip
+@click.option(
+    "--no-stdin", "-n", is_flag=True, help="Don't pass this process's standard input on."
+)
+@click.option(
     "--stdin", "-i", "forward_stdin", is_flag=True,
-    help="Give the command this process's standard input (up to 1 MiB).",
+    help="Pass standard input on even from a terminal (read to its end first).",
 )  # fmt: skip
 @click.option("--request-id", help="Idempotency key: a retry returns the first run's result.")
-@click.option("--node", "-n", help="Many assets: every one under this node (with its subtree).")
+@click.option("--node", help="Many assets: every one under this node (with its subtree).")
 @click.option("--parallel", "-P", type=click.IntRange(1, 256), help="Many assets: runs at once.")
 @click.option("--dry-run", is_flag=True, help="Many assets: only list those it would run on.")
 @click.option("--yes", "-y", is_flag=True, help="Many assets: confirm a large selection.")
@@ -70,6 +80,8 @@ def exec_(
     session: str | None,
     timeout: float | None,
     detach: bool,
+    tty: bool,
+    no_stdin: bool,
     forward_stdin: bool,
     request_id: str | None,
     node: str | None,
@@ -79,19 +91,21 @@ def exec_(
     prefix: bool,
     group: bool,
 ) -> None:
-    """Run COMMAND on asset REF (or on many) and exit with its exit status.
+    """Run COMMAND on asset REF (or on many) as `ssh REF COMMAND` would, with its exit status.
 
     \b
     jsctl exec web-03 -- systemctl is-active nginx
-    jsctl exec --session build -- make test
-    jsctl exec -i web-03 -- 'cat > /tmp/app.conf' < app.conf
+    echo hi | jsctl exec web-03 -- 'cat > /tmp/hi.txt'
+    jsctl exec web-03 -- 'cat /etc/app.conf' 2>errors.txt
     jsctl exec 'web-*' --group -- systemctl is-active nginx
     jsctl exec --node /Default/web --dry-run -- uptime
-    Output streams as it comes (CRLF turned into LF). On --timeout the command is
-    interrupted and jsctl exits 124. The command runs in a reused session on the asset,
-    so its working directory and environment carry over between calls. Its standard
-    input is empty unless --stdin passes this process's (needs base64 and mktemp on the
-    asset; larger files go with `jsctl cp`).
+    The command runs in a fresh child shell ("$SHELL -c"), in a session of exec's own on
+    the asset (never one a person or an agent uses): `exit 3` gives 3, and nothing carries
+    over between calls. Standard input from a pipe or file reaches it (up to 1 MiB; -n:
+    none; larger files go with `jsctl cp`); stdout and stderr arrive apart (-t: one
+    terminal stream). Pagers are off (PAGER=cat ...). On --timeout the command is
+    interrupted and jsctl exits 124; if it stops at a prompt (a password, [y/N], a
+    pager) it is interrupted within about 2 s and jsctl exits 125.
 
     \b
     Many assets: REF may be a glob over names/addresses ('web-*'), a list (web-01,db-01),
@@ -128,7 +142,11 @@ def exec_(
         raise click.UsageError("--dry-run, --prefix, --group and --parallel are for many assets")
     if not ref and not session:
         raise click.UsageError("say where to run: an asset REF or --session ID")
+    if no_stdin and forward_stdin:
+        raise click.UsageError("-n (no input) and --stdin contradict each other")
     rt = runtime()
+    piped = sys.stdin is not None and not sys.stdin.isatty()
+    read_stdin = forward_stdin or (not no_stdin and piped)
     params: dict[str, Any] = {
         "command": " ".join(command),
         "asset": ref if not session else None,
@@ -136,8 +154,9 @@ def exec_(
         "account": account,
         "profile": profile,
         "timeout": timeout,
+        "tty": tty or None,
         "request_id": request_id or (None if detach else str(uuid.uuid4())),
-        "stdin": _read_stdin() if forward_stdin else None,
+        "stdin": (_read_stdin() or None) if read_stdin else None,
     }
     client = rt.client()
     if detach:
@@ -151,18 +170,29 @@ def exec_(
 
 
 def _read_stdin() -> bytes:
-    data = sys.stdin.buffer.read(MAX_STDIN_BYTES + 1)
+    try:
+        data = sys.stdin.buffer.read(MAX_STDIN_BYTES + 1)
+    except (OSError, ValueError):  # closed or not readable: as ssh, no input then
+        return b""
     if len(data) > MAX_STDIN_BYTES:
         raise click.UsageError(
-            "--stdin takes at most 1 MiB; copy larger files with `jsctl cp` and redirect from them"
+            "exec passes at most 1 MiB of standard input; copy larger files with `jsctl cp`"
+            " and redirect from them, or give -n to pass none"
         )
     return data
+
+
+def _interrupt(rt: Any, handle: str) -> None:
+    with DaemonClient.connect(rt.paths, autostart=False) as interrupter:
+        interrupter.call("run.interrupt", target=handle)  # this run only; output goes on
 
 
 def _stream_run(rt: Any, client: DaemonClient, params: dict[str, Any]) -> int:
     stream = client.stream("run.start", **params, stream=True)
     crlf = Crlf()
     handle = None
+    waiting: str | None = None
+    collected: list[bytes] = []
     while True:  # a fresh pass over the stream resumes it after a Ctrl-C
         try:
             for item in stream:
@@ -170,19 +200,44 @@ def _stream_run(rt: Any, client: DaemonClient, params: dict[str, Any]) -> int:
                     handle = item["handle"]
                 elif "awaiting_approval" in item:  # a rule of this client holds the command
                     click.echo(f"jsctl: waiting: {item['message']}", err=True)
-                elif not rt.json:
+                elif "waiting_input" in item:
+                    waiting = str(item["waiting_input"])
+                    click.echo(
+                        f"\njsctl: the command is waiting for input at {waiting!r}; exec cannot"
+                        " answer it, so it is interrupted (exit 125) — pass the answer on"
+                        " standard input, use a non-interactive option, or `jsctl shell`",
+                        err=True,
+                    )
+                    if handle is not None:
+                        _interrupt(rt, handle)
+                elif rt.json:
+                    collected.append(item["data"])
+                else:
                     write_bytes(crlf.feed(item["data"]))
             break
         except KeyboardInterrupt:
             if handle is None:
                 raise
-            with DaemonClient.connect(rt.paths, autostart=False) as interrupter:
-                interrupter.call("run.interrupt", target=handle)  # this run only; output goes on
+            _interrupt(rt, handle)
     run = stream.result
+    stderr = Crlf().feed(run.get("stderr") or b"")
     if rt.json:
-        rt.emit(run)
+        output = Crlf().feed(b"".join(collected))
+        rt.emit(
+            {
+                **run,
+                "output": output.decode(errors="replace"),
+                "stderr": stderr.decode(errors="replace"),
+                "waiting_input": waiting,
+            }
+        )
     else:
         write_bytes(crlf.flush())
+        if stderr:
+            sys.stderr.buffer.write(stderr)
+            sys.stderr.buffer.flush()
+    if waiting is not None and run["state"] != "done":
+        return EXIT_WAITING
     return _exit_code(run)
 
 

@@ -5,6 +5,7 @@ Blocking code (the shim runs it in worker threads): each tool is a thin view of 
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -29,6 +30,10 @@ DEFAULT_INPUT_WAIT_S = 1.0
 SETTLE_S = 0.3  # after input, output that pauses this long is taken as complete for now
 FIND_LIMIT = 50
 _RUN_HANDLE = re.compile(r"^.+-\d+$")
+
+
+def _quoted(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
 
 
 class Tools:
@@ -164,6 +169,7 @@ class Tools:
             wait=DEFAULT_RUN_WAIT_S if wait is None else float(wait),
             request_id=arguments.get("request_id"),
             max_bytes=self._chars(arguments),
+            keep_state=True,
         )
         if reply["state"] == AWAITING:
             return awaiting_text(reply["approval"])
@@ -181,17 +187,29 @@ class Tools:
     def _run_text(
         self, session: dict[str, Any], run: dict[str, Any], page: Page, running: bool
     ) -> str:
+        prompt = run.get("prompt") if running and not run.get("waiting_secret") else None
+        note = run.get("note")
+        if prompt:
+            note = (
+                "the command waits for input: answer with input (text, then the Enter key),"
+                " or stop it with interrupt"
+            )
+        if run.get("missed"):
+            lost = f"the first {run['missed']}B of this run's output already left the buffer"
+            note = f"{lost}; {note}" if note else lost
         header = fields(
             session=session["id"],
             asset=session.get("asset"),
             account=session.get("account"),
             run=run["handle"],
-            state="waiting_secret" if run.get("waiting_secret") else run["state"],
-            prompt=secret_field(run),
+            state="waiting_secret"
+            if run.get("waiting_secret")
+            else ("waiting_input" if prompt else run["state"]),
+            prompt=secret_field(run) or (_quoted(prompt) if prompt else None),
             exit=run.get("exit_status"),
             output=f"{page.end - run['output_offset']}B",
             shown=f"{page.next_offset - page.start}B",
-            note=f'"{run["note"]}"' if run.get("note") else None,
+            note=f'"{note}"' if note else None,
         )
         return header + "\n" + secret_note(run, session["id"]) + body(
             page, run["handle"], running=running

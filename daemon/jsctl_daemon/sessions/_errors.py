@@ -46,15 +46,21 @@ class SessionNotReady(SessionError):
 
 
 class SessionBusy(SessionError):
-    """A run is already in progress on the session (one at a time)."""
+    """The session's shell is not free for a command: nothing was typed into it."""
 
-    def __init__(self, session_id: str, run_id: str, command: str) -> None:
-        shown = command if len(command) <= 60 else command[:57] + "..."
+    def __init__(
+        self, session_id: str, doing: str, last_lines: tuple[str, ...] = (), run_id: str = ""
+    ) -> None:
+        screen = ""
+        if last_lines:
+            screen = " Its screen ends with:\n" + "\n".join(f"  | {line}" for line in last_lines)
         super().__init__(
-            f"session `{session_id}` is busy with run `{run_id}` (`{shown}`) — wait for it,"
-            f" interrupt it, or open another session"
+            f"session `{session_id}` is busy: {doing} — nothing was typed into it; wait for it,"
+            f" answer or interrupt what runs there, or run on the asset instead (a session of"
+            f" its own is used).{screen}"
         )
         self.session_id = session_id
+        self.doing = doing
         self.run_id = run_id
 
 

@@ -30,7 +30,9 @@ from ._model import (
     SessionInfo,
     SessionLimits,
     SessionListing,
+    SessionState,
 )
+from ._prompts import classify
 from ._ring import ReadResult
 from ._run import Run
 from ._session import Opener, Session
@@ -38,6 +40,33 @@ from ._session import Opener, Session
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _SHUTDOWN_GRACE_S = 5.0
 DEFAULT_READ_BYTES = 64 << 10
+PROMPT_QUIET_S = 1.0  # output paused this long at a prompt-like line: the run waits for input
+_PROMPT_TAIL = 512
+
+
+def _notice_prompt(session: Session, run: Run) -> bool:
+    """Whether the run waits at a prompt now (noting what it is on the run)."""
+    if run.prompt is not None:
+        return True
+    if run.start_offset is None or trio.current_time() - session.last_output_at < PROMPT_QUIET_S:
+        return False
+    end = session.ring.end_offset
+    start = max(run.start_offset, session.ring.start_offset, end - _PROMPT_TAIL)
+    found = classify(session.ring.read_from(start, _PROMPT_TAIL).data)
+    if found is not None:
+        run.prompt, run.prompt_kind = found.text, found.kind
+    return found is not None
+
+
+async def _last_lines(session: Session, count: int = 4) -> tuple[str, ...]:
+    """The last non-blank lines of the session's screen, for a refusal to show."""
+    try:
+        lines = [line.rstrip() for line in (await session.screen()).lines]
+    except Exception:  # the screen is a courtesy here; the refusal stands without it
+        return ()
+    while lines and not lines[-1]:
+        lines.pop()
+    return tuple(lines[-count:])
 
 
 def _new_session_id() -> str:
@@ -111,6 +140,32 @@ class SessionManager:
             and (include_ended or not s.state.ended)
         )
         return SessionListing(chosen, self.limits)
+
+    def free_session(
+        self, *, owner: str, profile: str, asset_id: str | None, account: str, purpose: str
+    ) -> str | None:
+        """A pooled session (``purpose`` "exec" or "agent") idle at its prompt, or None.
+
+        Only sessions opened for the same purpose by the same owner qualify, so a person's
+        shell, another client's session or an agent's are never chosen; of those, one that is
+        running something, attached (a read-only watcher of an agent's is fine), half typed into
+        or held by a program is skipped. The most recently used wins.
+        """
+        free = []
+        for s in self._sessions.values():
+            request = s.request
+            if (
+                s.state is SessionState.LIVE
+                and (request.purpose, request.owner, request.profile, request.account)
+                == (purpose, owner, profile, account)
+                and request.asset_id == asset_id
+            ):
+                s.release_finished_run()
+                if s.why_busy(watchers_ok=purpose == "agent") is None:
+                    free.append(s)
+        if not free:
+            return None
+        return max(free, key=lambda s: s.last_activity_at).id
 
     # -- opening, naming, ending ------------------------------------------------------------
 
@@ -231,6 +286,7 @@ class SessionManager:
                     f"this attachment to session `{session.id}` is read-only — attach without"
                     " --read-only to type"
                 )
+        session.note_typed(data)
         await session.send_input(data)
 
     def add_output_filter(self, ref: str, output_filter: Callable[[bytes], bytes]) -> None:
@@ -279,8 +335,14 @@ class SessionManager:
         time_limit_s: float | None = None,
         stdin_from_terminal: bool = False,
         stdin: bytes | None = None,
+        keep_state: bool = False,
+        stderr_apart: bool = False,
     ) -> RunInfo:
-        """Start one command; the same (owner, request id) returns the same run, never a rerun."""
+        """Start one command; the same (owner, request id) returns the same run, never a rerun.
+
+        The command is typed only into a shell idle at its prompt (see ``Session.why_busy``);
+        otherwise :class:`SessionBusy` says what the session is doing and nothing is typed.
+        """
         session = self._session(ref)
         if request_id is not None:
             known = self._requests.get((owner, request_id))
@@ -297,11 +359,19 @@ class SessionManager:
                         )
                     return run.info()
         session.release_finished_run()
-        current = session.current_run
-        if current is not None:
-            raise SessionBusy(session.id, current.id, current.command)
+        doing = session.why_busy(watchers_ok=keep_state)
+        if doing is not None:
+            current = session.current_run
+            lines = () if current is not None else await _last_lines(session)
+            raise SessionBusy(session.id, doing, lines, current.id if current else "")
         run = session.new_run(
-            owner, command, request_id, stdin_from_terminal=stdin_from_terminal, stdin=stdin
+            owner,
+            command,
+            request_id,
+            stdin_from_terminal=stdin_from_terminal,
+            stdin=stdin,
+            keep_state=keep_state,
+            stderr_apart=stderr_apart,
         )
         if request_id is not None:
             self._requests[(owner, request_id)] = run.id
@@ -314,19 +384,47 @@ class SessionManager:
         return self._run(run_id).info()
 
     async def wait_run(
-        self, run_id: str, max_wait_s: float, *, offset: int | None = None
+        self,
+        run_id: str,
+        max_wait_s: float,
+        *,
+        offset: int | None = None,
+        prompts: bool = False,
+        known_prompt: str | None = None,
     ) -> RunInfo:
-        """Wait (at most ``max_wait_s``) until the run finishes or, given ``offset``, passes it."""
+        """Wait (at most ``max_wait_s``) until the run finishes or, given ``offset``, passes it.
+
+        With ``prompts`` it also returns once the run stops at something that looks like a
+        prompt (other than ``known_prompt``): output paused for ``PROMPT_QUIET_S`` and its last
+        line reads like one (see _prompts); the run's ``prompt`` then says what it waits for.
+        """
         run = self._run(run_id)
         session = self._session(run.session_id)
         with trio.move_on_after(max_wait_s):
-            if offset is None:
-                await run.finished.wait()  # one wake-up, not one per output chunk
-                return run.info()
-            # Output exists past `offset` only once the command started and printed something.
-            while not run.state.finished and run.readable_end <= max(offset, run.output_offset):
-                await session.wait_for_change()
+            while not run.state.finished:
+                # Output exists past `offset` only once the command started and printed some.
+                if offset is not None and run.readable_end > max(offset, run.output_offset):
+                    break
+                if prompts and _notice_prompt(session, run) and run.prompt != known_prompt:
+                    break
+                deadline = math.inf
+                if prompts and run.prompt is None:
+                    deadline = session.last_output_at + PROMPT_QUIET_S
+                with trio.move_on_at(deadline):
+                    if offset is None:
+                        await run.finished.wait()  # one wake-up, not one per output chunk
+                    else:
+                        await session.wait_for_change()
         return run.info()
+
+    def read_run_stderr(self, run_id: str, max_bytes: int = 1 << 20) -> ReadResult:
+        """A finished child-shell run's standard error (empty for other runs)."""
+        run = self._run(run_id)
+        span = run.stderr_range
+        if span is None:
+            return ReadResult(b"", run.end_offset or 0, 0)
+        session = self._session(run.session_id)
+        return session.ring.read_from(span[0], max_bytes, limit=span[1])
 
     def read_run(
         self, run_id: str, offset: int | None = None, max_bytes: int = DEFAULT_READ_BYTES
@@ -353,6 +451,8 @@ class SessionManager:
         max_bytes: int = DEFAULT_READ_BYTES,
         stdin_from_terminal: bool = False,
         stdin: bytes | None = None,
+        keep_state: bool = False,
+        stderr_apart: bool = False,
     ) -> ExecResult:
         """Run a command; wait up to ``max_wait_s`` (default: until it ends) for its status.
 
@@ -367,6 +467,8 @@ class SessionManager:
             time_limit_s=time_limit_s,
             stdin_from_terminal=stdin_from_terminal,
             stdin=stdin,
+            keep_state=keep_state,
+            stderr_apart=stderr_apart,
         )
         run = await self.wait_run(started.id, math.inf if max_wait_s is None else max_wait_s)
         return ExecResult(run, self.read_run(run.id, None, max_bytes))

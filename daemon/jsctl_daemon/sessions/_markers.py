@@ -9,7 +9,6 @@ sh, so bash, zsh and dash all run it.
 
 from __future__ import annotations
 
-import base64
 import re
 import secrets
 from enum import Enum
@@ -17,9 +16,9 @@ from typing import NamedTuple
 
 _OSC_PREFIX = b"\x1b]7391;"
 _TOKEN_LEN = 12  # hex digits; the scanner accepts [a-z0-9] so older tokens still match
-_MARKER = re.compile(rb"\x1b\]7391;([BEP])([a-z0-9]{12})(?:;([0-9]{1,3}))?\x07")
+_MARKER = re.compile(rb"\x1b\]7391;([BEPSQX])([a-z0-9]{12})(?:;([0-9]{1,3}))?\x07")
 # What may follow the OSC prefix in a marker that has not fully arrived yet.
-_PARTIAL_TAIL = re.compile(rb"(?:[BEP](?:[a-z0-9]{0,11}|[a-z0-9]{12}(?:;[0-9]{0,3})?)?)?")
+_PARTIAL_TAIL = re.compile(rb"(?:[BEPSQX](?:[a-z0-9]{0,11}|[a-z0-9]{12}(?:;[0-9]{0,3})?)?)?")
 _MAX_MARKER_LEN = len(_OSC_PREFIX) + 1 + _TOKEN_LEN + 4 + 1
 # Physical lines we type stay well under the 4 KiB canonical-mode line limit of a tty.
 _MAX_TYPED_LINE = 1000
@@ -32,6 +31,9 @@ class MarkerKind(Enum):
     BEGIN = "B"  # the command starts right after this marker
     END = "E"  # the command ended; carries its exit status
     PROBE = "P"  # answer to a probe line; carries the status of the last command
+    STDERR = "S"  # the command's standard output ended; its standard error follows
+    QUIT = "Q"  # the shell running the command is exiting (`exit`, `set -e`); carries the status
+    REPLACED = "X"  # a session's guard loop saw its shell end (status) and starts a new one
 
 
 _KINDS = {kind.value.encode(): kind for kind in MarkerKind}
@@ -52,7 +54,7 @@ def new_token() -> str:
     return secrets.token_hex(_TOKEN_LEN // 2)
 
 
-def _printf_marker(kind: MarkerKind, token: str, status: str | None = None) -> str:
+def printf_marker(kind: MarkerKind, token: str, status: str | None = None) -> str:
     """A printf of the marker; ``status`` is the shell word with the exit status to report."""
     if status is not None:
         return f"printf '\\033]7391;{kind.value}%s;%d\\007' {token} \"{status}\""
@@ -100,61 +102,6 @@ def quote_for_shell(command: str) -> str:
         line_len += len(piece)
     out.append("'")
     return "".join(out)
-
-
-def exec_line(
-    command: str, token: str, *, stdin_from_terminal: bool, stdin: bytes | None = None
-) -> bytes:
-    """The keystrokes that run ``command`` between a BEGIN and an END marker.
-
-    A leading space keeps the line out of history where ``HISTCONTROL`` ignores such lines.
-    ``eval`` runs the command in the current shell (cwd, variables and functions persist) and
-    turns syntax errors into an exit status instead of an unfinished line. With ``stdin`` the
-    data goes ahead as a base64 here-document decoded into a temporary file the command reads
-    (typed before BEGIN, so its echo is never part of the run's output).
-    """
-    if stdin is not None:
-        return _stdin_lines(stdin, token) + _with_stdin_file(command, token)
-    redirect = "" if stdin_from_terminal else " </dev/null"
-    line = (
-        f" {_printf_marker(MarkerKind.BEGIN, token)};"
-        f" eval {quote_for_shell(command)}{redirect};"
-        f" {_printf_marker(MarkerKind.END, token, '$?')}\n"
-    )
-    return line.encode("utf-8")
-
-
-_STDIN_FILE = "_jsctl_in"
-_STDIN_DECODED = "_jsctl_in_ok"
-_STDIN_LINE = 76  # base64 characters a typed line
-
-
-def _stdin_lines(data: bytes, token: str) -> bytes:
-    encoded = base64.b64encode(data)
-    lines = [encoded[i : i + _STDIN_LINE] for i in range(0, len(encoded), _STDIN_LINE)]
-    end = f"JSCTL_IN_{token}".encode()
-    head = (
-        f' {_STDIN_FILE}=$(mktemp) && base64 -d >"${_STDIN_FILE}" <<\'{end.decode()}\';'
-        f" {_STDIN_DECODED}=$?\n"
-    ).encode()
-    return head + b"".join(line + b"\n" for line in lines) + end + b"\n"
-
-
-def _with_stdin_file(command: str, token: str) -> bytes:
-    failed = "jsctl: the asset could not decode the standard input (are mktemp and base64 there?)"
-    line = (
-        f" {_printf_marker(MarkerKind.BEGIN, token)};"
-        f' if [ "${_STDIN_DECODED}" = 0 ]; then eval {quote_for_shell(command)} <"${_STDIN_FILE}";'
-        f" else echo '{failed}' >&2; false; fi;"
-        f' _jsctl_status=$?; rm -f "${_STDIN_FILE}";'
-        f" {_printf_marker(MarkerKind.END, token, '$_jsctl_status')}\n"
-    )
-    return line.encode("utf-8")
-
-
-def probe_line(token: str) -> bytes:
-    """A line whose marker proves the shell reads commands again and reports the last status."""
-    return f" {_printf_marker(MarkerKind.PROBE, token, '$?')}\n".encode()
 
 
 def _partial_marker_start(data: bytes) -> int | None:

@@ -22,6 +22,7 @@ class OpenRequest:
     cols: int = 80
     rows: int = 24
     name: str | None = None  # optional unique session name
+    purpose: str = "shell"  # "shell" (a person's), "exec" (exec's pool) or "agent"
     record_path: Path | None = None  # write an asciicast v2 recording here (off when None)
 
 
@@ -106,6 +107,7 @@ class SessionInfo:
     idle_timeout_s: float | None
     recording: str | None
     transport_info: dict[str, object] = field(default_factory=dict)
+    purpose: str = "shell"  # see OpenRequest.purpose
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,15 @@ class RunInfo:
     started_at: float
     ended_at: float | None
     note: str | None  # what happened, when the run did not simply finish
+    stderr_range: tuple[int, int] | None = None  # standard error's bytes (child-shell runs)
+    prompt: str | None = None  # the prompt the command seems to wait at (still running)
+    prompt_kind: str | None = None  # secret, confirm, pager, key (see _prompts)
+    shell_ended: bool = False  # the command ended the shell it ran in
+
+    @property
+    def waiting_input(self) -> bool:
+        """The command is still running but stopped at what looks like a prompt."""
+        return self.prompt is not None and not self.state.finished
 
 
 @dataclass(frozen=True)

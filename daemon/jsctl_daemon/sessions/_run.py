@@ -7,7 +7,8 @@ from collections.abc import Awaitable, Callable
 
 import trio
 
-from ._markers import Marker, MarkerKind, MarkerScanner, exec_line, new_token, probe_line
+from ._lines import exec_line, probe_line
+from ._markers import Marker, MarkerKind, MarkerScanner, new_token
 from ._model import RunInfo, RunState
 
 CTRL_C = b"\x03"
@@ -28,6 +29,9 @@ class Run:
         stdin_from_terminal: bool,
         stdin: bytes | None = None,
         start_warning_s: float = 10.0,
+        keep_state: bool = False,
+        stderr_apart: bool = False,
+        guard_token: str | None = None,
     ) -> None:
         self.id = run_id
         self.session_id = session_id
@@ -37,6 +41,14 @@ class Run:
         self.stdin_from_terminal = stdin_from_terminal
         self._stdin = stdin  # typed ahead of the command, then forgotten
         self._start_warning_s = start_warning_s
+        self.keep_state = keep_state
+        self.stderr_apart = stderr_apart and not keep_state
+        self._guard_token = guard_token  # the session's guard loop (agents' sessions), if any
+        self.shell_ended = False  # the command ended the shell it ran in (keep_state runs)
+        self.stdout_end: int | None = None  # where standard error starts (stderr_apart runs)
+        self.stderr_start: int | None = None
+        self.prompt: str | None = None  # what the command seems to wait for, while it waits
+        self.prompt_kind: str | None = None
         self.token = new_token()
         self.sent_offset = sent_offset
         self.state = RunState.RUNNING
@@ -51,19 +63,39 @@ class Run:
         self._probe_tokens: set[str] = set()
         # Where Ctrl-C went in: later output (the ^C echo, a new prompt) is not the command's.
         self._stop_offset: int | None = None
+        self.unanswered = False  # Ctrl-C and probes went unanswered: a program holds the tty
         self.finished = trio.Event()
 
     @property
     def readable_end(self) -> int:
-        """Output is final up to here; a tail that may be the start of a marker is held back."""
+        """Output is final up to here; a tail that may be the start of a marker is held back.
+
+        For a run with standard error apart, this is the end of its standard output.
+        """
         if self.end_offset is not None:
-            return self.end_offset
+            return self.stdout_end if self.stdout_end is not None else self.end_offset
         if self.start_offset is None:
             return self.sent_offset
         end = self._scanner.safe_end
         if self._stop_offset is not None:
             end = min(end, self._stop_offset)
+        if self.stdout_end is not None:
+            end = min(end, self.stdout_end)
         return max(self.start_offset, end)
+
+    @property
+    def stdout_limit(self) -> int | None:
+        """One past the last byte of standard output, once known (the run finished)."""
+        if self.end_offset is None:
+            return None
+        return self.stdout_end if self.stdout_end is not None else self.end_offset
+
+    @property
+    def stderr_range(self) -> tuple[int, int] | None:
+        """The bytes of standard error printed after the command, once the run finished."""
+        if self.end_offset is None or self.stderr_start is None:
+            return None
+        return self.stderr_start, max(self.stderr_start, self.end_offset)
 
     @property
     def output_offset(self) -> int:
@@ -87,12 +119,18 @@ class Run:
             started_at=self.started_at,
             ended_at=self.ended_at,
             note=self.note or self.waiting_note(),
+            stderr_range=self.stderr_range,
+            prompt=self.prompt if not self.state.finished else None,
+            prompt_kind=self.prompt_kind if not self.state.finished else None,
+            shell_ended=self.shell_ended,
         )
 
     def on_output(self, chunk: bytes, offset: int) -> None:
         """Scan new session output (starting at ``offset``) for this run's markers."""
         if self.state.finished:
             return
+        if self.prompt is not None:
+            self.prompt = self.prompt_kind = None  # output again: it no longer waits
         for marker in self._scanner.feed(chunk, offset):
             self._on_marker(marker)
             if self.state.finished:
@@ -106,10 +144,36 @@ class Run:
             if self.start_offset is None:
                 self.start_offset = marker.start
             self.finish(self.stopping or RunState.DONE, marker.status, marker.start)
+        elif marker.kind is MarkerKind.STDERR and marker.token == self.token:
+            if self.stdout_end is None:
+                self.stdout_end, self.stderr_start = marker.start, marker.end
+        elif marker.kind is MarkerKind.QUIT and marker.token == self.token:
+            self._shell_ended(marker, "exited")
+        elif (
+            marker.kind is MarkerKind.REPLACED
+            and marker.token == self._guard_token
+            and self.start_offset is not None  # else it is the previous run's shell ending
+        ):
+            self._shell_ended(marker, "ended (the command replaced it or it exited)")
         elif marker.kind is MarkerKind.PROBE and marker.token in self._probe_tokens:
             end = self._stop_offset if self._stop_offset is not None else marker.start
             note = "Ctrl-C was sent and the shell answered a probe: it is ready for commands"
             self.finish(self.stopping or RunState.INTERRUPTED, marker.status, end, note)
+
+    def _shell_ended(self, marker: Marker, how: str) -> None:
+        if self.start_offset is None:
+            self.start_offset = marker.start
+        self.shell_ended = True
+        status = "" if marker.status is None else f" with status {marker.status}"
+        if self._guard_token is not None:
+            note = (
+                f"the shell {how}{status}; a new shell was started in this session, so its"
+                " working directory and variables were reset"
+            )
+        else:
+            note = f"the shell {how}{status} and this session ends with it"
+        end = self._stop_offset if self._stop_offset is not None else marker.start
+        self.finish(self.stopping or RunState.DONE, marker.status, end, note)
 
     def expect_probe(self, token: str) -> None:
         """A probe line with ``token`` is about to be sent."""
@@ -149,7 +213,12 @@ class Run:
         """The keystrokes that start this run (its command between BEGIN and END markers)."""
         stdin, self._stdin = self._stdin, None
         return exec_line(
-            self.command, self.token, stdin_from_terminal=self.stdin_from_terminal, stdin=stdin
+            self.command,
+            self.token,
+            stdin_from_terminal=self.stdin_from_terminal,
+            stdin=stdin,
+            keep_state=self.keep_state,
+            stderr_apart=self.stderr_apart,
         )
 
     def waiting_note(self) -> str | None:
@@ -209,6 +278,7 @@ class Run:
             if not self.state.finished:
                 await send(CTRL_C)
         if not self.state.finished:
+            self.unanswered = True
             self.finish(
                 self.stopping or RunState.TIMEOUT,
                 None,

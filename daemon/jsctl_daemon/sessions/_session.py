@@ -11,7 +11,10 @@ from contextlib import AbstractAsyncContextManager
 import trio
 
 from ..terminal import TerminalClosed, TerminalEnded, TerminalLost, TerminalTransport
+from ._busy import TerminalUse
 from ._errors import SessionEnded, SessionNotReady
+from ._lines import guard_line
+from ._markers import new_token
 from ._model import (
     AttachmentInfo,
     OpenRequest,
@@ -66,6 +69,11 @@ class Session:
         self._helpers = helpers  # where a run's time limit and Ctrl-C recovery tasks run
         self._screen = LazyScreen(request.cols, request.rows, limits.screen_catchup_bytes)
         self._recorder: AsciicastRecorder | None = None
+        self.use = TerminalUse()
+        self.last_output_at = trio.current_time()
+        # Agents' sessions run their shell under a guard loop (see _lines); exec's need none.
+        self.guard_token = new_token() if request.purpose == "agent" else None
+        self.exiting = False  # a run made the shell exit and nothing restarts it
         self.done = trio.Event()  # the session's task has finished
         # Applied to output before anything keeps it (ring, screen, recording, runs).
         self.output_filters: list[Callable[[bytes], bytes]] = []
@@ -99,6 +107,7 @@ class Session:
             idle_timeout_s=self.limits.idle_timeout_s,
             recording=str(self._recorder.path) if self._recorder else None,
             transport_info=self._transport.info if self._transport is not None else {},
+            purpose=self.request.purpose,
         )
 
     def _notify(self) -> None:
@@ -153,6 +162,8 @@ class Session:
         try:
             async with opener(self.request) as transport:
                 self._go_live(transport)
+                if self.guard_token is not None:
+                    await transport.send_input(guard_line(self.guard_token))
                 started = True
                 task_status.started()
                 await self._serve_live(transport)
@@ -203,6 +214,8 @@ class Session:
             return
         offset = self.ring.end_offset
         self.ring.append(chunk)
+        self.last_output_at = trio.current_time()
+        self.use.on_output(chunk)
         if self._recorder is not None:
             self._recorder.output(chunk)
         if self.current_run is not None:
@@ -280,9 +293,12 @@ class Session:
         *,
         stdin_from_terminal: bool,
         stdin: bytes | None = None,
+        keep_state: bool = False,
+        stderr_apart: bool = False,
     ) -> Run:
         """Create the session's current run; the caller checked it is not busy, then types it."""
         self._require_live()
+        self.use.on_run()
         self._run_seq += 1
         run = Run(
             f"{self.id}-{self._run_seq}",
@@ -294,6 +310,9 @@ class Session:
             stdin_from_terminal=stdin_from_terminal,
             stdin=stdin,
             start_warning_s=self.limits.start_warning_s,
+            keep_state=keep_state,
+            stderr_apart=stderr_apart,
+            guard_token=self.guard_token,
         )
         self.runs[run.id] = run
         self.current_run = run
@@ -357,6 +376,37 @@ class Session:
         run = self.current_run
         if run is not None and run.state.finished:
             self.current_run = None
+            if run.shell_ended and self.guard_token is None:
+                self.exiting = True  # never type into a shell on its way out
+            if run.unanswered:
+                if self.request.purpose == "exec":  # exec's own: nobody needs what holds it
+                    self.stop("closed by exec: a program held the terminal after Ctrl-C")
+                else:
+                    self.use.unresponsive = True
+
+    def why_busy(self, *, watchers_ok: bool) -> str | None:
+        """Why a command must not be typed into this session now, or None if it may."""
+        if self.state.ended:
+            return None  # starting a run says that it ended
+        run = self.current_run
+        if run is not None and not run.state.finished:
+            shown = run.command if len(run.command) <= 60 else run.command[:57] + "..."
+            return f"it is running `{shown}` (run {run.id})"
+        if self.exiting:
+            return "its shell is exiting"
+        for attachment in self._attachments.values():
+            if not (watchers_ok and attachment.read_only):
+                return f"{attachment.client} is attached to it"
+        ring = self.ring
+        tail = ring.read_from(max(ring.start_offset, ring.end_offset - 512), 512).data
+        since_typed = None
+        if self.use.typed_since_run and self.use.typed_offset >= ring.start_offset:
+            since_typed = ring.read_from(self.use.typed_offset, 1 << 16).data
+        return self.use.why_busy(tail, since_typed)
+
+    def note_typed(self, data: bytes) -> None:
+        """A client (a person, an agent's `input`) typed into the session."""
+        self.use.on_typed(data, self.ring.end_offset)
 
     async def interrupt(self) -> Run | None:
         """Send Ctrl-C; a current run is then recovered with a probe. Returns that run."""
