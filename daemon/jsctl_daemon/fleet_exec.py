@@ -45,6 +45,7 @@ class AssetExec:
         self._fleet_id = fleet_id
         # What opening a session needs besides the asset; the same for every asset of the fleet.
         self._where = {key: params.get(key) for key in ("account", "profile", "org")}
+        self._where["purpose"] = "exec"  # exec's own pooled sessions, never a person's shell
 
     @property
     def _manager(self) -> SessionManager:

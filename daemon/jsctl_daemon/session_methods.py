@@ -65,7 +65,8 @@ async def _open(ctx: CallContext, params: dict[str, Any]) -> str:
     )
     owner = ctx.identity.name
     manager = _manager(ctx)
-    purpose = params.get("purpose", "shell")
+    # A reused session is always a pooled one (exec's by default), never a person's shell.
+    purpose = params.get("purpose") or ("exec" if params.get("reuse") else "shell")
     if params.get("reuse"):
         # Only the pool's own sessions (exec's, or this agent's), and only one idle at its
         # prompt: never a person's shell, an attached one, or one a program holds.

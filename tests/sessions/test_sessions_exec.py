@@ -356,27 +356,37 @@ async def test_exec_on_a_posix_sh(
         assert data == b"back\r\n"
 
 
+async def _exec_when_free(manager: SessionManager, sid: str, command: str) -> tuple[Any, bytes]:
+    """Exec once the session's shell is back at its prompt (a client retries a refusal)."""
+    for _ in range(100):
+        try:
+            return await _exec(manager, sid, command)
+        except SessionBusy:
+            await trio.sleep(0.05)
+    raise AssertionError(f"session {sid} never came back to its prompt")
+
+
 async def test_a_command_is_never_typed_into_a_program_holding_the_terminal(
     manager: SessionManager, make_request: MakeRequest
 ) -> None:
     """After someone started `cat` (or half typed a line), a run is refused, not typed."""
     sid = (await manager.open(make_request())).id
-    await manager.write_input(sid, b"cat\r")  # cat now reads the terminal, not bash
-    await manager.wait_for_output(sid, manager.get(sid).end_offset, 2)
+    # cat reads the terminal, not bash (`go` shows once it really runs; see RUNNING_JOB)
+    await manager.write_input(sid, b"sh -c 'echo g''o; exec cat'\r")
+    with trio.fail_after(10):
+        while b"go\r\n" not in manager.read_from(sid, 0, 1 << 20).data:
+            await manager.wait_for_output(sid, manager.get(sid).end_offset, 1)
     with pytest.raises(SessionBusy, match="not back at a shell prompt") as refused:
         await manager.start_run(sid, "echo never-typed", owner="cli")
     assert "Its screen ends with" in str(refused.value)
     await manager.write_input(sid, b"\x03")  # Ctrl-C ends cat
+    run, data = await _exec_when_free(manager, sid, "echo back")
+    assert (run.exit_status, data) == (0, b"back\r\n")
     await manager.write_input(sid, b"echo half")  # a half-typed line
     with pytest.raises(SessionBusy, match="half typed"):
         await manager.start_run(sid, "echo never-typed", owner="cli")
     await manager.write_input(sid, b"\x15")  # Ctrl-U clears it
-    for _ in range(50):
-        try:
-            run, data = await _exec(manager, sid, "echo next")
-            break
-        except SessionBusy:  # the prompt has not come back yet
-            await trio.sleep(0.1)
+    run, data = await _exec_when_free(manager, sid, "echo next")
     assert (run.exit_status, data) == (0, b"next\r\n")
     assert b"never-typed" not in manager.read_from(sid, 0, 1 << 20).data
 
