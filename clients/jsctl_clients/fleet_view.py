@@ -30,11 +30,16 @@ def split_selector(ref: str) -> list[str]:
     return [part.strip() for part in ref.split(",") if part.strip()]
 
 
-def output_text(result: dict[str, Any]) -> str:
-    """An asset's output as text, with the terminal's CRLF line ends made LF."""
-    data = result.get("stdout") or b""
+def output_text(result: dict[str, Any], stream: str = "stdout") -> str:
+    """An asset's standard output (or ``stream``) as text, the terminal's CRLF made LF."""
+    data = result.get(stream) or b""
     text = data.decode(errors="replace") if isinstance(data, bytes) else str(data)
     return text.replace("\r\n", "\n")
+
+
+def both_texts(result: dict[str, Any]) -> str:
+    """Standard output, then standard error (what grouping compares and shows)."""
+    return output_text(result) + output_text(result, "stderr")
 
 
 def status_label(result: dict[str, Any]) -> str:
@@ -93,7 +98,7 @@ def group_results(results: Iterable[dict[str, Any]]) -> list[Group]:
     """Identical (status, output) pairs collapsed; failures first, then the larger groups."""
     groups: dict[tuple[str, str], Group] = {}
     for result in results:
-        label, text = status_label(result), output_text(result)
+        label, text = status_label(result), both_texts(result)
         group = groups.get((label, text))
         if group is None:
             ok = result.get("outcome") == "ok"

@@ -38,6 +38,7 @@ class SlotState(enum.StrEnum):
     DONE = "done"  # the command exited; see exit_status
     TIMEOUT = "timeout"  # the per-asset timeout interrupted it
     INTERRUPTED = "interrupted"  # Ctrl-C (fleet.interrupt) while it ran
+    WAITING_INPUT = "waiting_input"  # it stopped at a prompt (nobody answers): interrupted
     LOST = "lost"  # its terminal went away before the command ended
     UNREACHABLE = "unreachable"  # no session could be opened (error says why)
     REFUSED = "refused"  # an allow-list or limit refused this asset
@@ -57,6 +58,7 @@ _OUTCOMES = {
     SlotState.DONE: "failed",  # ok when the exit status is 0: see Slot.outcome
     SlotState.TIMEOUT: "failed",
     SlotState.INTERRUPTED: "failed",
+    SlotState.WAITING_INPUT: "failed",
     SlotState.LOST: "unreachable",
     SlotState.UNREACHABLE: "unreachable",
     SlotState.REFUSED: "unreachable",
@@ -94,13 +96,16 @@ class Slot:
         self.state, self.account, self.error = SlotState.RUNNING, started.account, None
         self.handle, self.session = started.run.id, started.run.session_id
 
-    def ended(self, run: RunInfo) -> None:
+    def ended(self, run: RunInfo, prompt: str | None) -> None:
         self.state = SlotState(run.state.value) if run.state.value != "running" else self.state
         self.exit_status = run.exit_status
         self.ended_at = run.ended_at or time.time()
         self.output_bytes = run.readable_end - run.output_offset
         if run.note and self.state is not SlotState.DONE:
             self.error = run.note
+        if prompt is not None:
+            self.state = SlotState.WAITING_INPUT
+            self.error = f"stopped at a prompt ({prompt.strip()!r}); a fleet answers none"
 
     def failed(self, state: SlotState, error: str) -> None:
         self.state, self.error, self.ended_at = state, error, time.time()
@@ -207,8 +212,8 @@ class Fleet:
             self.changed()
             if self.interrupted:  # Ctrl-C came while the command was being typed
                 await executor.interrupt(started.run.id)
-            run = await executor.wait(started)
-            self._finish(slot, lambda: slot.ended(run))
+            run, prompt = await executor.wait(started)
+            self._finish(slot, lambda: slot.ended(run, prompt))
 
     async def interrupt(self) -> list[str]:
         """Ctrl-C every running run; slots not started yet will be skipped. Names the assets hit."""

@@ -95,15 +95,28 @@ class AssetExec:
         return Started(run, request.account, base)
 
     async def _start_in(self, session_id: str, command: str, limit: float | None) -> RunInfo:
+        # As `jsctl exec` runs it: a child shell of the pooled session, stderr kept apart.
         return await self._manager.start_run(
-            session_id, command, owner=self._ctx.identity.name, time_limit_s=limit
+            session_id,
+            command,
+            owner=self._ctx.identity.name,
+            time_limit_s=limit,
+            stderr_apart=True,
         )
 
-    async def wait(self, started: Started) -> RunInfo:
-        """Wait for the run to end, then record its end in the audit log."""
-        run = await self._manager.wait_run(started.run.id, math.inf)
+    async def wait(self, started: Started) -> tuple[RunInfo, str | None]:
+        """Wait for the run to end (and record it in the audit log), with the prompt it stopped
+        at if it waited for input: nobody answers a fleet's prompts, so it is interrupted."""
+        handle, prompt = started.run.id, None
+        while True:
+            run = await self._manager.wait_run(handle, math.inf, prompts=prompt is None)
+            if run.state.finished:
+                break
+            if run.waiting_input and prompt is None:
+                prompt = run.prompt
+                await self.interrupt(handle)
         self._ctx.daemon.audit.run_ended(started.audit_base, run)
-        return run
+        return run, prompt
 
     def progress(self, handle: str) -> RunInfo:
         """The run's state now."""
@@ -115,6 +128,13 @@ class AssetExec:
             return self._manager.read_run(handle, offset, max_bytes)
         except SessionError:  # the session was forgotten since: nothing left to read
             return ReadResult(b"", offset or 0, 0)
+
+    def read_stderr(self, handle: str, max_bytes: int) -> bytes:
+        """The finished run's standard error (empty while it runs, or once forgotten)."""
+        try:
+            return self._manager.read_run_stderr(handle, max_bytes).data
+        except SessionError:
+            return b""
 
     async def wait_output(self, handle: str, offset: int, max_wait_s: float) -> RunInfo:
         """Wait until the run has output past ``offset`` or ends."""

@@ -51,8 +51,10 @@ def slot_to_wire(slot: Slot, fleet: Fleet, max_bytes: int | None) -> dict[str, A
         data = b""
         if slot.handle is not None and max_bytes > 0:
             data = fleet.executor.read(slot.handle, None, max_bytes).data
-        # Exec runs on a terminal, where both streams arrive merged: all of it is stdout.
-        row.update(stdout=data, stderr=b"", truncated=len(data) < slot.output_bytes)
+        stderr = b""
+        if slot.handle is not None and max_bytes > 0 and slot.finished:
+            stderr = fleet.executor.read_stderr(slot.handle, max_bytes)
+        row.update(stdout=data, stderr=stderr, truncated=len(data) < slot.output_bytes)
     return row
 
 

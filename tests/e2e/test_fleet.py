@@ -13,6 +13,7 @@ import os
 import pty
 import signal
 import subprocess
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -108,6 +109,26 @@ def test_json_lines_one_object_per_asset(fleet: LoggedIn) -> None:
         assert row["exit_status"] == (3 if name == "web-00006" else 0)
         assert row["stdout"] == ("inactive\n" if name == "web-00006" else "active\n")
         assert isinstance(row["duration_s"], float) and row["handle"]
+
+
+def test_stdout_and_stderr_apart_and_a_prompt_is_not_waited_for(fleet: LoggedIn) -> None:
+    both = fleet.daemon.cli("--json", "exec", "web-0*", "--", "echo out; echo err >&2")
+    assert both.returncode == 0, both.stderr
+    assert {(r["stdout"], r["stderr"]) for r in _json_lines(both.stdout).values()} == {
+        ("out\n", "err\n")
+    }
+    asks = (
+        'if [ "$HOSTNAME" = web-00006 ]; then printf "Password: " >/dev/tty;'
+        " read -r secret </dev/tty; fi; echo done"
+    )
+    started = time.monotonic()
+    prompted = fleet.daemon.cli("--json", "exec", "web-*", "--", asks, timeout=60)
+    rows = _json_lines(prompted.stdout)
+    assert prompted.returncode == 4, prompted.stderr
+    assert rows["web-00006"]["state"] == "waiting_input"
+    assert "Password:" in str(rows["web-00006"]["error"])
+    assert all(r["stdout"] == "done\n" for n, r in rows.items() if n != "web-00006")
+    assert time.monotonic() - started < 20  # interrupted at the prompt, not left hanging
 
 
 def test_confirmation_over_the_limit_then_a_large_parallel_run(fleet: LoggedIn) -> None:

@@ -12,7 +12,6 @@ import click
 from jsctl_protocol import ErrorCode, RpcError
 
 from ..fleet_view import (
-    EXIT_INTERRUPTED,
     exit_code,
     group_lines,
     group_results,
@@ -24,9 +23,14 @@ from ..fleet_view import (
 from ..rpc import DaemonClient
 from ._app import Runtime
 from ._render import table
+from .session_cmds import EXIT_INTERRUPTED, EXIT_LOST, EXIT_TIMEOUT, EXIT_WAITING
 
-EXIT_TIMEOUT, EXIT_LOST = 124, 255  # as for one run (session_cmds)
-_RUN_EXITS = {"timeout": EXIT_TIMEOUT, "interrupted": EXIT_INTERRUPTED}
+# One asset's run, as `jsctl wait` on a single run exits (session_cmds).
+_RUN_EXITS = {
+    "timeout": EXIT_TIMEOUT,
+    "interrupted": EXIT_INTERRUPTED,
+    "waiting_input": EXIT_WAITING,
+}
 
 
 def run_fleet(rt: Runtime, params: dict[str, Any], *, dry_run: bool, yes: bool, detach: bool,
@@ -128,8 +132,11 @@ class _FleetView:
             if self.rt.json:
                 click.echo(json.dumps({**_json_line(result), "fleet": self.handle}))
                 sys.stdout.flush()  # each asset as it finishes, also into a pipe
-            elif self.prefix and result["outcome"] != "ok":
-                self._line(result["asset"], f"[{status_label(result)}]".encode())
+            elif self.prefix:
+                for line in output_text(result, "stderr").splitlines():
+                    self._line(result["asset"], line.encode(), err=True)
+                if result["outcome"] != "ok":
+                    self._line(result["asset"], f"[{status_label(result)}]".encode())
         elif "data" in item:
             asset = item["asset"]
             lines = (self._partial.get(asset, b"") + item["data"]).split(b"\n")
@@ -137,9 +144,9 @@ class _FleetView:
             for line in lines:
                 self._line(asset, line.rstrip(b"\r"))
 
-    def _line(self, asset: str, line: bytes) -> None:
+    def _line(self, asset: str, line: bytes, err: bool = False) -> None:
         self.clear_progress()
-        click.echo(f"{asset}: {line.decode(errors='replace')}")
+        click.echo(f"{asset}: {line.decode(errors='replace')}", err=err)
         sys.stdout.flush()  # line by line, also into a pipe (`| grep`)
 
     def clear_progress(self) -> None:
@@ -152,11 +159,10 @@ class _FleetView:
 def _json_line(result: dict[str, Any]) -> dict[str, Any]:
     """One asset as a JSON line: asset, account, exit status, stdout, stderr, duration, …"""
     line = {k: v for k, v in result.items() if k not in ("stdout", "stderr")}
-    stderr = result.get("stderr") or b""
     return {
         **line,
         "stdout": output_text(result),
-        "stderr": stderr.decode(errors="replace") if isinstance(stderr, bytes) else stderr,
+        "stderr": output_text(result, "stderr"),
     }
 
 
@@ -164,9 +170,10 @@ def _print_outputs(results: list[dict[str, Any]]) -> None:
     for result in sorted(results, key=lambda r: r["asset"]):
         took = f", {result['duration_s']:.2f} s" if result.get("duration_s") is not None else ""
         click.echo(f"── {result['asset']} ({status_label(result)}{took})")
-        text = output_text(result)
-        if text:
-            click.echo(text, nl=not text.endswith("\n"))
+        for stream in ("stdout", "stderr"):
+            text = output_text(result, stream)
+            if text:
+                click.echo(text, nl=not text.endswith("\n"), err=stream == "stderr")
         if result.get("truncated"):
             click.echo(f"[… more: jsctl logs {result['handle']}]")
 

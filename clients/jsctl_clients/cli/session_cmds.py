@@ -122,8 +122,10 @@ def exec_(
     if not command:
         raise click.UsageError("say what to run: jsctl exec REF -- COMMAND")
     if many:
-        if session or forward_stdin or request_id:
-            raise click.UsageError("--session, --stdin and --request-id take one asset, not many")
+        if session or forward_stdin or request_id or tty:
+            raise click.UsageError(
+                "--session, --stdin, --tty and --request-id take one asset, not many"
+            )
         from .fleet_cmds import run_fleet
 
         rt = runtime()
