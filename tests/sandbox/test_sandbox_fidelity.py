@@ -295,3 +295,20 @@ def test_persistent_sandbox_keeps_users_keys_sessions_ca_and_port(tmp_path: Path
         _stop(second)
     assert json.loads(state_file.read_text())["port"] == int(info.url.rsplit(":", 1)[1])
     assert os.stat(data_dir).st_mode & 0o777 == 0o700
+
+
+def test_admin_read_views_platforms_and_nodes(sandbox: SandboxInfo) -> None:
+    admin = web_login(sandbox, "admin")
+    linux = admin.get("/api/v1/assets/platforms/", params={"name": "Linux"}).json()
+    assert [p["name"] for p in linux] == ["Linux"]
+    assert {"ssh", "sftp"} <= {p["name"] for p in linux[0]["protocols"]}
+    assert admin.get("/api/v1/assets/platforms/", params={"name": "Windows"}).json() == []
+    nodes = admin.get("/api/v1/assets/nodes/").json()
+    assert nodes[0]["full_value"] == "/DEFAULT" and nodes[0]["org_name"] == "DEFAULT"
+    assert all(n["org_name"] == "DEFAULT" for n in nodes)
+    everywhere = admin.get("/api/v1/assets/nodes/", headers={"X-JMS-ORG": "root"}).json()
+    assert any(n["org_name"] == "Staging" for n in everywhere)
+    mei = web_login(sandbox, "mei")
+    for path in ("/api/v1/assets/nodes/", "/api/v1/assets/platforms/"):
+        r = mei.get(path)
+        assert (r.status_code, r.json()["code"]) == (403, "permission_denied")
