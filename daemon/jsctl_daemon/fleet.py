@@ -64,6 +64,13 @@ _OUTCOMES = {
     SlotState.REFUSED: "unreachable",
     SlotState.SKIPPED: "skipped",
 }
+_REFUSALS = (
+    ErrorCode.FORBIDDEN,
+    ErrorCode.LIMIT,
+    ErrorCode.NOT_FOUND,
+    ErrorCode.AMBIGUOUS,
+    ErrorCode.BAD_PARAMS,
+)
 OUTCOMES = ("ok", "failed", "unreachable", "skipped", "running", "pending")
 
 
@@ -204,7 +211,9 @@ class Fleet:
                 started = await executor.run(session_id, self.command, self.time_limit_s)
             except Exception as exc:  # this asset only: the others go on
                 error = as_rpc_error(exc, "fleet.start")
-                refused = error.code in (ErrorCode.FORBIDDEN, ErrorCode.LIMIT)
+                # Not run by choice (allow-list, limit, an account it lacks or must be told)
+                # rather than out of reach.
+                refused = error.code in _REFUSALS
                 state = SlotState.REFUSED if refused else SlotState.UNREACHABLE
                 self._finish(slot, lambda: slot.failed(state, error.message))
                 return

@@ -78,6 +78,9 @@ def test_selection_by_glob_address_list_and_node(fleet: LoggedIn) -> None:
     assert nothing.returncode == 1 and "no asset you may use matches `nosuch-*`" in nothing.stderr
     unknown = cli("exec", "web-01,no-such-host", "--", "true")
     assert unknown.returncode == 1 and "no-such-host" in unknown.stderr
+    no_account = cli("--json", "exec", "web-01,web-02", "-a", "nobody", "--", "true")
+    assert no_account.returncode == 5  # not run: no such account on either asset
+    assert {r["state"] for r in _json_lines(no_account.stdout).values()} == {"refused"}
 
 
 def test_mixed_exit_statuses_grouped_per_asset_and_summarised(fleet: LoggedIn) -> None:
@@ -206,6 +209,11 @@ def test_detached_fleet_handle_for_wait_and_logs(fleet: LoggedIn) -> None:
     slow = cli("exec", "web-01,web-02", "--detach", "--", "sleep 1; echo late").stdout.strip()
     followed = cli("logs", "--follow", slow)
     assert followed.stdout.count("late\n") == 2  # --follow waited for the end
+    sleeping = cli("exec", "web-01,web-02", "--detach", "--", "sleep 30").stdout.strip()
+    time.sleep(1.0)
+    stopped = cli("interrupt", sleeping)
+    assert stopped.returncode == 0 and stopped.stdout == "interrupted: web-01, web-02\n"
+    assert cli("wait", sleeping, "--timeout", "20").returncode == 130
     missing = cli("wait", "fleet-nosuchxx")
     assert missing.returncode == 1 and "no fleet" in missing.stderr
 

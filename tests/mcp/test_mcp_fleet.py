@@ -40,6 +40,12 @@ async def test_run_on_a_glob_answers_grouped_failures_first_with_read_handles(
         assert hidden.is_error and "db-01" not in hidden.text
         mixed = await agent.call("run", asset="web-*", session="x", command="true")
         assert mixed.is_error or "take one asset" in mixed.text
+        slow = await agent.call("run", asset="web-*", command="sleep 30", wait=1)
+        assert slow.fields["state"] == "running" and "2 still running" in slow.text
+        stopped = await agent.call("interrupt", id=slow.fields["fleet"])
+        assert stopped.text.startswith("[Ctrl-C sent to web-01, web-02;")
+        ended = await agent.call("read", id=slow.fields["fleet"], wait=20)
+        assert ended.fields["state"] == "interrupted" and "2 failed" in ended.text
 
 
 async def test_a_confirm_rule_holds_each_asset_of_a_fleet_for_the_person(

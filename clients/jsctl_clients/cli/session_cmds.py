@@ -310,8 +310,12 @@ def logs(target: str, offset: int | None, follow: bool) -> None:
 @click.argument("target")
 @json_option
 def interrupt(target: str) -> None:
-    """Send Ctrl-C to a run (by handle) or to a session's foreground program."""
+    """Send Ctrl-C to a run (by handle), every run of a fleet, or a session's foreground."""
     rt = runtime()
+    if target.startswith(FLEET_HANDLE_PREFIX):
+        hit = rt.call("fleet.interrupt", handle=target)
+        rt.emit(hit, lambda r: click.echo(f"interrupted: {', '.join(r['interrupted']) or 'none'}"))
+        return
     rt.emit(rt.call("run.interrupt", target=target), lambda _: click.echo("interrupt sent"))
 
 

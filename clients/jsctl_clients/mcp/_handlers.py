@@ -211,8 +211,11 @@ class Tools:
             shown=f"{page.next_offset - page.start}B",
             note=f'"{note}"' if note else None,
         )
-        return header + "\n" + secret_note(run, session["id"]) + body(
-            page, run["handle"], running=running
+        return (
+            header
+            + "\n"
+            + secret_note(run, session["id"])
+            + body(page, run["handle"], running=running)
         )
 
     def read(self, arguments: dict[str, Any]) -> str:
@@ -293,8 +296,11 @@ class Tools:
             offset=f"{page.start}-{page.next_offset}",
             end=page.end,
         )
-        return header + "\n" + secret_note(reply, session["id"]) + body(
-            page, session["id"], running=False
+        return (
+            header
+            + "\n"
+            + secret_note(reply, session["id"])
+            + body(page, session["id"], running=False)
         )
 
     def input(self, arguments: dict[str, Any]) -> str:
@@ -334,7 +340,11 @@ class Tools:
         )
 
     def interrupt(self, arguments: dict[str, Any]) -> str:
-        """Ctrl-C a run or a session's foreground, then say how the run ended."""
+        """Ctrl-C a run, a fleet's runs or a session's foreground, then say how it ended."""
+        fleet = arguments["id"]
+        if fleet.startswith(FLEET_HANDLE_PREFIX):
+            hit = self._call("fleet.interrupt", handle=fleet)["interrupted"]
+            return f"[Ctrl-C sent to {', '.join(hit) or 'no running asset'}; read id={fleet}]"
         reply = self._call("run.interrupt", target=arguments["id"])
         run = reply.get("run")
         if run is None:
