@@ -76,19 +76,24 @@ def _guard_run_start(handler: Handler) -> Handler:
         if prompt is not None:
             raise _refusal(session_id, prompt)
         result: dict[str, Any] | None = None
-        async with trio.open_nursery() as nursery:
+        try:
+            async with trio.open_nursery() as nursery:
 
-            async def call() -> None:
-                nonlocal result
-                result = await handler(ctx, params)
-                nursery.cancel_scope.cancel()
+                async def call() -> None:
+                    nonlocal result
+                    result = await handler(ctx, params)
+                    nursery.cancel_scope.cancel()
 
-            async def watch() -> None:
-                await _until_prompt(ctx, session_id)
-                nursery.cancel_scope.cancel()
+                async def watch() -> None:
+                    await _until_prompt(ctx, session_id)
+                    nursery.cancel_scope.cancel()
 
-            nursery.start_soon(call)
-            nursery.start_soon(watch)
+                nursery.start_soon(call)
+                nursery.start_soon(watch)
+        except BaseExceptionGroup as group:  # the run's own refusal (busy, limits) is the answer
+            if len(group.exceptions) == 1:
+                raise group.exceptions[0] from None
+            raise
         if result is not None:
             _annotate(ctx, session_id, result)
             return result

@@ -61,7 +61,10 @@ def _explain_rpc(exc: RpcError) -> str:
     if exc.code == ErrorCode.FORBIDDEN:
         return f"Not allowed: {message}."
     if exc.code == ErrorCode.CONFLICT and "busy" in message.lower():
-        return f"{message}. Read or interrupt that run, or run on the asset for another session."
+        return (
+            f"{message}\nLook with `screen`, answer with `input`, stop it with `interrupt`, or"
+            " `run` with the asset for another session of yours."
+        )
     if exc.code == ErrorCode.UNREACHABLE:
         return f"{message}. JumpServer could not be reached; ask the person to run `jsctl doctor`."
     return message

@@ -188,3 +188,27 @@ TOOLS: tuple[ToolSpec, ...] = (
 )
 
 BY_NAME = {tool.name: tool for tool in TOOLS}
+
+
+@dataclass(frozen=True)
+class Hints:
+    """What an MCP client (Codex, Claude Code) decides approvals from; every field is given."""
+
+    title: str
+    read_only: bool
+    destructive: bool  # may change or remove something on an asset
+    idempotent: bool  # repeating the same call does nothing more
+    open_world: bool  # reaches outside the daemon (JumpServer, assets)
+
+
+HINTS: dict[str, Hints] = {
+    "find": Hints("Find assets and accounts", True, False, True, True),
+    "run": Hints("Run a shell command", False, True, False, True),
+    "read": Hints("Read output", True, False, True, False),
+    "input": Hints("Type into a session", False, True, False, True),
+    "interrupt": Hints("Interrupt (Ctrl-C)", False, True, False, True),
+    "screen": Hints("Show a session's screen", True, False, True, False),
+    "sessions": Hints("List your sessions", True, False, True, False),
+    "close": Hints("Close a session", False, True, True, True),
+    "files": Hints("Files on an asset", False, True, False, True),
+}

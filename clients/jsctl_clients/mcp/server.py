@@ -24,7 +24,7 @@ from jsctl_protocol.paths import Paths
 from ._handlers import DEFAULT_PAGE_CHARS, Tools
 from ._link import DaemonLink
 from ._memory import ReadMemory
-from ._tools import TOOLS
+from ._tools import HINTS, TOOLS, Hints
 
 INSTRUCTIONS = (
     "Shell sessions on servers behind a JumpServer bastion, kept by the jsctl daemon across"
@@ -40,10 +40,20 @@ def tool_list() -> list[types.Tool]:
             name=spec.name,
             description=spec.description,
             input_schema=spec.input_schema(),
-            annotations=types.ToolAnnotations(read_only_hint=True) if spec.read_only else None,
+            annotations=_annotations(HINTS[spec.name]),
         )
         for spec in TOOLS
     ]
+
+
+def _annotations(hints: Hints) -> types.ToolAnnotations:
+    return types.ToolAnnotations(
+        title=hints.title,
+        read_only_hint=hints.read_only,
+        destructive_hint=hints.destructive,
+        idempotent_hint=hints.idempotent,
+        open_world_hint=hints.open_world,
+    )
 
 
 def build_server(tools: Tools) -> Server[Any]:
