@@ -103,7 +103,8 @@ def _gate_run_start(handler: Handler) -> Handler:
         session_id = await _run_session(ctx, params)
         request = ctx.daemon.sessions.request_of(session_id)[1]
         params = {**params, "session": session_id, "asset": None}
-        action = Action("run", request.asset, request.account, params["command"])
+        user = ctx.daemon.identities.effective_user(session_id, request.account)
+        action = Action("run", request.asset, request.account, params["command"], user)
         rule = first_match(rules, action)
         if rule is None or (approval is not None and approval.state == APPROVED):
             return await handler(ctx, params)
@@ -199,9 +200,10 @@ async def _describe_write(
 ) -> tuple[str, Action, str | None]:
     session_id = _writable(ctx, params["session"])
     request = ctx.daemon.sessions.request_of(session_id)[1]
+    user = ctx.daemon.identities.effective_user(session_id, request.account)
     return (
         request.profile,
-        Action("input", request.asset, request.account, _shown(params["data"])),
+        Action("input", request.asset, request.account, _shown(params["data"]), user),
         session_id,
     )
 

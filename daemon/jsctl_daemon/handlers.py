@@ -14,6 +14,7 @@ def load() -> None:
         directory_methods,
         file_methods,
         fleet_methods,
+        identity_methods,
         policy_methods,
         secret_methods,
         session_methods,
@@ -23,3 +24,4 @@ def load() -> None:
     register_all()
     consent_methods.install_gates()
     secret_methods.install_guards()
+    identity_methods.install()

@@ -29,6 +29,7 @@ from .consent import ApprovalBroker, CodeVerifier
 from .directory import DirectoryDomain
 from .files import FileSessionManager, FileSettings, KokoFileOpener
 from .fleet import FleetManager
+from .identity import IdentityTracker
 from .opener import KokoOpener
 from .policy import Policy
 from .rpc import Connection, Identity
@@ -60,6 +61,7 @@ class Daemon:
         self.audit = AuditLog(config.paths.state_dir)
         self.approvals = ApprovalBroker(self.audit, self.settings.daemon.approval_timeout)
         self.codes = CodeVerifier()
+        self.identities = IdentityTracker(self.audit)
         self.fleets = FleetManager()  # one command on many assets
         self.files = FileSessionManager(KokoFileOpener(self.auth, FileSettings()))  # F1: files
         self._sessions: SessionManager | None = None
@@ -141,6 +143,7 @@ class Daemon:
                 self.auth.on_forget.append(self._close_profile_sessions)
                 self.audit.start(nursery)
                 self.approvals.start(nursery)
+                self.identities.start(nursery, sessions)
                 self.fleets.start(nursery)
                 nursery.start_soon(self._watch_signals, signals)
                 nursery.start_soon(trio.serve_listeners, self._handle, [listener])

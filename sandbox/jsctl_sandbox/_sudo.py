@@ -2,9 +2,11 @@
 
 Like sudo it prints `[sudo] password for USER: ` on the terminal, reads the answer with echo
 off, says `Sorry, try again.` after a wrong one and gives up after three; then it runs the
-command (as the same local user: the sandbox cannot change users). It does not cache the
-password between calls. The password is the asset account's secret; the script sees only a
-salted hash of it, kept outside the asset's home directory.
+command. The sandbox cannot change local users, so the shells carry the account's name in
+`$JSCTL_SANDBOX_USER`, which the `id -un` and `whoami` beside this sudo report (as a real host
+would report the account), and which sudo sets to `root` (or `-u USER`) for what it runs. It
+does not cache the password between calls. The password is the asset account's secret; the
+script sees only a salted hash of it, kept outside the asset's home directory.
 """
 
 from __future__ import annotations
@@ -24,7 +26,11 @@ import getpass, hashlib, os, sys
 path = os.environ.get("{env}")
 user = os.environ.get("{env}_USER") or getpass.getuser()
 args = sys.argv[1:]
+target = "root"
 while args and args[0].startswith("-") and args[0] not in ("-i", "-s", "--"):
+    if args[0] == "-u" and len(args) > 1:
+        target, args = args[1], args[2:]
+        continue
     args = args[1:]
 if args and args[0] == "--":
     args = args[1:]
@@ -49,7 +55,7 @@ for attempt in range(3):
 else:
     sys.stderr.write("sudo: 3 incorrect password attempts\\n")
     sys.exit(1)
-env = dict(os.environ, SUDO_USER=user)
+env = dict(os.environ, SUDO_USER=user, JSCTL_SANDBOX_USER=target, HOME=os.environ.get("HOME", "/"))
 if args[0] in ("-i", "-s"):
     shell = os.environ.get("SHELL", "/bin/bash")
     os.execve(shell, [shell, "--norc", "--noprofile", "-i"] + args[1:], env)
@@ -57,17 +63,35 @@ os.execvpe(args[0], args, env)
 '''
 
 
+_ID = '''#!/bin/sh
+# The sandbox's account name for `id -un` / `whoami`; anything else is the real id.
+if [ -n "$JSCTL_SANDBOX_USER" ]; then
+    case "$(basename "$0") $*" in
+        "whoami "|"id -un"|"id -nu"|"id -u -n"|"id -n -u") echo "$JSCTL_SANDBOX_USER"; exit 0;;
+    esac
+fi
+PATH=$(printf %s "$PATH" | sed "s|^$(dirname "$0"):||")
+exec "$(basename "$0")" "$@"
+'''
+
+
+def _install(bin_dir: Path, name: str, text: str) -> None:
+    script = bin_dir / name
+    if script.exists():
+        return
+    temporary = script.with_suffix(".tmp")
+    temporary.write_text(text)
+    temporary.chmod(0o755)
+    temporary.replace(script)
+
+
 def sudo_environment(data_dir: Path, asset: str, username: str, password: str) -> dict[str, str]:
     """The environment a shell needs for the sandbox's sudo: its PATH entry and password file."""
     bin_dir = data_dir / "sudo-bin"
-    script = bin_dir / "sudo"
-    if not script.exists():
-        bin_dir.mkdir(mode=0o755, parents=True, exist_ok=True)
-        text = _SCRIPT.format(python=sys.executable, env=SUDO_FILE_ENV)
-        temporary = script.with_suffix(".tmp")
-        temporary.write_text(text)
-        temporary.chmod(0o755)
-        temporary.replace(script)
+    bin_dir.mkdir(mode=0o755, parents=True, exist_ok=True)
+    _install(bin_dir, "sudo", _SCRIPT.format(python=sys.executable, env=SUDO_FILE_ENV))
+    _install(bin_dir, "id", _ID)
+    _install(bin_dir, "whoami", _ID)
     secret_dir = data_dir / "sudo" / asset
     secret_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     secret_file = secret_dir / username
@@ -80,4 +104,5 @@ def sudo_environment(data_dir: Path, asset: str, username: str, password: str) -
         "PATH": f"{bin_dir}:{login_path(os.environ.get('PATH', ''))}",
         SUDO_FILE_ENV: str(secret_file),
         f"{SUDO_FILE_ENV}_USER": username,
+        "JSCTL_SANDBOX_USER": username,
     }

@@ -243,6 +243,13 @@ def _stream_run(rt: Any, client: DaemonClient, params: dict[str, Any]) -> int:
     return _exit_code(run)
 
 
+def _as(session: dict[str, Any]) -> str:
+    """The account, and the user the shell runs as now if that differs (after sudo -i, su -)."""
+    account = str(session["account"])
+    user = str(session.get("effective_user") or account)
+    return account + (f" → {user}" if user != account else "")
+
+
 @click.command()
 @click.argument("handle")
 @click.option("--timeout", "-t", type=float, help="Give up waiting after this many seconds.")
@@ -387,7 +394,7 @@ def sessions(show_all: bool) -> None:
                 s["id"],
                 s["name"] or "",
                 s["asset"],
-                s["account"],
+                _as(s),
                 s["owner"],
                 s["state"] + (f" ({s['reason']})" if s["reason"] else ""),
                 age(s["created_at"]),

@@ -69,3 +69,9 @@ def secret_note(reply: dict[str, Any], session: str) -> str:
         " you cannot type it (input is refused there). read this id later for the result, or"
         " interrupt to abort]\n"
     )
+
+
+def identity_field(reply: dict[str, Any]) -> str | None:
+    """The header's identity="deploy@web-01 → root (sudo)" once the remote user changed."""
+    text = reply.get("identity")
+    return json.dumps(text, ensure_ascii=False) if text and "→" in text else None

@@ -15,7 +15,15 @@ from typing import Any
 from jsctl_protocol import FLEET_HANDLE_PREFIX, ErrorCode, RpcError
 
 from ..fleet_view import is_selector
-from ._consent import APPROVAL_ID, AWAITING, awaiting_text, decided_text, secret_field, secret_note
+from ._consent import (
+    APPROVAL_ID,
+    AWAITING,
+    awaiting_text,
+    decided_text,
+    identity_field,
+    secret_field,
+    secret_note,
+)
 from ._errors import explain, redact
 from ._files import FilesTool
 from ._fleet import FleetTool
@@ -202,6 +210,7 @@ class Tools:
             asset=session.get("asset"),
             account=session.get("account"),
             run=run["handle"],
+            identity=identity_field(run),
             state="waiting_secret"
             if run.get("waiting_secret")
             else ("waiting_input" if prompt else run["state"]),
@@ -289,6 +298,7 @@ class Tools:
             session=session["id"],
             asset=session.get("asset"),
             account=session.get("account"),
+            identity=identity_field(reply),
             state="waiting_secret" if reply.get("waiting_secret") else reply.get("state"),
             prompt=secret_field(reply),
             reason=f'"{reply["reason"]}"' if reply.get("reason") else None,
@@ -387,6 +397,7 @@ class Tools:
                     name=info.get("name"),
                     asset=info.get("asset"),
                     account=info.get("account"),
+                    identity=identity_field(info),
                     state=info["state"],
                     reason=f'"{info["reason"]}"' if info.get("reason") else None,
                     run=info.get("current_run"),

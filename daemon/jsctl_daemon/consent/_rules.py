@@ -5,7 +5,7 @@ the client's rules matches it. Conditions:
 
 - ``kind:run|input|files-write|files-delete|close|*`` (``|`` separates alternatives)
 - ``command:GLOB`` (glob on the whole command text) or ``command~REGEX`` (a search)
-- ``asset:GLOB``, ``account:GLOB``
+- ``asset:GLOB``, ``account:GLOB``, ``user:GLOB`` (the effective remote user, e.g. after sudo -i)
 - presets: ``writes`` (anything that is not read-only), ``all`` or ``*`` (every action)
 """
 
@@ -108,6 +108,7 @@ class Action:
     asset: str
     account: str
     command: str = ""  # the command text (runs), the typed text (input), or a path (files)
+    user: str = ""  # the effective remote user (after sudo -i, su -), when known
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,8 @@ class _Condition:
             return re.search(value, action.command) is not None
         if key == "asset":
             return fnmatch.fnmatchcase(action.asset, value)
+        if key == "user":
+            return fnmatch.fnmatchcase(action.user or action.account, value)
         return fnmatch.fnmatchcase(action.account, value)  # account
 
 
@@ -149,7 +152,7 @@ def _bad(text: str, why: str) -> RpcError:
         ErrorCode.BAD_PARAMS,
         f"bad --confirm rule {text!r}: {why}. Rules are presets (writes, all) or conditions "
         "joined by '&': kind:run|input|files-write|files-delete|close|*, command:GLOB, "
-        "command~REGEX, asset:GLOB, account:GLOB",
+        "command~REGEX, asset:GLOB, account:GLOB, user:GLOB",
     )
 
 
@@ -169,7 +172,7 @@ def _condition(text: str, part: str) -> _Condition:
             return _Condition("command~", pattern)
     key, colon, value = part.partition(":")
     key = {"cmd": "command"}.get(key, key)
-    if not colon or key not in ("kind", "command", "asset", "account") or not value:
+    if not colon or key not in ("kind", "command", "asset", "account", "user") or not value:
         raise _bad(text, f"{part!r} is not a condition")
     if key == "kind":
         unknown = [k for k in value.split("|") if k not in (*KINDS, "*")]
