@@ -90,3 +90,37 @@ def test_bad_rules_are_refused_with_what_is_wrong(text: str, says: str) -> None:
     with pytest.raises(RpcError) as caught:
         parse_rule(text)
     assert says in caught.value.message and "--confirm" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("tail", "prompt"),
+    [
+        (b"$ sudo ls\r\n[sudo] password for deploy: ", "[sudo] password for deploy:"),
+        (b"\x1b[1mPassword:\x1b[0m ", "Password:"),
+        (b"Enter passphrase for key '/home/d/.ssh/id_ed25519': ", None),  # checked below
+        (b"Secret: ", "Secret:"),
+        (b"deploy@web-01:~$ ", None),
+        (b"Password: hunter2\r\n", None),
+        (b"Continue? [y/N] ", None),
+    ],
+)
+def test_password_prompts_are_recognised_at_the_end_of_output(
+    tail: bytes, prompt: str | None
+) -> None:
+    from jsctl_daemon.consent import prompt_of
+
+    found = prompt_of(tail)
+    if b"passphrase" in tail:
+        assert found is not None and found.startswith("Enter passphrase")
+    else:
+        assert found == prompt
+
+
+def test_a_secret_echoed_across_chunks_is_removed_and_counted() -> None:
+    from jsctl_daemon.consent import SecretFilter
+
+    secret_filter = SecretFilter(b"s3cr3t-pw")
+    out = secret_filter(b"prompt: s3c") + secret_filter(b"r3t-pw\r\nok s3cr3t-pw\r\n")
+    assert b"s3cr3t" not in out and out.count(b"[secret removed]") == 2
+    assert secret_filter.hits == 2
+    assert secret_filter(b"unrelated s3") + secret_filter(b"x") == b"unrelated s3x"

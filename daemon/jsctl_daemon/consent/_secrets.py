@@ -12,24 +12,23 @@ from __future__ import annotations
 import re
 import time
 
-# What a program asking for a secret prints last (case-insensitive, at the end of the line).
-_PROMPT = re.compile(
-    r"(?i)(?:\bpassword\b|\bpassphrase\b|\bpass phrase\b|\bpasscode\b|\bsecret\b|\bpin\b)"
-    r"[^\n]{0,100}[:?]\s*$"
-)
-_ANSI = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
-MAX_PROMPT = 160
+from ..sessions._prompts import classify, last_line
+
+# Besides the sessions layer's "secret" prompts: a `read -s -p 'Secret: '` and the like.
+_MORE = re.compile(r"(?i)\bsecret\b[^\n]{0,100}[:?]$")
 HOLD_WINDOW_S = 10.0  # while the echo of a just-typed secret may still come
 REDACTED = b"[secret removed]"
 
 
 def prompt_of(tail: bytes) -> str | None:
     """The password prompt ``tail`` (a session's newest output) ends with, if it ends with one."""
-    text = _ANSI.sub(b"", tail).decode("utf-8", "replace")
-    line = re.split(r"[\r\n]", text)[-1].strip()
-    if not line or len(line) > MAX_PROMPT or not _PROMPT.search(line):
+    found = classify(tail)
+    if found is not None:
+        return found.text if found.kind == "secret" else None
+    if not tail or tail.endswith(b"\n"):
         return None
-    return line
+    line = last_line(tail).strip()
+    return line if line and len(line) <= 200 and _MORE.search(line) else None
 
 
 _CONTROL_ONLY = re.compile(rb"^[\x00-\x08\x0b-\x1f\x7f]+$")
