@@ -120,6 +120,8 @@ def test_stdout_and_stderr_apart_and_a_prompt_is_not_waited_for(fleet: LoggedIn)
     assert {(r["stdout"], r["stderr"]) for r in _json_lines(both.stdout).values()} == {
         ("out\n", "err\n")
     }
+    shown = fleet.daemon.cli("exec", "web-01,web-02", "--", "echo out; echo err >&2")
+    assert "── web-02 (exit 0" in shown.stdout and "\nout\n[stderr]\nerr\n" in shown.stdout
     asks = (
         'if [ "$HOSTNAME" = web-00006 ]; then printf "Password: " >/dev/tty;'
         " read -r secret </dev/tty; fi; echo done"

@@ -170,10 +170,11 @@ def _print_outputs(results: list[dict[str, Any]]) -> None:
     for result in sorted(results, key=lambda r: r["asset"]):
         took = f", {result['duration_s']:.2f} s" if result.get("duration_s") is not None else ""
         click.echo(f"── {result['asset']} ({status_label(result)}{took})")
-        for stream in ("stdout", "stderr"):
+        for stream in ("stdout", "stderr"):  # both under the asset's name, as `pssh -i`
             text = output_text(result, stream)
             if text:
-                click.echo(text, nl=not text.endswith("\n"), err=stream == "stderr")
+                click.echo("[stderr]" if stream == "stderr" else "", nl=stream == "stderr")
+                click.echo(text, nl=not text.endswith("\n"))
         if result.get("truncated"):
             click.echo(f"[… more: jsctl logs {result['handle']}]")
 
