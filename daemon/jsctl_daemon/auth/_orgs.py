@@ -5,6 +5,7 @@ from __future__ import annotations
 from jsctl_protocol import ErrorCode, RpcError
 
 from ..jumpserver import Connection, JumpServerAPI
+from ..jumpserver.errors import NotFound
 from ..jumpserver.models import Org
 
 # X-JMS-ORG words JumpServer resolves itself (sheet 4.4).
@@ -20,7 +21,10 @@ async def check_org(conn: Connection, username: str) -> Org | None:
     wanted = (conn.config.org or "").strip()
     if not wanted:
         return None
-    orgs = await JumpServerAPI(conn).orgs()
+    try:
+        orgs = await JumpServerAPI(conn).orgs()
+    except NotFound:  # a server without profile/permissions/ (v3): nothing to check against
+        return None
     low = wanted.lower()
     for org in orgs:
         if low in (org.id.lower(), org.name.lower()):
