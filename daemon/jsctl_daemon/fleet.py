@@ -91,12 +91,14 @@ class Slot:
 
     @property
     def outcome(self) -> str:
+        """ok, failed, unreachable, skipped, running or pending."""
         if self.state is SlotState.DONE and self.exit_status == 0:
             return "ok"
         return self.state.outcome
 
     @property
     def finished(self) -> bool:
+        """True once the slot's result is final."""
         return self.outcome not in ("running", "pending")
 
     def ran(self, started: Started) -> None:
@@ -104,7 +106,7 @@ class Slot:
         self.handle, self.session = started.run.id, started.run.session_id
 
     def ended(self, run: RunInfo, prompt: str | None) -> None:
-        self.state = SlotState(run.state.value) if run.state.value != "running" else self.state
+        self.state = SlotState(run.state.value)  # done, timeout, interrupted or lost
         self.exit_status = run.exit_status
         self.ended_at = run.ended_at or time.time()
         self.output_bytes = run.readable_end - run.output_offset
@@ -119,7 +121,7 @@ class Slot:
 
 
 def _new_fleet_id() -> str:
-    # Letters only after the prefix: a fleet handle never looks like a run handle (`abc123-4`).
+    # The prefix tells a fleet handle from a run handle (`abc123-4`) and a session id.
     return FLEET_HANDLE_PREFIX + base64.b32encode(secrets.token_bytes(5)).decode().lower()[:8]
 
 
