@@ -93,3 +93,23 @@ async def test_the_first_result_says_when_the_start_already_left_the_buffer(
         )  # fmt: skip
     assert result.fields["state"] == "done", result.text
     assert "already left the buffer" in result.text, result.text[:400]
+
+
+async def test_input_keeps_the_order_of_text_and_keys_and_read_starts_from_the_end(
+    shared_login: LoggedIn,
+) -> None:
+    token = create_client(shared_login.daemon, "orderly", "--allow", "web-*")
+    async with connect_agent(shared_login.daemon, token) as agent:
+        counted = await agent.call("run", asset="web-01", command="seq 1 3000")
+        session = counted.fields["session"]
+        tail = await agent.call("read", id=counted.fields["run"], offset=-18)  # 3 lines, CRLF
+        assert tail.output.split() == ["2998", "2999", "3000"], tail.text
+        whole_tail = await agent.call("read", id=session, offset=-300)
+        assert "3000" in whole_tail.output and "1\n2\n" not in whole_tail.output
+        typed = await agent.call(
+            "input", session=session, wait=2,
+            seq=["text:echo one", "left", "left", "left", "text:X", "enter"],
+        )  # fmt: skip
+        assert "Xone" in typed.output, typed.text
+        both = await agent.call("input", session=session, seq=["enter"], text="x")
+        assert both.is_error or "not both" in both.text

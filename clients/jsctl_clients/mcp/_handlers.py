@@ -259,6 +259,9 @@ class Tools:
         offset = arguments.get("offset")
         if offset is None:
             offset = self._memory.offset(handle)
+        elif offset < 0:  # from the end: the run's output so far
+            run = self._call("run.get", True, handle=handle)["run"]
+            offset = max(int(run["output_offset"]), int(run["readable_end"]) + offset)
         reply = self._call(
             "run.read",
             True,
@@ -280,6 +283,8 @@ class Tools:
         offset = arguments.get("offset")
         if offset is None:
             offset = self._memory.offset(session["id"])
+        elif offset < 0:  # from the end of the session's output
+            offset = max(int(session["start_offset"]), int(session["end_offset"]) + offset)
         reply = self._call(
             "session.read",
             True,
@@ -315,11 +320,19 @@ class Tools:
 
     def input(self, arguments: dict[str, Any]) -> str:
         """Type into a session and return the output that follows (until it settles)."""
+        seq = arguments.get("seq")
+        if seq and (arguments.get("text") or arguments.get("keys")):
+            return "give either seq (in order) or text and keys, not both"
         session = self._session_info(arguments["session"])
-        data = (arguments.get("text") or "").encode()
-        data += b"".join(KEY_BYTES[key] for key in arguments.get("keys") or [])
+        if seq:
+            data = b"".join(
+                item[5:].encode() if item.startswith("text:") else KEY_BYTES[item] for item in seq
+            )
+        else:
+            data = (arguments.get("text") or "").encode()
+            data += b"".join(KEY_BYTES[key] for key in arguments.get("keys") or [])
         if not data:
-            return "nothing to type: give text and/or keys"
+            return "nothing to type: give text and/or keys, or seq"
         before = int(session["end_offset"])
         self._call("session.write", session=session["id"], data=data)
         wait = arguments.get("wait")

@@ -107,6 +107,7 @@ _SESSION = _s("session id or name")
 _WAIT = {"type": "number", "minimum": 0, "maximum": 600}
 _CHARS = {"type": "integer", "minimum": 200, "maximum": 100000}
 _FLAG = {"type": "boolean"}
+_SEQ_ITEM = f"^(text:[\\s\\S]*|{KEYS})$"  # JSON Schema (ECMA) and Python regex alike
 FILE_ACTIONS = ("ls", "stat", "mkdir", "rm", "mv", "upload", "download")
 
 TOOLS: tuple[ToolSpec, ...] = (
@@ -135,11 +136,11 @@ TOOLS: tuple[ToolSpec, ...] = (
     ),
     ToolSpec(
         "read",
-        "Read output of a session or run from offset (default: where you stopped); wait s for"
-        " more or the run's end.",
+        "Read output of a session or run from offset (default: where you stopped; negative: that"
+        " many bytes before the end); wait s for more or the run's end.",
         {
             "id": _ID,
-            "offset": {"type": "integer", "minimum": 0},
+            "offset": {"type": "integer"},
             "wait": _WAIT,
             "max_chars": _CHARS,
         },
@@ -148,11 +149,13 @@ TOOLS: tuple[ToolSpec, ...] = (
     ),
     ToolSpec(
         "input",
-        "Type text and/or keys into a session; returns the output that follows.",
+        "Type into a session: text then keys, or seq in order (items: key names or text:…);"
+        " returns the output that follows.",
         {
             "session": _SESSION,
             "text": {"type": "string"},
             "keys": {"type": "array", "items": {"type": "string", "pattern": f"^({KEYS})$"}},
+            "seq": {"type": "array", "items": {"type": "string", "pattern": _SEQ_ITEM}},
             "wait": _WAIT,
         },
         required=("session",),
