@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import subprocess
+import threading
 import time
 import uuid
+from pathlib import Path
 
 import pyotp
+import trio
 from jsctl_fixtures import LoggedIn, otp_command
 from jsctl_testing import JSCTL, DaemonProcess
 from mcp_agent import connect_agent, create_client
@@ -31,7 +34,15 @@ async def test_agent_reads_freely_and_its_rm_waits_for_an_mfa_checked_approval(
     daemon = logged_in.daemon
     victim = f"/tmp/jsctl-approval-{uuid.uuid4().hex[:8]}"
     assert daemon.cli("exec", "web-01", "--", f"touch {victim}").returncode == 0
-    token = create_client(daemon, "careful", "--allow", "web-*", "--confirm", "writes")
+    config = daemon.home / "project" / ".mcp.json"
+    config.parent.mkdir()
+    installed = daemon.cli(
+        "mcp", "install", "claude", "--client", "careful", "--allow", "web-*",
+        "--confirm", "writes", "--config", str(config), "--json",
+    )  # fmt: skip
+    assert installed.returncode == 0, installed.stderr
+    token = Path(json.loads(installed.stdout)["token_file"])
+    assert str(token) in config.read_text()  # the agent's config points at this token file
     async with connect_agent(daemon, token) as agent:
         looked = await agent.call("run", asset="web-01", command=f"ls -l {victim} | wc -l")
         assert not looked.is_error and looked.fields["state"] == "done", looked.text
@@ -59,7 +70,7 @@ async def test_agent_reads_freely_and_its_rm_waits_for_an_mfa_checked_approval(
         empty = daemon.cli("approve", approval_id, input="")
         assert empty.returncode != 0
         # The agent's own token cannot decide at all.
-        env = {"JSCTL_CLIENT_TOKEN": token.read_text().strip()}
+        env = {"JSCTL_CLIENT_TOKEN": (await trio.Path(token).read_text()).strip()}
         as_agent = daemon.cli("approve", approval_id, "--otp-command", "echo 000000", env=env)
         assert as_agent.returncode != 0 and "not for agent client" in as_agent.stderr
         assert daemon.cli("exec", "web-01", "--", f"test -e {victim}").returncode == 0
@@ -215,3 +226,46 @@ def test_mcp_install_takes_confirm_rules_and_refuses_broken_ones(
     assert "jsctl approve ID" in good.stdout
     listed = json.loads(jsctl_daemon.cli("client", "ls", "--json").stdout)["clients"]
     assert listed[0]["confirm"] == ["writes", "asset:db-*"]
+
+
+async def test_files_changes_are_held_and_approvals_follow_shows_them(logged_in: LoggedIn) -> None:
+    daemon = logged_in.daemon
+    token = create_client(daemon, "filer", "--allow", "web-*", "--confirm", "kind:files-delete")
+    follower = subprocess.Popen(  # noqa: ASYNC220 - runs beside the test, read by a thread
+        [*JSCTL, "approvals", "--follow"],
+        env=daemon.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    lines: list[str] = []
+    reader = threading.Thread(
+        target=lambda: lines.extend(iter(follower.stdout.readline, "")) if follower.stdout else None
+    )
+    reader.start()
+    try:
+        async with connect_agent(daemon, token) as agent:
+            made = await agent.call("files", action="mkdir", asset="web-01", path="held-dir")
+            assert not made.is_error, made.text
+            held = await agent.call(
+                "files", action="rm", asset="web-01", path="held-dir", recursive=True
+            )
+            assert held.fields["state"] == "awaiting_approval", held.text
+            assert held.fields["kind"] == "files-delete" and "remove held-dir" in held.text
+            listing = await agent.call("files", action="ls", asset="web-01")
+            assert "held-dir" in listing.text
+            code = otp_command(logged_in.sandbox, "mei")
+            assert daemon.cli("approve", held.fields["id"], "--otp-command", code).returncode == 0
+            after = await agent.call("read", id=held.fields["id"], wait=10)
+            assert after.fields["state"] == "approved" and not after.is_error, after.text
+            gone = await agent.call("files", action="ls", asset="web-01")
+            assert "held-dir" not in gone.text
+            deadline = time.monotonic() + 10
+            while not any(" approved by mei" in line for line in lines):
+                assert time.monotonic() < deadline, lines
+                await trio.sleep(0.1)
+    finally:
+        follower.terminate()
+        follower.wait(10)
+        reader.join(10)
+    assert any(line.startswith("new: " + held.fields["id"]) for line in lines), lines

@@ -251,8 +251,9 @@ class Tools:
         if approval.get("run"):
             return self._read_run(approval["run"], arguments)
         text, failed = decided_text(approval)
-        if failed:
-            raise RpcError(ErrorCode.FORBIDDEN, text)
+        if failed:  # refused, or approved but failing: the agent's result is an error
+            code = ErrorCode.REMOTE if approval["state"] == "approved" else ErrorCode.FORBIDDEN
+            raise RpcError(code, text)
         return text
 
     def _read_run(self, handle: str, arguments: dict[str, Any]) -> str:
