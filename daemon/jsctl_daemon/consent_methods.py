@@ -344,14 +344,14 @@ async def approval_decide(ctx: CallContext, params: dict[str, Any]) -> dict[str,
             ErrorCode.BAD_PARAMS,
             "these requests belong to different JumpServer profiles; approve them separately",
         )
+    for approval in approvals:  # refuse early: a code is not spent on a decided request
+        if approval.state != PENDING:
+            raise RpcError(ErrorCode.CONFLICT, f"request {approval.id} is already {approval.state}")
     code = params.get("code")
     if not code:
         raise RpcError(
             ErrorCode.BAD_PARAMS, "approving needs a fresh code from your authenticator app"
         )
-    for approval in approvals:  # refuse early: a code is not spent on a decided request
-        if approval.state != PENDING:
-            raise RpcError(ErrorCode.CONFLICT, f"request {approval.id} is already {approval.state}")
     state = ctx.daemon.auth.profile(profiles.pop())
     try:
         channel = await ctx.daemon.codes.verify(state, code)

@@ -15,6 +15,8 @@ from jsctl_fixtures import LoggedIn, otp_command
 from jsctl_testing import JSCTL, DaemonProcess
 from mcp_agent import connect_agent, create_client
 
+from jsctl_protocol import RpcError
+
 
 def _audit(logged: LoggedIn) -> list[dict[str, object]]:
     result = logged.daemon.cli("audit", "--json")
@@ -269,3 +271,66 @@ async def test_files_changes_are_held_and_approvals_follow_shows_them(logged_in:
         follower.wait(10)
         reader.join(10)
     assert any(line.startswith("new: " + held.fields["id"]) for line in lines), lines
+
+
+def test_a_waiting_cli_that_goes_away_withdraws_its_request_and_bad_calls_are_refused(
+    logged_in: LoggedIn,
+) -> None:
+    daemon = logged_in.daemon
+    token = create_client(daemon, "leaver", "--allow", "web-*", "--confirm", "all")
+    env = {**daemon.env, "JSCTL_CLIENT_TOKEN": token.read_text().strip()}
+    process = subprocess.Popen(
+        [*JSCTL, "exec", "web-01", "--", "touch /tmp/never"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        pending: list[dict[str, str]] = []
+        while not pending and time.monotonic() < deadline:
+            pending = json.loads(daemon.cli("approvals", "--json").stdout)["approvals"]
+            time.sleep(0.1)
+        assert pending, "the exec never asked"
+    finally:
+        process.kill()
+        process.wait(10)
+    approval_id = pending[0]["id"]
+    deadline = time.monotonic() + 10
+    state = "pending"
+    while state == "pending" and time.monotonic() < deadline:
+        listed = json.loads(daemon.cli("approvals", "--all", "--json").stdout)["approvals"]
+        state = next(a["state"] for a in listed if a["id"] == approval_id)
+        time.sleep(0.1)
+    assert state == "withdrawn"
+    late = daemon.cli("approve", approval_id, "--otp-command", "echo 123456")
+    assert late.returncode != 0 and "withdrawn" in late.stderr
+    with daemon.client() as person:
+        for params, says in (
+            ({"ids": [], "approve": True, "code": "123456"}, "must list"),
+            ({"ids": [7], "approve": False}, "must list"),
+            ({"ids": ["ap-1"], "approve": False}, "no approval request"),
+            ({"ids": [approval_id], "approve": True}, "already withdrawn"),
+        ):
+            try:
+                person.call("approval.decide", **params)
+            except RpcError as exc:
+                assert says in exc.message, (params, exc.message)
+            else:
+                raise AssertionError(f"accepted {params}")
+        bad_secret = None
+        try:
+            person.call("secret.send", session="nope", secret="x")
+        except RpcError as exc:
+            bad_secret = exc.message
+        assert bad_secret and "nope" in bad_secret
+        assert person.call("ping") is not None  # the daemon is fine
+    with daemon.client(token=token.read_text().strip()) as agent:
+        mine = agent.call("approval.get", id=approval_id)["approval"]
+        assert mine["state"] == "withdrawn"
+        try:
+            agent.call("approval.decide", ids=[approval_id], approve=False)
+        except RpcError as exc:
+            assert "not for agent client" in exc.message
+        else:
+            raise AssertionError("an agent decided a request")
