@@ -12,7 +12,7 @@ import logging
 import os
 import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +44,8 @@ class AuditLog:
         self._recent: deque[tuple[int, dict[str, Any]]] = deque(maxlen=recent_kept)
         self._sequence = 0
         self._nursery: trio.Nursery | None = None
+        # Who a session's shell runs as when that is not its account (after sudo -i, su -).
+        self.run_as: Callable[[str], str | None] = lambda _session: None
         self._fd: int | None = None  # kept open: one write per record, no open/stat/close
         self._size = 0
 
@@ -120,6 +122,9 @@ class AuditLog:
         }
         if fleet is not None:
             base["fleet"] = fleet
+        run_as = self.run_as(run.session_id)
+        if run_as is not None:
+            base["run_as"] = run_as
         self.append(
             {
                 **base,

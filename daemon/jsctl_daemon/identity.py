@@ -46,6 +46,11 @@ class IdentityTracker:
     def start(self, nursery: trio.Nursery, sessions: SessionManager) -> None:
         """Give the tracker a nursery for its probes and the sessions to probe."""
         self._nursery, self.sessions = nursery, sessions
+        self.audit.run_as = self._run_as
+
+    def _run_as(self, session_id: str) -> str | None:
+        known = self._known.get(session_id)
+        return known.user if known is not None and known.changed else None
 
     def get(self, session_id: str) -> RemoteIdentity | None:
         """The last verified identity (None until something may have changed it)."""

@@ -43,6 +43,8 @@ async def test_sudo_i_and_exit_are_tracked_shown_and_matched_by_rules(logged_in:
         held = await agent.call("run", session=session, command="id -un")
         assert held.fields["state"] == "awaiting_approval", held.text
         assert daemon.cli("deny", held.fields["id"]).returncode == 0
+        as_root = daemon.cli("exec", "--session", session, "--", "true # as root")
+        assert as_root.returncode == 0, as_root.stderr
         page = await agent.call("read", id=session)
         assert page.fields["identity"].startswith("deploy@web-01 → root (sudo)"), page.text
         left = await agent.call("input", session=session, text="exit\r", wait=2)
@@ -50,10 +52,10 @@ async def test_sudo_i_and_exit_are_tracked_shown_and_matched_by_rules(logged_in:
         await _until_user(logged_in, session, "deploy")
         free = await agent.call("run", session=session, command="id -un")
         assert free.fields["state"] == "done" and free.output.strip() == "deploy", free.text
-    changes = [
-        r for r in json.loads(daemon.cli("audit", "--json").stdout)["records"]
-        if r["action"] == "identity.change"
-    ]
+    records = json.loads(daemon.cli("audit", "--json").stdout)["records"]
+    changes = [r for r in records if r["action"] == "identity.change"]
+    runs = [(r["command"], r.get("run_as")) for r in records if r["action"] == "run.start"]
+    assert runs[-1] == ("id -un", None) and ("true # as root", "root") in runs
     assert [(r["from"].split("@")[0], r["to"].split("@")[0], r.get("via")) for r in changes] == [
         ("deploy", "root", "sudo"),
         ("root", "deploy", "exit"),
