@@ -161,6 +161,22 @@ class AuditLog:
             return
         self.run_ended(base, done)
 
+    def watch_session(self, base: dict[str, Any], sessions: SessionManager, session: str) -> None:
+        """Record how a session ended (state and reason: KoKo's notice, a cut connection, …)."""
+        if self._nursery is not None:
+            self._nursery.start_soon(self._watch_session, sessions, session, base)
+
+    async def _watch_session(
+        self, sessions: SessionManager, session: str, base: dict[str, Any]
+    ) -> None:
+        try:
+            info = await sessions.wait_ended(session)
+        except Exception:  # the session was forgotten: nothing more to record
+            return
+        self.append(
+            {**base, "action": "session.end", "state": info.state.value, "reason": info.reason}
+        )
+
     def query(
         self,
         client: str | None = None,

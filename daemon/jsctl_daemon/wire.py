@@ -35,7 +35,18 @@ def session_to_wire(info: SessionInfo) -> dict[str, Any]:
         "idle_timeout_s": info.idle_timeout_s,
         "recording": info.recording,
         "purpose": info.purpose,
+        "paused": bool(info.transport_info.get("paused")),
+        "paused_by": info.transport_info.get("paused_by"),
+        "server_idle_timeout_s": info.server_idle_timeout_s,
+        "server_idle_at": _server_idle_at(info),
     }
+
+
+def _server_idle_at(info: SessionInfo) -> float | None:
+    """When KoKo will end the session for idleness if nothing moves (live sessions only)."""
+    if info.state.ended or info.server_idle_timeout_s is None or info.server_active_at is None:
+        return None
+    return info.server_active_at + info.server_idle_timeout_s
 
 
 def limits_to_wire(limits: SessionLimits) -> dict[str, Any]:
@@ -44,6 +55,7 @@ def limits_to_wire(limits: SessionLimits) -> dict[str, Any]:
         "max_per_profile": limits.max_per_profile,
         "max_per_owner": limits.max_per_owner,
         "idle_timeout_s": limits.idle_timeout_s,
+        "server_idle_timeout_s": limits.server_idle_timeout_s,
         "buffer_bytes": limits.buffer_bytes,
     }
 

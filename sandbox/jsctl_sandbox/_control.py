@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ._faults import Fault
+from ._koko_tasks import LIVE_TERMINALS
 from ._state import SandboxState
 from .koko_contract import KokoSettings
 
@@ -106,6 +107,26 @@ async def koko(state: SandboxState, body: dict[str, Any], request: Request) -> A
             raise KeyError(f"unknown KoKo setting {name!r}")
         setattr(settings, name, value)
     return dict(settings.__dict__)
+
+
+async def terminals(state: SandboxState, body: dict[str, Any], request: Request) -> Any:
+    """Live terminal sessions (their audit ids) and whether each is paused."""
+    return {
+        "terminals": [
+            {"id": sid, "paused": tasks.paused} for sid, tasks in LIVE_TERMINALS.items()
+        ]
+    }
+
+
+async def terminal_task(state: SandboxState, body: dict[str, Any], request: Request) -> Any:
+    """Run a core terminal task on a live session, as an administrator would:
+    {"task": "kill_session|lock_session|unlock_session|perm_expired|perm_valid", "by": name}."""
+    session_id = request.path_params["session_id"]
+    tasks = LIVE_TERMINALS.get(session_id)
+    if tasks is None:
+        raise KeyError(f"no live terminal session {session_id}")
+    await tasks.run_task(str(body["task"]), str(body.get("by") or "Administrator(admin)"))
+    return {"id": session_id, "paused": tasks.paused}
 
 
 async def acl(state: SandboxState, body: dict[str, Any], request: Request) -> Any:
@@ -213,6 +234,8 @@ def routes() -> list[BaseRoute]:
         route("reset/", reset, "POST"),
         route("access-keys/clear/", clear_access_keys, "POST"),
         route("koko/", koko, "POST"),
+        route("koko/terminals/", terminals, "GET"),
+        route("koko/terminals/{session_id}/task/", terminal_task, "POST"),
         route("acl/", acl, "POST"),
         route("login-review/", login_review, "POST"),
         route("tickets/", tickets, "GET"),

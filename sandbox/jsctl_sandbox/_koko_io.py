@@ -142,14 +142,20 @@ async def consume_token(
 
 
 async def heartbeat(outbox: Outbox, ws_id: str, backend: KokoBackend) -> None:
-    """PING after a stretch without server writes (stops once silenced)."""
+    """KoKo's write-loop ticker: on each tick, PING when nothing was written for a while.
+
+    With KoKo's 60 s ticker and 30 s threshold a PING comes 30 to 90 s after the last write
+    (``userwebsocket.go`` ``writeMessageLoop``). Stops once silenced.
+    """
+    next_tick = trio.current_time()
     while not outbox.silenced.is_set():
         # Read afresh each round: the sandbox's control API changes knobs live.
-        quiet = backend.settings.server_ping_after_s
-        with trio.move_on_at(outbox.last_write + quiet):
+        settings = backend.settings
+        next_tick += settings.ping_tick_s
+        with trio.move_on_at(next_tick):
             await outbox.silenced.wait()
             return
-        if trio.current_time() - outbox.last_write >= quiet:
+        if trio.current_time() - outbox.last_write >= settings.server_ping_after_s:
             await outbox.message(MessageType.PING, id=ws_id)
 
 

@@ -118,6 +118,8 @@ class SandboxKokoBackend:
             file_root=file_root,
             asset_info=self._asset_info(asset, platform, org_name=org.name if org else ""),
             shell_env=self._sudo_env(token, asset, account_username),
+            # KoKo asks in the terminal for a secret the token does not carry (sheet 7.6).
+            needs_password=token.account in ("@INPUT", "@USER") and not token.input_secret,
         )
 
     def _sudo_env(self, token: ConnectionToken, asset: Asset, username: str) -> dict[str, str]:
@@ -142,6 +144,10 @@ class SandboxKokoBackend:
             "comment": asset.comment,
             "is_active": asset.is_active,
         }
+
+    def now(self) -> float:
+        """The sandbox clock (the control API moves it forward)."""
+        return self.state.clock.now()
 
     def count(self, event: str) -> None:
         """Count an event (shown by the control API's counters)."""

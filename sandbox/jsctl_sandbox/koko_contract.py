@@ -49,6 +49,7 @@ class KokoGrant:
     file_root: Path  # the platform's SFTP root for file access (sheet 8.3)
     asset_info: dict[str, Any] = field(default_factory=dict)  # CONNECT data's v4 `asset`
     shell_env: dict[str, str] = field(default_factory=dict)  # extra environment (its sudo)
+    needs_password: bool = False  # KoKo prompts "<account>'s password: " before connecting
 
 
 class KokoTokenError(Exception):
@@ -67,6 +68,10 @@ class KokoSettings:
     server_ping_after_s: float = 30.0  # PING when nothing was written for this long
     idle_timeout_s: float = 30 * 60.0  # SECURITY_MAX_IDLE_TIME: no bytes either way
     max_session_s: float = 24 * 3600.0
+    limits_tick_s: float = 30.0  # KoKo looks at idle, max time and permission this often
+    perm_expired_grace_s: float = 600.0  # an expired permission ends the session this later
+    ping_tick_s: float = 60.0  # KoKo's write loop ticker; it PINGs on a tick when quiet enough
+    asset_connect_s: float = 0.2  # how long the asset's SSH login takes ("Connecting to …")
     drop_after_bytes: int | None = None  # fault: abort the socket after N output bytes
     drop_randomly: float = 0.0  # fault: probability per output chunk of an abrupt drop
     # Go's scheduling latency between KoKo reading a file request and its goroutine reading
@@ -97,6 +102,10 @@ class KokoBackend(Protocol):
 
     def record_session(self, grant: KokoGrant, session: dict[str, Any]) -> None:
         """Remember a terminal session (TERMINAL_SESSION data) for audit endpoints."""
+        ...
+
+    def now(self) -> float:
+        """The server's clock as a Unix time (tests move it forward to reach KoKo's limits)."""
         ...
 
     def count(self, event: str) -> None:

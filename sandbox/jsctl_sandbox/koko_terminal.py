@@ -1,17 +1,21 @@
 """KoKo's terminal WebSocket (``/koko/ws/terminal/``) backed by real local PTY shells.
 
 Behaviour follows the fact sheet, section 7: cookie auth with a 302 to the login page,
-CONNECT, TERMINAL_INIT, title bytes, TERMINAL_SESSION/SHARE_JOIN, binary output, CLOSE
-on shell exit, never a close frame from the server, read deadline, heartbeat, idle and
-max-session cut-offs, and injected faults that drop the socket abruptly.
+CONNECT, TERMINAL_INIT, then KoKo's connect phase (v4.10.15 ``server.go``: a
+``<account>'s password: `` prompt that reads a line of input when the token carries no secret,
+the ``Connecting to <account>@<address>  0.0`` counter rewritten every 100 ms, and on a failed
+asset login ``Connecting to … error: <reason>`` then CLOSE), TERMINAL_SESSION, title bytes,
+SHARE_JOIN, binary output, CLOSE on shell exit, never a close frame from the server, read
+deadline, heartbeat on KoKo's ticker, the limits and core tasks of ``_koko_tasks`` (idle, max
+time, expired permission, admin kill, pause), and injected faults that drop the socket.
+Input sent during the connect phase waits for the shell, unless a prompt consumes it.
 Not simulated: share/monitor/k8s modes (answered with ERROR), session sharing messages,
-ZMODEM, password prompts for virtual accounts, and non-English notices.
+ZMODEM, keyboard-interactive prompts, and non-English notices.
 """
 
 from __future__ import annotations
 
 import contextlib
-import math
 import random
 import uuid
 from datetime import UTC, datetime
@@ -31,6 +35,7 @@ from jsctl_sandbox._koko_io import (
     receive_within,
 )
 from jsctl_sandbox._koko_session import connect_data, session_data, share_join_data
+from jsctl_sandbox._koko_tasks import LIVE_TERMINALS, TerminalTasks
 from jsctl_sandbox.koko_contract import KokoBackend, KokoGrant, KokoSettings, KokoUser
 from jsctl_sandbox.koko_envelope import KokoMessage, MessageType, decode_client_message
 from jsctl_sandbox.pty_shell import PtyShell
@@ -48,15 +53,6 @@ async def terminal_endpoint(websocket: WebSocket) -> None:
     accepted = await accept_koko_socket(websocket)
     if accepted is not None:
         await _TerminalConnection(websocket, *accepted).run()
-
-
-def _red_notice(text: str) -> bytes:
-    return f"\r\n\x1b[31m{text}\x1b[0m\r\n".encode()
-
-
-def _minutes(seconds: float) -> str:
-    minutes = seconds / 60
-    return str(round(minutes)) if math.isclose(minutes, round(minutes)) else f"{minutes:.2f}"
 
 
 def _window_size(message: KokoMessage) -> tuple[int, int] | None:
@@ -84,7 +80,8 @@ class _TerminalConnection:
         self._input_send, self._input_receive = trio.open_memory_channel[bytes](_INPUT_QUEUE)
         self._session_scope = trio.CancelScope()
         self._finished = False
-        self._idle_scope = trio.CancelScope()
+        self._initialised = False  # TERMINAL_INIT came: input waits for the shell from now on
+        self._tasks: TerminalTasks | None = None
         self._output_bytes = 0
         self._nursery: trio.Nursery | None = None
 
@@ -123,7 +120,7 @@ class _TerminalConnection:
             if frame["type"] == "websocket.disconnect":
                 return
             if frame.get("bytes") is not None:
-                if self._shell is not None:
+                if self._initialised:
                     await self._input(frame["bytes"])
             elif frame.get("text") is not None:
                 message = decode_client_message(frame["text"])
@@ -135,66 +132,119 @@ class _TerminalConnection:
         if self._grant is None or self._outbox.silenced.is_set():
             return  # after ERROR/CLOSE, or for a refused token, nothing is answered
         if kind == MessageType.TERMINAL_INIT:
-            if message.id == self._ws_id and self._shell is None:
-                await self._start_session(message)
+            if message.id == self._ws_id and not self._initialised:
+                self._initialised = True
+                assert self._nursery is not None
+                self._nursery.start_soon(self._connect, _window_size(message) or _DEFAULT_SIZE)
         elif kind == MessageType.CLOSE:
             await self._finish(b"")
-        elif self._shell is None:
+        elif not self._initialised:
             return  # nothing but INIT/CLOSE/PING matters before the session starts
         elif kind == MessageType.TERMINAL_DATA:
             await self._input(message.data.encode())
         elif kind == MessageType.TERMINAL_BINARY:
             await self._input(message.raw)
-        elif kind == MessageType.TERMINAL_RESIZE and (size := _window_size(message)):
+        elif (
+            kind == MessageType.TERMINAL_RESIZE
+            and (size := _window_size(message))
+            and self._shell is not None
+        ):
             self._shell.resize(*size)
+            self._touch()
 
     async def _input(self, data: bytes) -> None:
-        if data and not self._finished:
-            self._touch()
-            # BrokenResourceError: the session ended while this input waited.
-            with contextlib.suppress(trio.BrokenResourceError):
-                await self._input_send.send(data)
+        if not data or self._finished:
+            return
+        if self._tasks is not None and self._tasks.paused:
+            return  # KoKo's filterUserInput: a paused session drops input silently
+        self._touch()
+        # BrokenResourceError: the session ended while this input waited.
+        with contextlib.suppress(trio.BrokenResourceError):
+            await self._input_send.send(data)
 
-    async def _start_session(self, init: KokoMessage) -> None:
-        assert self._grant is not None and self._nursery is not None
-        grant = self._grant
-        cols, rows = _window_size(init) or _DEFAULT_SIZE
+    async def _connect(self, size: tuple[int, int]) -> None:
+        """KoKo's connect phase: the password prompt if needed, the counter, then the shell."""
+        grant, settings = self._grant, self._settings
+        assert grant is not None
+        account = f"{grant.account_name}({grant.account_username})"
+        if grant.needs_password:
+            await self._outbox.binary(f"{account}'s password: ".encode())
+            if await self._read_line() is None:
+                return
+            await self._outbox.binary(b"\r\n")
+        target = f"Connecting to {account}@{grant.asset_address}"
+        async with trio.open_nursery() as counting:
+            counting.start_soon(self._count, target)
+            await trio.sleep(settings.asset_connect_s)
+            counting.cancel_scope.cancel()
+        await self._outbox.binary(b"\r\n")
+        if settings.asset_login_error:
+            await self._outbox.binary(f"{target} error: {settings.asset_login_error}\r\n".encode())
+            await self._finish(b"")
+            return
         shell = PtyShell.bash(
             workdir=grant.workdir,
             hostname=grant.hostname,
-            cols=cols,
-            rows=rows,
+            cols=size[0],
+            rows=size[1],
             extra_env=grant.shell_env,
         )
         await shell.start()
         self._shell = shell
-        self._touch()
-        title = f"\x1b]2;{grant.protocol}://{grant.account_username}@{grant.asset_address}\x07"
-        await self._outbox.binary(title.encode())
-        self._nursery.start_soon(self._run_session, shell)
+        await self._run_session(shell)
+
+    async def _count(self, target: str) -> None:
+        """``Connecting to …  0.0``, the seconds rewritten with backspaces every 100 ms."""
+        shown = "0.0"
+        await self._outbox.binary(f"{target}  {shown}".encode())
+        delay = 0.0
+        while True:
+            await trio.sleep(0.1)
+            delay += 0.1
+            text = f"{delay:.1f}"
+            await self._outbox.binary(("\x08" * len(shown) + text).encode())
+            shown = text
+
+    async def _read_line(self) -> bytes | None:
+        """A line typed at a prompt (the rest of its chunk is lost, as with Go's term reader)."""
+        line = b""
+        async for chunk in self._input_receive:
+            for end in (b"\r", b"\n"):
+                if end in chunk:
+                    return line + chunk.split(end, 1)[0]
+            line += chunk
+        return None
 
     async def _run_session(self, shell: PtyShell) -> None:
-        """The PTY's life: output pump, input writer, exit/idle/max-time watchers."""
-        try:
-            with self._session_scope:
-                async with trio.open_nursery() as nursery:
-                    nursery.start_soon(self._announce_session)
-                    nursery.start_soon(self._write_input, shell)
-                    nursery.start_soon(self._watch_idle)
-                    nursery.start_soon(self._watch_max_time)
-                    await self._pump_output(shell)
-        finally:
-            self._input_receive.close()
-            await shell.aclose()
-
-    async def _announce_session(self) -> None:
+        """The PTY's life: output pump, input writer, KoKo's limits and tasks."""
         assert self._grant is not None
         started = datetime.now(UTC)
         data = session_data(self._grant, str(uuid.uuid4()), started)
-        self._backend.record_session(self._grant, data["session"])
-        await self._outbox.message(MessageType.TERMINAL_SESSION, data=data)
-        join = share_join_data(self._grant, started)
-        await self._outbox.message(MessageType.TERMINAL_SHARE_JOIN, data=join)
+        tasks = TerminalTasks(data["session"]["id"], self._backend, self._finish, self._notify)
+        self._tasks = tasks
+        LIVE_TERMINALS[tasks.session_id] = tasks
+        try:
+            with self._session_scope:
+                self._backend.record_session(self._grant, data["session"])
+                await self._outbox.message(MessageType.TERMINAL_SESSION, data=data)
+                grant = self._grant
+                title = (
+                    f"\x1b]2;{grant.protocol}://{grant.account_username}@{grant.asset_address}\x07"
+                )
+                await self._outbox.binary(title.encode())
+                join = share_join_data(grant, started)
+                await self._outbox.message(MessageType.TERMINAL_SHARE_JOIN, data=join)
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(self._write_input, shell)
+                    nursery.start_soon(tasks.watch)
+                    await self._pump_output(shell)
+        finally:
+            LIVE_TERMINALS.pop(tasks.session_id, None)
+            self._input_receive.close()
+            await shell.aclose()
+
+    async def _notify(self, kind: str, data: str) -> None:
+        await self._outbox.message(kind, id=self._ws_id, data=data)
 
     async def _write_input(self, shell: PtyShell) -> None:
         async for data in self._input_receive:
@@ -237,20 +287,9 @@ class _TerminalConnection:
             self._abort()
 
     def _touch(self) -> None:
-        """Bytes moved: the idle cut-off starts counting again."""
-        self._idle_scope.deadline = trio.current_time() + self._settings.idle_timeout_s
-
-    async def _watch_idle(self) -> None:
-        limit = self._settings.idle_timeout_s
-        with self._idle_scope:  # activity pushes its deadline back (see _touch)
-            await trio.sleep_forever()
-        await self._finish(
-            _red_notice(f"Connect idle more than {_minutes(limit)} minutes, disconnect")
-        )
-
-    async def _watch_max_time(self) -> None:
-        await trio.sleep(self._settings.max_session_s)
-        await self._finish(_red_notice("Session max time reached, disconnect"))
+        """Input, output or a resize: KoKo's idle clock starts again."""
+        if self._tasks is not None:
+            self._tasks.active()
 
     async def _finish(self, notice: bytes) -> None:
         """End the session: optional red notice, CLOSE, then silence until the client closes."""

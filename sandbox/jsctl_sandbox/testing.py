@@ -149,6 +149,14 @@ class SandboxControl:
         result: dict[str, Any] = self.call("POST", "koko/", settings)
         return result
 
+    def terminals(self) -> list[dict[str, Any]]:
+        """Live terminal sessions: [{"id", "paused"}]."""
+        return list(self.call("GET", "koko/terminals/")["terminals"])
+
+    def terminal_task(self, session_id: str, task: str, by: str = "Administrator(admin)") -> None:
+        """kill_session, lock_session, unlock_session, perm_expired or perm_valid."""
+        self.call("POST", f"koko/terminals/{session_id}/task/", {"task": task, "by": by})
+
     def set_acl_review(self, enabled: bool) -> None:
         """Require ticket review for new connection tokens."""
         self.call("POST", "acl/", {"connection_token_review": enabled})

@@ -29,7 +29,7 @@ from jsctl_daemon.jumpserver.errors import (
     TerminalRefused,
     Unreachable,
 )
-from jsctl_daemon.jumpserver.koko import KokoHeartbeat, KokoSettings, KokoTerminal, open_terminal
+from jsctl_daemon.jumpserver.koko import KokoSettings, KokoTerminal, open_terminal
 from jsctl_sandbox.koko_contract import KokoSettings as ServerSettings
 from jsctl_sandbox.koko_contract import KokoUser
 
@@ -153,76 +153,6 @@ async def test_client_pings_keep_the_read_deadline_alive() -> None:
             await read_until(term, b"still-2")
 
 
-async def drain(term: KokoTerminal) -> None:
-    while True:
-        await term.receive()
-
-
-class BlackHole:
-    """A TCP relay to ``port`` that can start swallowing everything, both ways, without a FIN
-    (what a cut network or a dead NAT entry looks like to both ends)."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.swallowing = False
-
-    async def serve(self, *, task_status: trio.TaskStatus[int]) -> None:
-        listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
-        task_status.started(listeners[0].socket.getsockname()[1])
-        await trio.serve_listeners(self._relay, listeners)
-
-    async def _relay(self, client: trio.SocketStream) -> None:
-        server = await trio.open_tcp_stream("127.0.0.1", self.port)
-        async with client, server, trio.open_nursery() as nursery:
-            nursery.start_soon(self._pump, client, server)
-            nursery.start_soon(self._pump, server, client)
-
-    async def _pump(self, source: trio.SocketStream, sink: trio.SocketStream) -> None:
-        while data := await source.receive_some(65536):
-            if not self.swallowing:
-                await sink.send_all(data)
-
-
-async def test_one_shared_heartbeat_keeps_terminals_alive_and_finds_a_cut_connection() -> None:
-    # One heartbeat task for every terminal (the daemon's way). Its pings keep both terminals
-    # past the server's 2 s read deadline; the server's pongs prove them alive although the
-    # server itself says nothing for longer than `liveness`; a cut connection is found after
-    # two unanswered ping rounds, far sooner than silence alone would tell.
-    async with (
-        site(read_deadline_s=2.0, server_ping_after_s=3600.0) as s,
-        trio.open_nursery() as n,
-    ):
-        hole = BlackHole(int(s.config.url.rsplit(":", 1)[1]))
-        config = ServerConfig(f"http://127.0.0.1:{await n.start(hole.serve)}")
-        heartbeat = KokoHeartbeat(KokoSettings(ping_interval=0.5, liveness=3.0))
-        n.start_soon(heartbeat.run)
-        async with (
-            open_terminal(config, s.cookie(), s.backend.issue_token(ALICE), heartbeat=heartbeat)
-            as one,
-            open_terminal(config, s.cookie(), s.backend.issue_token(ALICE), heartbeat=heartbeat)
-            as two,
-        ):
-            for term in (one, two):
-                await read_until(term, b"$ ")
-            with trio.move_on_after(4.0):  # silent server, longer than `liveness`
-                async with trio.open_nursery() as readers:
-                    for term in (one, two):
-                        readers.start_soon(drain, term)
-            for term in (one, two):
-                await term.send_input(b"echo alive-$((2*3))\r")
-                await read_until(term, b"alive-6")
-            hole.swallowing = True
-            cut_at = trio.current_time()
-            for term in (one, two):
-                with pytest.raises(TerminalLost, match="stopped answering pings"), trio.fail_after(
-                    WAIT_S
-                ):
-                    while True:
-                        await term.receive()
-            assert trio.current_time() - cut_at < 2.5  # not the 3 s `liveness`
-        n.cancel_scope.cancel()
-
-
 async def test_unreachable_server() -> None:
     with trio.socket.socket() as sock:
         await sock.bind(("127.0.0.1", 0))
@@ -231,3 +161,45 @@ async def test_unreachable_server() -> None:
     with pytest.raises(Unreachable, match="cannot reach JumpServer"):
         async with open_terminal(config, "", "t"):
             pass
+
+
+async def test_live_only_once_koko_relays_the_shell() -> None:
+    # KoKo's "Connecting to …" phase takes a while; the terminal is handed over only after it.
+    async with site(asset_connect_s=0.6) as s:
+        token = s.backend.issue_token(ALICE)
+        started = trio.current_time()
+        async with open_terminal(s.config, s.cookie(), token) as term:
+            assert trio.current_time() - started >= 0.6
+            assert term.info["session"]["asset"]
+            await term.send_input(b"echo first-$((5*5))\r")  # reaches the shell, not a prompt
+            out = await read_until(term, b"first-25")
+            assert out.startswith(b"Connecting to root(root)@10.0.0.11  0.0")
+
+
+async def test_password_prompt_refuses_the_terminal() -> None:
+    async with site() as s:
+        s.backend.needs_password = True
+        with pytest.raises(TerminalRefused, match="asks in the terminal for `root\\(root\\)'s"):
+            async with open_terminal(s.config, s.cookie(), s.backend.issue_token(ALICE)):
+                pass
+
+
+async def test_connect_error_refuses_with_kokos_line() -> None:
+    async with site(asset_login_error="dial tcp 10.0.0.11:22: i/o timeout") as s:
+        with pytest.raises(TerminalRefused) as refused:
+            async with open_terminal(s.config, s.cookie(), s.backend.issue_token(ALICE)):
+                pass
+        assert "Connecting to root(root)@10.0.0.11 error: dial tcp 10.0.0.11:22: i/o timeout" in (
+            str(refused.value)
+        )
+
+
+async def test_close_carries_kokos_red_notice() -> None:
+    async with (
+        site(max_session_s=0.8, limits_tick_s=0.1) as s,
+        open_terminal(s.config, s.cookie(), s.backend.issue_token(ALICE)) as term,
+    ):
+        with pytest.raises(TerminalClosed) as closed, trio.fail_after(WAIT_S):
+            while True:
+                await term.receive()
+        assert closed.value.reason == "KoKo ended the session: Session max time reached, disconnect"

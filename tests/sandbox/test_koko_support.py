@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import ssl
+import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -60,9 +61,15 @@ class InMemoryKokoBackend:
     consumed: set[str] = field(default_factory=set)
     recorded: list[dict[str, Any]] = field(default_factory=list)
     counters: Counter[str] = field(default_factory=Counter)
+    needs_password: bool = False  # tokens carry no secret: KoKo prompts for one
 
     def count(self, event: str) -> None:
         self.counters[event] += 1
+
+    def now(self) -> float:
+        return time.time() + self.clock_offset
+
+    clock_offset: float = 0.0
 
     def login(self, user: KokoUser) -> str:
         cookie = uuid.uuid4().hex
@@ -106,6 +113,7 @@ class InMemoryKokoBackend:
             hostname="web-01",
             workdir=self.workdir,
             file_root=self.workdir,
+            needs_password=self.needs_password,
         )
 
     def record_session(self, grant: KokoGrant, session: dict[str, Any]) -> None:
@@ -190,6 +198,13 @@ class KokoClient:
         with trio.move_on_after(seconds):
             frame = await self.ws.get_message()
             raise AssertionError(f"expected silence, got {frame!r}")
+
+    async def assert_silent_of(self, type: str, seconds: float) -> None:
+        """No message of ``type`` for a while (other frames are taken in)."""
+        with trio.move_on_after(seconds):
+            while True:
+                frame = await self.next_frame()
+                assert not (isinstance(frame, dict) and frame["type"] == type), frame
 
 
 class KokoTarget(Protocol):

@@ -57,11 +57,17 @@ async def test_handshake_title_session_and_echo(target: KokoTarget) -> None:
         assert {"INTERFACE", "SECURITY_SESSION_SHARE"} <= set(data["setting"])
         assert connect["raw"] is None and connect["err"] == ""
 
+        # KoKo's connect phase: the counter, rewritten with backspaces, then a line break.
+        address = re.escape(data["asset"]["address"].encode())
         first = await client.next_frame()
         assert isinstance(first, bytes)
-        address = re.escape(data["asset"]["address"].encode())
-        assert re.fullmatch(rb"\x1b\]2;ssh://[\w.-]+@" + address + rb"\x07", first), first
+        assert re.fullmatch(rb"Connecting to [\w.-]+\([\w.-]+\)@" + address + rb"  0\.0", first)
         session = json.loads((await client.expect("TERMINAL_SESSION"))["data"])
+        counter = client.screen[len(first) :]
+        assert re.fullmatch(rb"(\x08\x08\x08\d\.\d)*\r\n", counter), counter
+        title = await client.next_frame()
+        assert isinstance(title, bytes)
+        assert re.fullmatch(rb"\x1b\]2;ssh://[\w.-]+@" + address + rb"\x07", title), title
         assert session["session"]["user"].endswith(f"({username})")
         assert session["session"]["id"] != client.connect_id
         assert session["permission"]["actions"][0] == "connect"
@@ -220,7 +226,7 @@ async def test_token_of_another_user_gets_silence(target: KokoTarget) -> None:
 
 
 async def test_server_pings_after_write_silence(target: KokoTarget) -> None:
-    await target.configure(server_ping_after_s=0.3)
+    await target.configure(server_ping_after_s=0.3, ping_tick_s=0.2)
     async with open_terminal(target) as client:
         await client.start()
         await client.expect_output(b"$ ")
@@ -251,21 +257,23 @@ async def test_pings_keep_a_client_past_the_read_deadline(target: KokoTarget) ->
 
 
 async def test_idle_session_gets_red_notice_then_close(target: KokoTarget) -> None:
-    await target.configure(idle_timeout_s=0.6)
-    await target.configure(server_ping_after_s=0.1)  # PINGs are not activity
+    await target.configure(idle_timeout_s=0.6, limits_tick_s=0.1)
+    await target.configure(server_ping_after_s=0.1, ping_tick_s=0.1)  # PINGs are not activity
     async with open_terminal(target) as client:
         await client.start()
         await client.expect("CLOSE")
-        assert b"\x1b[31mConnect idle more than 0.01 minutes, disconnect\x1b[0m" in client.screen
+        notice = b"\n\r\x1b[31mConnect idle more than 0.01 minutes, disconnect\n\r\x1b[0m"
+        assert client.screen.endswith(notice)
         await client.assert_silent(0.3)
 
 
 async def test_max_session_time(target: KokoTarget) -> None:
-    await target.configure(max_session_s=0.5)
+    await target.configure(max_session_s=0.5, limits_tick_s=0.1)
     async with open_terminal(target) as client:
         await client.start()
         await client.expect("CLOSE")
-        assert b"\x1b[31mSession max time reached, disconnect\x1b[0m" in client.screen
+        notice = b"\n\r\x1b[31mSession max time reached, disconnect\n\r\x1b[0m"
+        assert client.screen.endswith(notice)
 
 
 async def test_drop_after_bytes_fault(target: KokoTarget) -> None:

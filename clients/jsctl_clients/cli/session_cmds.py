@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+import time
 import uuid
 from typing import Any
 
@@ -380,6 +381,22 @@ def attach(session: str, read_only: bool) -> None:
     _attach(info["id"], read_only)
 
 
+SERVER_IDLE_WARN_S = 300  # say so when KoKo's idle cut-off is this close
+
+
+def _state(session: dict[str, Any]) -> str:
+    """State, why it ended, paused, and KoKo's idle cut-off when it is close."""
+    text = str(session["state"]) + (f" ({session['reason']})" if session["reason"] else "")
+    if session.get("paused"):
+        who = f" by {session['paused_by']}" if session.get("paused_by") else ""
+        text += f", paused{who}: input is dropped"
+    idle_at = session.get("server_idle_at")
+    if idle_at is not None and idle_at - time.time() < SERVER_IDLE_WARN_S:
+        left = max(0, round(idle_at - time.time()))
+        text += f", KoKo ends it for idleness in ~{left} s unless something is typed or printed"
+    return text
+
+
 @click.command()
 @click.option("--all", "show_all", is_flag=True, help="Include ended sessions.")
 @json_option
@@ -396,7 +413,7 @@ def sessions(show_all: bool) -> None:
                 s["asset"],
                 _as(s),
                 s["owner"],
-                s["state"] + (f" ({s['reason']})" if s["reason"] else ""),
+                _state(s),
                 age(s["created_at"]),
                 age(s["last_activity_at"]),
                 len(s["attachments"]),
@@ -417,6 +434,12 @@ def sessions(show_all: bool) -> None:
             f"{limits['max_per_owner'] or '∞'} per client, idle timeout "
             f"{limits['idle_timeout_s'] or 'none'} s, buffer {limits['buffer_bytes']} B"
         )
+        server_idle = limits.get("server_idle_timeout_s")
+        if server_idle:
+            click.echo(
+                f"KoKo ends a session after {server_idle / 60:g} min without input, output or "
+                "resize (its default SECURITY_MAX_IDLE_TIME; your administrator may differ)"
+            )
 
     rt.emit(data, show)
 

@@ -44,6 +44,12 @@ def _quoted(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
+def _server_idle_in(info: dict[str, Any]) -> str | None:
+    """How long until KoKo ends the session for idleness (its own limit, not jsctl's)."""
+    at = info.get("server_idle_at")
+    return None if at is None else f"{max(0, round(at - time.time()))}s"
+
+
 class Tools:
     """The nine tools, bound to one daemon link and one read memory."""
 
@@ -414,6 +420,11 @@ class Tools:
                     identity=identity_field(info),
                     state=info["state"],
                     reason=f'"{info["reason"]}"' if info.get("reason") else None,
+                    paused=f'"by {info.get("paused_by") or "an administrator"}: input is '
+                    'dropped"'
+                    if info.get("paused")
+                    else None,
+                    server_idle_in=_server_idle_in(info),
                     run=info.get("current_run"),
                     read_to=read_to,
                     unread=f"{unread}B",

@@ -168,7 +168,14 @@ TOOLS: tuple[ToolSpec, ...] = (
         required=("session",),
         read_only=True,
     ),
-    ToolSpec("sessions", "Your sessions, their runs and unread output.", {}, read_only=True),
+    ToolSpec(
+        "sessions",
+        "Your sessions, their runs and unread output; `paused` (an administrator paused it: "
+        "input is dropped) and `server_idle_in` (KoKo ends a session that long after its last "
+        "input, output or resize — its own limit, 30 minutes by default).",
+        {},
+        read_only=True,
+    ),
     ToolSpec("close", "End a session.", {"session": _SESSION}, required=("session",)),
     ToolSpec(
         "files",

@@ -2,10 +2,19 @@
 
 ``open_terminal(...)`` connects ``wss://<host>/koko/ws/terminal/?token=<id>`` with the web
 session cookie (or, on v5, the access key: see koko_auth), waits for CONNECT, sends
-TERMINAL_INIT, then yields a :class:`KokoTerminal`.
-A :class:`KokoHeartbeat` PINGs terminals and notices silent ones. The daemon runs one for all
+TERMINAL_INIT, waits until KoKo has logged in to the asset (TERMINAL_SESSION comes right before
+KoKo starts relaying the shell; input sent earlier could be eaten by a password or
+keyboard-interactive prompt), then yields a :class:`KokoTerminal`. How a session ended is only
+ever said in the terminal: KoKo prints a red notice (idle, max time, expired permission, admin
+kill) or ``Connecting to … error: …`` before CLOSE (sheet 7.6); :mod:`._koko_notice` reads it
+into the end reason.
+
+A :class:`KokoHeartbeat` PINGs terminals and notices dead ones. The daemon runs one for all
 its terminals (a task per terminal would cost memory for every idle session); a terminal opened
-without one gets a private heartbeat for its lifetime.
+without one gets a private heartbeat for its lifetime. Liveness never depends on WebSocket
+pongs: KoKo answers pings from its read loop, which blocks while the asset is not reading input;
+but its own PING comes at most ~90 s after its last write (a 1-minute ticker, after 30 s quiet),
+so only silence longer than that (``liveness``, 120 s) means the connection is dead.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ from urllib.parse import quote
 import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection
 
+from jsctl_daemon.jumpserver._koko_notice import NoticeTail, prompt_in
 from jsctl_daemon.jumpserver._koko_socket import (
     await_connect,
     connect_socket,
@@ -33,6 +43,7 @@ from jsctl_daemon.jumpserver.errors import (
     TerminalClosed,
     TerminalEnded,
     TerminalLost,
+    TerminalRefused,
 )
 from jsctl_daemon.jumpserver.koko_auth import KokoCredentials
 
@@ -46,8 +57,11 @@ class KokoSettings:
     """Timing knobs (seconds)."""
 
     connect_timeout: float = 20.0  # TCP+TLS+upgrade, and again for CONNECT
+    asset_timeout: float = 90.0  # KoKo's login to the asset ("Connecting to …  0.0")
     ping_interval: float = 25.0  # KoKo drops a reader that is silent for 5 minutes
-    liveness: float = 100.0  # KoKo PINGs after 30 s of write silence on a 1-minute ticker
+    # KoKo PINGs on a 1-minute ticker once 30 s passed without a write: at most ~90 s of
+    # silence from a connection it still serves; 30 s more for a loaded server or network.
+    liveness: float = 120.0
     close_timeout: float = 3.0
 
     @property
@@ -68,7 +82,8 @@ class KokoTerminal:
         # Heartbeat bookkeeping (trio clock): when KoKo last said something (or answered a
         # WebSocket ping), when we last sent anything, when we last pinged.
         self._heard_at = self._sent_at = self._pinged_at = trio.current_time()
-        self._answers_pings = False  # learnt from the first pong: then silence is judged sooner
+        self._tail = NoticeTail()  # the last output, where KoKo says why it ends a session
+        self.early: list[bytes] = []  # output before the shell relayed (the connect phase)
 
     @property
     def info(self) -> dict[str, Any]:
@@ -93,6 +108,14 @@ class KokoTerminal:
         while True:
             if self._ended is not None:
                 raise self._ended
+            if self.early:
+                return self.early.pop(0)
+            return await self._next_output()
+
+    async def _next_output(self) -> bytes:
+        while True:
+            if self._ended is not None:
+                raise self._ended
             try:
                 message = await self._ws.get_message()
             except ConnectionClosed as exc:
@@ -101,9 +124,34 @@ class KokoTerminal:
             self._heard_at = trio.current_time()
             if isinstance(message, bytes):
                 if message:
+                    self._tail.feed(message)
                     return message
                 continue
             self._handle_text(message)
+
+    async def _await_shell(self, limit_s: float) -> None:
+        """Wait until KoKo relays the asset's shell (TERMINAL_SESSION), keeping the output.
+
+        A prompt for a secret in the meantime, a failed asset login (CLOSE) or no shell within
+        ``limit_s`` refuse the terminal: input typed now would be eaten by the prompt.
+        """
+        with trio.move_on_after(limit_s):
+            while "session" not in self._info:
+                try:
+                    chunk = await self._next_output()
+                except TerminalEnded as exc:
+                    raise TerminalRefused(exc.reason) from None
+                self.early.append(chunk)
+                asking = prompt_in(self._tail.data)
+                if asking is not None:
+                    raise TerminalRefused(
+                        f"KoKo asks in the terminal for `{asking}` before it connects (the "
+                        "account has no stored secret, or the asset wants keyboard-interactive "
+                        "answers); jsctl does not type secrets into terminals — pick an account "
+                        "with a stored secret (`jsctl accounts ASSET`)"
+                    )
+            return
+        raise TerminalRefused(f"KoKo did not connect to the asset within {limit_s:g} s")
 
     def _handle_text(self, text: str) -> None:
         message = parse_message(text)
@@ -111,7 +159,7 @@ class KokoTerminal:
             return
         kind = message.get("type")
         if kind == "CLOSE":
-            self._end(TerminalClosed("the remote session ended"))
+            self._end(TerminalClosed(self._tail.reason()))
         if kind == "ERROR":
             self._end(TerminalClosed(f"KoKo ended the terminal: {message.get('err') or 'error'}"))
         if kind == "TERMINAL_SESSION":
@@ -122,6 +170,8 @@ class KokoTerminal:
             self._info["permission_state"] = kind
         elif kind in ("TERMINAL_SESSION_PAUSE", "TERMINAL_SESSION_RESUME"):
             self._info["paused"] = kind == "TERMINAL_SESSION_PAUSE"
+            data = nested(message.get("data"))
+            self._info["paused_by"] = data.get("user") if isinstance(data, dict) else None
 
     async def _send(self, message: str | bytes) -> None:
         if self._ended is not None:
@@ -152,18 +202,14 @@ class KokoTerminal:
     def _beat(self, now: float, settings: KokoSettings, nursery: trio.Nursery) -> bool:
         """One heartbeat look; False once the terminal has ended (forget it).
 
-        KoKo's own PINGs are sparse (after 30 s of write silence, on a minute ticker), so a
-        quiet terminal is only judged dead after ``liveness`` — unless the connection answers
-        WebSocket pings (KoKo does; a proxy might not): then two missed rounds are enough.
+        Dead only after ``liveness`` of silence: KoKo's own PINGs come at most ~90 s apart, and
+        a missing pong proves nothing (KoKo's read loop, which answers pings, blocks while the
+        asset does not read input). Answered WebSocket pings count as hearing from KoKo.
         """
         if self._ended is not None:
             return False
         silent = now - self._heard_at
-        if self._answers_pings and silent >= 2 * settings.ping_interval:
-            why = f"KoKo stopped answering pings {silent:.0f} s ago"
-        elif silent >= settings.liveness:
-            why = f"KoKo sent nothing for {settings.liveness:g} s"
-        else:
+        if silent < settings.liveness:
             if now - self._sent_at >= settings.ping_interval:
                 self._sent_at = now  # KoKo's read deadline wants a message now and then
                 nursery.start_soon(self._ping)
@@ -171,7 +217,9 @@ class KokoTerminal:
                 self._pinged_at = now  # one WebSocket ping in flight at a time
                 nursery.start_soon(self._ws_ping, settings.liveness)
             return True
-        self._ended = TerminalLost(f"{why} (the connection is probably dead)")
+        self._ended = TerminalLost(
+            f"KoKo sent nothing for {silent:.0f} s (the connection is probably dead)"
+        )
         nursery.start_soon(self._abort)
         return False
 
@@ -183,7 +231,6 @@ class KokoTerminal:
         with trio.move_on_after(patience), suppress(ConnectionClosed):
             await self._ws.ping()
             self._heard_at = trio.current_time()
-            self._answers_pings = True
 
     async def _abort(self) -> None:
         """Drop a dead connection: closing the WebSocket wakes a pending receive()."""
@@ -274,6 +321,7 @@ async def open_terminal(
                 terminal = KokoTerminal(ws, connect_id, settings)
                 init = json.dumps({"cols": int(cols), "rows": int(rows), "code": ""})
                 await terminal._send(envelope(connect_id, "TERMINAL_INIT", init))
+                await terminal._await_shell(settings.asset_timeout)
                 if heartbeat is None:
                     heartbeat = KokoHeartbeat(settings)
                     nursery.start_soon(heartbeat.run)

@@ -13,6 +13,7 @@ from ._errors import (
     SessionError,
     SessionLimitReached,
     SessionNotReady,
+    SessionPaused,
     UnknownRun,
     UnknownSession,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "SessionListing",
     "SessionManager",
     "SessionNotReady",
+    "SessionPaused",
     "SessionState",
     "UnknownRun",
     "UnknownSession",

@@ -80,3 +80,16 @@ class InvalidName(SessionError):
 
 class InvalidOffset(SessionError):
     """A read offset outside the session's output."""
+
+
+class SessionPaused(SessionNotReady):
+    """An administrator paused the session: KoKo drops input until it is resumed."""
+
+    def __init__(self, session_id: str, by: object) -> None:
+        who = f" by {by}" if by else ""
+        super().__init__(
+            f"session `{session_id}` is paused{who}: KoKo drops every keystroke until an "
+            "administrator resumes it — nothing was typed; try again once `jsctl sessions` "
+            "no longer shows it paused"
+        )
+        self.session_id = session_id

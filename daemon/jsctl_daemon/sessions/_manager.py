@@ -243,6 +243,12 @@ class SessionManager:
             await session.done.wait()
         return [session.info() for session in sessions]
 
+    async def wait_ended(self, ref: str) -> SessionInfo:
+        """Wait until the session has ended (and its transport is closed); its final state."""
+        session = self._session(ref)
+        await session.done.wait()
+        return session.info()
+
     async def close_all(self, reason: str = "the daemon is shutting down") -> None:
         """End every session, giving transports a few seconds to close cleanly."""
         for session in list(self._sessions.values()):

@@ -40,6 +40,9 @@ class SessionLimits:
     interrupt_grace_s: float = 0.5  # wait this long for the command's own end marker after Ctrl-C
     start_warning_s: float = 10.0  # a run's note warns when its command has not started by then
     screen_catchup_bytes: int = 256 << 10  # feed at most this much history into a fresh screen
+    # KoKo ends a session after SECURITY_MAX_IDLE_TIME without input, output or resize (its
+    # default: 30 minutes). Shown with sessions and warned about; never worked around.
+    server_idle_timeout_s: float | None = 1800.0
 
 
 class SessionState(Enum):
@@ -108,6 +111,10 @@ class SessionInfo:
     recording: str | None
     transport_info: dict[str, object] = field(default_factory=dict)
     purpose: str = "shell"  # see OpenRequest.purpose
+    # KoKo's own idle cut-off (SECURITY_MAX_IDLE_TIME, default 30 minutes): it counts input,
+    # output and resizes only, so reading or attaching does not hold it off.
+    server_idle_timeout_s: float | None = None
+    server_active_at: float | None = None  # last input, output or resize (wall clock)
 
 
 @dataclass(frozen=True)

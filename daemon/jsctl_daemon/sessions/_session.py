@@ -12,7 +12,7 @@ import trio
 
 from ..terminal import TerminalClosed, TerminalEnded, TerminalLost, TerminalTransport
 from ._busy import TerminalUse
-from ._errors import SessionEnded, SessionNotReady
+from ._errors import SessionEnded, SessionNotReady, SessionPaused
 from ._lines import guard_line
 from ._markers import new_token
 from ._model import (
@@ -55,6 +55,7 @@ class Session:
         self.exit_status: int | None = None
         self.created_at = time.time()
         self.last_activity_at = self.created_at
+        self.server_active_at = self.created_at  # KoKo's idle clock: input, output, resize
         self.ended_at: float | None = None
         self.ring = RingBuffer(limits.buffer_bytes)
         self.cols, self.rows = request.cols, request.rows
@@ -108,6 +109,8 @@ class Session:
             recording=str(self._recorder.path) if self._recorder else None,
             transport_info=self._transport.info if self._transport is not None else {},
             purpose=self.request.purpose,
+            server_idle_timeout_s=self.limits.server_idle_timeout_s,
+            server_active_at=self.server_active_at,
         )
 
     def _notify(self) -> None:
@@ -222,6 +225,7 @@ class Session:
             self.current_run.on_output(chunk, offset)
             self.release_finished_run()
         self.touch()
+        self.server_active_at = self.last_activity_at
         self._notify()
 
     def _end(self, state: SessionState, reason: str) -> None:
@@ -253,6 +257,13 @@ class Session:
             raise SessionNotReady(f"session `{self.id}` is still connecting — try again shortly")
         return self._transport
 
+    def _require_writable(self) -> TerminalTransport:
+        """Live and not paused: a paused KoKo session drops input silently (sheet 7.6)."""
+        transport = self._require_live()
+        if transport.info.get("paused"):
+            raise SessionPaused(self.id, transport.info.get("paused_by"))
+        return transport
+
     async def send_input(self, data: bytes) -> None:
         """Send a client's keystrokes; a Ctrl-C among them interrupts the current run."""
         run = self.current_run
@@ -265,12 +276,13 @@ class Session:
         await self._send(data)
 
     async def _send(self, data: bytes) -> None:
-        transport = self._require_live()
+        transport = self._require_writable()
         try:
             await transport.send_input(data)
         except TerminalEnded as exc:
             raise SessionEnded(self.id, "ending", exc.reason) from exc
         self.touch()
+        self.server_active_at = self.last_activity_at
 
     async def resize(self, cols: int, rows: int) -> None:
         """Change the terminal size (the screen view follows)."""
@@ -278,6 +290,7 @@ class Session:
         if cols <= 0 or rows <= 0:
             raise ValueError(f"a terminal needs a positive size, not {cols}x{rows}")
         await transport.resize(cols, rows)
+        self.server_active_at = time.time()
         self.cols, self.rows = cols, rows
         self._screen.note_resize(self.ring.end_offset, cols, rows)
         if self._recorder is not None:
@@ -297,7 +310,7 @@ class Session:
         stderr_apart: bool = False,
     ) -> Run:
         """Create the session's current run; the caller checked it is not busy, then types it."""
-        self._require_live()
+        self._require_writable()
         self.use.on_run()
         self._run_seq += 1
         run = Run(
