@@ -71,7 +71,7 @@ class KokoSettings:
     limits_tick_s: float = 30.0  # KoKo looks at idle, max time and permission this often
     perm_expired_grace_s: float = 600.0  # an expired permission ends the session this later
     ping_tick_s: float = 60.0  # KoKo's write loop ticker; it PINGs on a tick when quiet enough
-    asset_connect_s: float = 0.2  # how long the asset's SSH login takes ("Connecting to …")
+    asset_connect_s: float = 0.1  # how long the asset's SSH login takes ("Connecting to …")
     drop_after_bytes: int | None = None  # fault: abort the socket after N output bytes
     drop_randomly: float = 0.0  # fault: probability per output chunk of an abrupt drop
     # Go's scheduling latency between KoKo reading a file request and its goroutine reading
