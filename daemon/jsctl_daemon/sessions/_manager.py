@@ -292,6 +292,7 @@ class SessionManager:
                     f"this attachment to session `{session.id}` is read-only — attach without"
                     " --read-only to type"
                 )
+        session.require_writable()  # refused input (ended, paused) was never typed
         session.note_typed(data)
         await session.send_input(data)
 

@@ -257,6 +257,10 @@ class Session:
             raise SessionNotReady(f"session `{self.id}` is still connecting — try again shortly")
         return self._transport
 
+    def require_writable(self) -> None:
+        """Raise SessionEnded / SessionNotReady / SessionPaused unless input can be typed now."""
+        self._require_writable()
+
     def _require_writable(self) -> TerminalTransport:
         """Live and not paused: a paused KoKo session drops input silently (sheet 7.6)."""
         transport = self._require_live()
