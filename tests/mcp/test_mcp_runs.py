@@ -113,3 +113,14 @@ async def test_input_keeps_the_order_of_text_and_keys_and_read_starts_from_the_e
         assert "Xone" in typed.output, typed.text
         both = await agent.call("input", session=session, seq=["enter"], text="x")
         assert both.is_error or "not both" in both.text
+
+
+async def test_a_refused_asset_is_not_described_and_errors_name_tools(
+    shared_login: LoggedIn,
+) -> None:
+    token = create_client(shared_login.daemon, "outsider", "--allow", "web-*")
+    async with connect_agent(shared_login.daemon, token) as agent:
+        refused = await agent.call("run", asset="db-01", command="true")
+        unknown = await agent.call("run", asset="nope-xyz", command="true")
+    assert refused.is_error and "10.0.2.21" not in refused.text, refused.text
+    assert unknown.is_error and "`find` tool" in unknown.text and "jsctl" not in unknown.text

@@ -37,6 +37,10 @@ def explain(exc: BaseException) -> str:
 
 # CLI advice inside daemon messages, said the way an agent does it.
 _FOR_AGENTS = (
+    (
+        "(`jsctl assets` lists them; `--refresh` if it was added just now)",
+        "(the `find` tool lists the ones you may use)",
+    ),
     ("`jsctl sessions` lists them", "the `sessions` tool lists yours"),
     ("open a new one with `jsctl shell`", "use `run` with an asset to open a new one"),
     ("`jsctl sessions`", "the `sessions` tool"),

@@ -68,7 +68,8 @@ def pick_asset(
         if not permitted:
             raise RpcError(
                 ErrorCode.FORBIDDEN,
-                f"asset {_listing(found, describe_asset)} is outside this client's allow-list",
+                # Said as the caller typed it: the asset's name or address is not described.
+                f"asset `{ref}` is outside this client's allow-list",
                 {"asset": ref},
             )
         found = permitted
