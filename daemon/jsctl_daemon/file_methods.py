@@ -18,6 +18,7 @@ from jsctl_protocol import ErrorCode, RpcError
 
 from .files import FileBackend, FileError, FileKey, FileSessionManager, TransferResult, normalize
 from .files import ops as file_ops
+from .files._paths import under_root
 from .rpc import HANDLERS, CallContext, Push
 
 _Source = TypeVar("_Source", Path, str)
@@ -26,6 +27,29 @@ _Source = TypeVar("_Source", Path, str)
 def _files(ctx: CallContext) -> FileSessionManager:
     files: FileSessionManager = ctx.daemon.files
     return files
+
+
+def _shell(backend: FileBackend, path: str) -> str:
+    """The absolute path the asset's shell sees for ``path`` (given below the file root).
+
+    KoKo's SFTP root is a real directory on the asset (the platform's ``sftp_home``, ``/tmp``
+    by default): ``/a.txt`` below it is ``/tmp/a.txt`` for the shell.
+    """
+    return under_root(backend.root, path) if backend.root.startswith("/") else path
+
+
+def _from_shell(backend: FileBackend, path: str) -> str:
+    """``path`` below the file root, also when given as the shell sees it (as KoKo takes it)."""
+    root = backend.root.rstrip("/")
+    if root.startswith("/") and (path == root or path.startswith(root + "/")):
+        return normalize(path[len(root) :] or "/")
+    return path
+
+
+def _entry(backend: FileBackend, entry: Any, path: str) -> dict[str, Any]:
+    wire: dict[str, Any] = entry.to_wire(path)
+    wire["shell_path"] = _shell(backend, path)
+    return wire
 
 
 def _absolute(path: Any) -> str:
@@ -93,6 +117,7 @@ async def files_list(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]
     """A directory's entries (or a file's own entry)."""
     path = normalize(params.get("path") or "/")
     async with _session(ctx, params, "files.list", path=path) as (session_id, backend, _):
+        path = _from_shell(backend, path)
         entry, entries = await file_ops.list_path(backend, path)
         in_dir = entry.is_dir
         return {
@@ -100,9 +125,11 @@ async def files_list(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]
             "api": backend.kind,
             "root": backend.root,
             "path": path,
-            "entry": entry.to_wire(path),
+            "shell_path": _shell(backend, path),
+            "entry": _entry(backend, entry, path),
             "entries": [
-                e.to_wire(file_ops.join(path, e.name) if in_dir else path) for e in entries
+                _entry(backend, e, file_ops.join(path, e.name) if in_dir else path)
+                for e in entries
             ],
         }
 
@@ -112,10 +139,12 @@ async def files_stat(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]
     """One entry."""
     path = normalize(params["path"])
     async with _session(ctx, params, "files.stat", path=path) as (_, backend, _outcome):
+        path = _from_shell(backend, path)
         entry = await file_ops.stat(backend, path)
         if entry is None:
-            raise RpcError(ErrorCode.NOT_FOUND, f"{path} does not exist on {params['asset']}")
-        return {"entry": entry.to_wire(path), "root": backend.root, "api": backend.kind}
+            shown = _shell(backend, path)
+            raise RpcError(ErrorCode.NOT_FOUND, f"{shown} does not exist on {params['asset']}")
+        return {"entry": _entry(backend, entry, path), "root": backend.root, "api": backend.kind}
 
 
 @HANDLERS.handler("files.mkdir")
@@ -123,8 +152,9 @@ async def files_mkdir(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any
     """Make a directory."""
     path = normalize(params["path"])
     async with _session(ctx, params, "files.mkdir", path=path) as (_, backend, _outcome):
+        path = _from_shell(backend, path)
         created = await file_ops.make_directory(backend, path, parents=bool(params.get("parents")))
-        return {"path": path, "created": created}
+        return {"path": path, "shell_path": _shell(backend, path), "created": created}
 
 
 @HANDLERS.handler("files.remove")
@@ -137,9 +167,10 @@ async def files_remove(ctx: CallContext, params: dict[str, Any]) -> dict[str, An
         backend,
         outcome,
     ):
+        path = _from_shell(backend, path)
         removed = await file_ops.remove(backend, path, recursive=recursive)
         outcome["removed"] = removed
-        return {"path": path, "removed": removed}
+        return {"path": path, "shell_path": _shell(backend, path), "removed": removed}
 
 
 @HANDLERS.handler("files.move")
@@ -147,9 +178,10 @@ async def files_move(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]
     """Rename or move on one asset."""
     source, dest = normalize(params["source"]), params["dest"]
     async with _session(ctx, params, "files.move", path=source, dest=dest) as (_, backend, outcome):
+        source, dest = _from_shell(backend, source), _from_shell(backend, dest)
         final = await file_ops.move(backend, source, dest, force=bool(params.get("force")))
         outcome["target"] = final
-        return {"path": final}
+        return {"path": final, "shell_path": _shell(backend, final)}
 
 
 def _summary(results: list[TransferResult], started: float) -> dict[str, Any]:
@@ -187,16 +219,29 @@ async def _transfer(
 ) -> dict[str, Any]:
     """Run one copy in a file session; its summary is the reply and its totals are audited."""
     started = time.monotonic()
+    upload = action == "files.upload"
     async with _session(ctx, params, action, **audit) as (_, backend, outcome):
+        push = ctx.push
+        if upload:
+            dest = _from_shell(backend, dest)
+
+            async def push(item: dict[str, Any]) -> None:  # name each file as the shell sees it
+                if item.get("event") == "file" and isinstance(item.get("file"), str):
+                    item = {**item, "file": _shell(backend, item["file"])}
+                await ctx.push(item)
+        else:
+            sources = [_from_shell(backend, s) if isinstance(s, str) else s for s in sources]
         results = await copy(
             backend,
             sources,
             dest,
             recursive=bool(params.get("recursive")),
             force=bool(params.get("force")),
-            push=ctx.push,
+            push=push,
         )
         summary = _summary(results, started)
+        for item in summary["files"]:
+            item["remote"] = _shell(backend, item["target" if upload else "source"])
         outcome.update(bytes=summary["bytes"], files=len(results))
         return summary
 

@@ -76,7 +76,8 @@ async def test_upload_list_move_and_download_answer_without_contents(
     assert listed.splitlines()[1].endswith("report.txt"), listed
     assert f"size={len(content)}" in stat and "type=file" in stat
     assert "created=yes" in made and (scratch.local / "a" / "b").is_dir()
-    assert f"to={scratch.path}/a/report.txt" in moved, moved
+    # Reported as the asset's shell sees it: in the sandbox, the file root's real directory.
+    assert f"to={scratch.local / 'a' / 'report.txt'}" in moved, moved
 
 
 async def test_overwrite_needs_force_and_local_paths_must_be_absolute(

@@ -84,7 +84,8 @@ def ls(target: str, long_: bool, account: str | None, profile: str | None) -> No
             ]
             for e in entries
         ]
-        click.echo(f"# {ref}:{data['path']} (file root {data['root'] or '/'}, {data['api']})")
+        shown = data.get("shell_path") or data["path"]
+        click.echo(f"# {ref}:{shown} (file root {data['root'] or '/'}, {data['api']})")
         if rows:
             table(["mode", "size", "modified", "name"], rows)
 
@@ -105,7 +106,8 @@ def stat(target: str, account: str | None, profile: str | None) -> None:
     def show(result: dict[str, Any]) -> None:
         entry = result["entry"]
         when = entry["mtime"] and time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(entry["mtime"]))
-        click.echo(f"path: {entry['path']}\ntype: {entry['type']}\nsize: {entry['size']}")
+        shown = entry.get("shell_path") or entry["path"]
+        click.echo(f"path: {shown}\ntype: {entry['type']}\nsize: {entry['size']}")
         click.echo(f"mode: {entry['mode'] or '-'}\nmodified: {when or '-'}")
 
     rt.emit(data, show)

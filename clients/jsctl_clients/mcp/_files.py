@@ -97,7 +97,7 @@ class FilesTool:
         end = start + len(lines)
         header = fields(
             asset=where["asset"],
-            path=reply["path"],
+            path=reply.get("shell_path") or reply["path"],
             root=reply.get("root") or "/",
             type=None if reply["entry"]["type"] == "dir" else "file",
             entries=len(entries),
@@ -110,7 +110,7 @@ class FilesTool:
     def _stat(self, arguments: dict[str, Any], where: dict[str, Any]) -> str:
         entry = self._call("files.stat", True, path=arguments["path"], **where)["entry"]
         return fields(
-            path=entry["path"],
+            path=entry.get("shell_path") or entry["path"],
             type=entry["type"],
             size=entry.get("size"),
             mode=entry.get("mode") or None,
@@ -121,7 +121,8 @@ class FilesTool:
         reply = self._call(
             "files.mkdir", path=arguments["path"], parents=bool(arguments.get("recursive")), **where
         )
-        return fields(path=reply["path"], created="yes" if reply["created"] else "no (exists)")
+        shown = reply.get("shell_path") or reply["path"]
+        return fields(path=shown, created="yes" if reply["created"] else "no (exists)")
 
     def _rm(self, arguments: dict[str, Any], where: dict[str, Any]) -> str:
         reply = self._call(
@@ -130,7 +131,7 @@ class FilesTool:
             recursive=bool(arguments.get("recursive")),
             **where,
         )
-        return fields(removed=reply["path"], entries=reply["removed"])
+        return fields(removed=reply.get("shell_path") or reply["path"], entries=reply["removed"])
 
     def _mv(self, arguments: dict[str, Any], where: dict[str, Any]) -> str:
         reply = self._call(
@@ -140,7 +141,7 @@ class FilesTool:
             force=bool(arguments.get("force")),
             **where,
         )
-        return fields(moved=arguments["path"], to=reply["path"])
+        return fields(moved=arguments["path"], to=reply.get("shell_path") or reply["path"])
 
     def _upload(self, arguments: dict[str, Any], where: dict[str, Any]) -> str:
         return self._transfer(
@@ -172,7 +173,12 @@ class FilesTool:
         lines = [fields(files=len(copied), bytes=reply["bytes"], seconds=reply["seconds"])]
         used = 0
         for shown, item in enumerate(copied):
-            line = f"{item['source']} -> {item['target']}  {item['size']}B  sha256={item['sha256']}"
+            source, target = item["source"], item["target"]
+            if item.get("remote") and method == "files.upload":  # as the asset's shell sees it
+                target = item["remote"]
+            elif item.get("remote"):
+                source = item["remote"]
+            line = f"{source} -> {target}  {item['size']}B  sha256={item['sha256']}"
             used += len(line) + 1
             if shown and used > self._page_chars:
                 lines.append(f"[{len(copied) - shown} more files copied, not listed]")
