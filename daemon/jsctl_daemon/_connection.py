@@ -1,9 +1,15 @@
-"""One client connection: decode frames, check hello and permissions, dispatch, reply."""
+"""One client connection: decode frames, check hello and permissions, dispatch, reply.
+
+Everything that can happen on one connection ends at most that connection: ``serve`` is the one
+door through which a connection leaves, whatever the reason (EOF, reset, garbage, a handler
+bug, being cut off), and nothing from it reaches the listener.
+"""
 
 from __future__ import annotations
 
 import difflib
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import trio
@@ -21,6 +27,7 @@ from jsctl_protocol import (
     StreamPush,
     encode_frame,
     parse_request,
+    quote_input,
 )
 
 from .rpc import HANDLERS, CallContext, Connection
@@ -33,6 +40,20 @@ log = logging.getLogger(__name__)
 
 HELLO_TIMEOUT_S = 30.0  # a peer that never says hello does not hold a slot forever
 READ_CHUNK = 256 * 1024
+MAX_STREAMING_CALLS = 64  # streaming calls one connection may hold open at once
+
+
+@dataclass
+class FrameBudget:
+    """Bytes of unfinished frames held across all connections, under one cap."""
+
+    cap: int
+    held: int = 0
+
+    def update(self, before: int, after: int) -> bool:
+        """Account a connection's change from ``before`` to ``after``; False if over the cap."""
+        self.held += after - before
+        return after == 0 or self.held <= self.cap
 
 
 class ClientConnection:
@@ -44,15 +65,49 @@ class ClientConnection:
         self._state = state
         self._send_lock = trio.Lock()
         self._decoder = FrameDecoder()
+        self._held = 0  # bytes of this connection counted in the daemon's frame budget
         self._closed = False
+        self._streaming = 0
+        self._method = ""  # the call in progress on the read loop, for the log
+        self._scope: trio.CancelScope | None = None
+        self.send_started: float | None = None  # when a send that has not finished began
+
+    @property
+    def number(self) -> int:
+        """The connection's number in logs."""
+        return self._state.number
+
+    def cut_off(self, why: str) -> None:
+        """End this connection now (a reader that stopped reading, a daemon limit)."""
+        if not self._closed:
+            log.warning("connection %d cut off: %s", self.number, why)
+        self._closed = True
+        if self._scope is not None:
+            self._scope.cancel()
 
     async def serve(self) -> None:
-        """Read requests until EOF; long-running (streaming) calls run beside the loop."""
-        async with trio.open_nursery() as nursery:
-            try:
-                await self._read_loop(nursery)
-            finally:
-                nursery.cancel_scope.cancel()
+        """Read requests until the connection ends, for whatever reason; never raises."""
+        try:
+            async with trio.open_nursery() as nursery:
+                self._scope = nursery.cancel_scope
+                try:
+                    await self._read_loop(nursery)
+                finally:
+                    nursery.cancel_scope.cancel()
+        except* (trio.BrokenResourceError, trio.ClosedResourceError):
+            log.debug("connection %d: the peer went away", self.number)
+        except* Exception as group:
+            log.error(
+                "connection %d ended by an error (in `%s`): %s",
+                self.number,
+                self._method or "the read loop",
+                "; ".join(f"{type(e).__name__}: {e}" for e in group.exceptions),
+                exc_info=group,
+            )
+        finally:
+            self._closed = True
+            self._daemon.frame_budget.update(self._held, 0)
+            self._held = 0
 
     async def _read_loop(self, nursery: trio.Nursery) -> None:
         with trio.move_on_after(HELLO_TIMEOUT_S):
@@ -60,7 +115,7 @@ class ClientConnection:
                 if not await self._read_some(nursery):
                     return
         if self._state.identity is None:
-            log.info("connection %d: no hello in time, closing", self._state.number)
+            log.info("connection %d: no hello in time, closing", self.number)
             return
         while await self._read_some(nursery):  # no deadline (and no cancel scope) per request
             pass
@@ -71,7 +126,20 @@ class ClientConnection:
         if not data:
             return False
         self._decoder.feed(data)
-        return await self._handle_buffered(nursery)
+        if not await self._handle_buffered(nursery):
+            return False
+        pending = self._decoder.pending_bytes
+        within = self._daemon.frame_budget.update(self._held, pending)
+        self._held = pending
+        if not within:
+            await self._send(ErrorReply(None, RpcError(
+                ErrorCode.LIMIT,
+                "the daemon holds too many bytes of unfinished requests; "
+                "send smaller requests or fewer at once",
+            )))
+            log.warning("connection %d closed: frame budget exceeded", self.number)
+            return False
+        return True
 
     async def _handle_buffered(self, nursery: trio.Nursery) -> bool:
         """Dispatch every complete frame; False when the connection must close."""
@@ -96,9 +164,24 @@ class ClientConnection:
             # A streaming call runs beside the read loop (the client may type, interrupt or go
             # away meanwhile); any other call is answered in order, without a task of its own.
             if table_row is not None and table_row.streams_with(request.params):
-                nursery.start_soon(self._call, request)
+                if self._streaming >= MAX_STREAMING_CALLS:
+                    await self._send(ErrorReply(request.id, RpcError(
+                        ErrorCode.LIMIT,
+                        f"this connection already has {MAX_STREAMING_CALLS} streaming calls open",
+                    )))
+                    continue
+                self._streaming += 1
+                nursery.start_soon(self._stream_call, request)
             else:
+                self._method = request.method
                 await self._call(request)
+                self._method = ""
+
+    async def _stream_call(self, request: Request) -> None:
+        try:
+            await self._call(request)
+        finally:
+            self._streaming -= 1
 
     async def _call(self, request: Request) -> None:
         async def push(data: Any) -> None:
@@ -112,14 +195,19 @@ class ClientConnection:
         else:
             await self._send(Result(request.id, result))
         for hook in context.after_reply:
-            hook()
+            try:
+                hook()
+            except Exception:  # a bookkeeping hook's bug must not end the connection
+                log.exception("after-reply hook of `%s` failed", request.method)
 
     async def _dispatch(self, context: CallContext, request: Request) -> Any:
         row = METHODS.get(request.method)
         if row is None:
-            close = difflib.get_close_matches(request.method, list(METHODS), n=1)
+            close = difflib.get_close_matches(request.method[:200], list(METHODS), n=1)
             hint = f"; did you mean `{close[0]}`?" if close else ""
-            raise RpcError(ErrorCode.UNKNOWN_METHOD, f"no method `{request.method}`{hint}")
+            raise RpcError(
+                ErrorCode.UNKNOWN_METHOD, f"no method {quote_input(request.method)}{hint}"
+            )
         if self._state.identity is None and request.method != "hello":
             raise RpcError(ErrorCode.HELLO_REQUIRED, "say `hello` first (protocol handshake)")
         params = row.check_params(request.params)
@@ -128,6 +216,7 @@ class ClientConnection:
         return await HANDLERS.get(request.method)(context, params)
 
     async def _send(self, reply: Result | ErrorReply | StreamPush) -> None:
+        """Send one frame; a dead or stalled peer ends quietly (the watchdog cuts stalls)."""
         if self._closed:
             return
         try:
@@ -144,8 +233,11 @@ class ClientConnection:
         except trio.WouldBlock:
             await self._send_lock.acquire()
         try:
-            await self._stream.send_all(frame)
+            if not self._closed:
+                self.send_started = trio.current_time()
+                await self._stream.send_all(frame)
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             self._closed = True
         finally:
+            self.send_started = None
             self._send_lock.release()

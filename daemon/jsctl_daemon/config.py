@@ -20,6 +20,9 @@ Example ``config.toml``::
     directory_ttl = 300          # seconds before the asset cache refreshes in the background
     fleet_parallel = 32          # runs at once of one `jsctl exec 'web-*'` (its --parallel)
     fleet_confirm_over = 20      # a fleet on more assets needs --yes (agents: refused)
+    max_connections = 256        # front ends connected at once; more are turned away
+    max_partial_frame_bytes = 67108864  # bytes of unfinished requests held across connections
+    client_send_timeout = 30     # a front end that reads nothing for this long is cut off
 """
 
 from __future__ import annotations
@@ -61,6 +64,9 @@ class DaemonSettings:
     approval_timeout: float = 300.0  # a held agent call not decided by then counts as denied
     fleet_parallel: int = 32
     fleet_confirm_over: int = 20
+    max_connections: int = 256
+    max_partial_frame_bytes: int = 64 * 1024 * 1024
+    client_send_timeout: float = 30.0
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,11 @@ from typing import Any
 
 import trio
 
-from jsctl_protocol import ErrorCode, Method, RpcError
+from jsctl_protocol import ErrorCode, ErrorReply, Method, RpcError, encode_frame
 from jsctl_protocol.paths import Paths
 
 from . import __version__
-from ._connection import ClientConnection
+from ._connection import ClientConnection, FrameBudget
 from ._listen import acquire_lock, bind_socket, ensure_private_dir, inherited_socket, peer_uid
 from .audit import AuditLog
 from .auth import AuthDomain
@@ -67,6 +67,8 @@ class Daemon:
         self._sessions: SessionManager | None = None
         self.started_at = time.time()
         self.connections: dict[int, Connection] = {}
+        self._live: dict[int, ClientConnection] = {}
+        self.frame_budget = FrameBudget(self.settings.daemon.max_partial_frame_bytes)
         self._numbers = itertools.count(1)
         self._shutdown = trio.Event()
         self._uid = os.getuid()
@@ -147,6 +149,7 @@ class Daemon:
                 self.fleets.start(nursery)
                 nursery.start_soon(self._watch_signals, signals)
                 nursery.start_soon(trio.serve_listeners, self._handle, [listener])
+                nursery.start_soon(self._cut_off_stalled_readers)
                 nursery.start_soon(self.auth.keepalive_forever)
                 nursery.start_soon(opener.run_heartbeat)
                 await nursery.start(self.directory.run)
@@ -169,22 +172,55 @@ class Daemon:
 
     async def _handle(self, stream: trio.SocketStream) -> None:
         number = next(self._numbers)
-        uid = peer_uid(stream.socket)  # type: ignore[arg-type]
-        if uid is not None and uid != self._uid:
-            log.warning("refused connection %d from uid %d", number, uid)
-            await stream.aclose()
+        try:
+            await self._serve_connection(number, stream)
+        except Exception:  # the last wall: nothing about one connection reaches the listener
+            log.exception("connection %d: unexpected failure", number)
+        finally:
+            with trio.CancelScope(shield=True):
+                await stream.aclose()
+
+    async def _serve_connection(self, number: int, stream: trio.SocketStream) -> None:
+        try:
+            uid: int | None = peer_uid(stream.socket)  # type: ignore[arg-type]
+        except OSError:
+            uid = None
+        if uid is None or uid != self._uid:
+            # As ssh-agent: a peer we cannot identify is refused before a byte is read.
+            log.warning("refused connection %d from uid %s", number, uid)
+            return
+        if len(self.connections) >= self.settings.daemon.max_connections:
+            log.warning("refused connection %d: %d connections open", number, len(self._live))
+            refusal = RpcError(
+                ErrorCode.LIMIT,
+                f"the daemon already serves {len(self._live)} connections "
+                "(max_connections in config.toml)",
+            )
+            with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
+                await stream.send_all(encode_frame(ErrorReply(None, refusal).to_wire()))
             return
         state = Connection(number, uid)
+        connection = ClientConnection(self, stream, state)
         self.connections[number] = state
+        self._live[number] = connection
         try:
-            await ClientConnection(self, stream, state).serve()
-        except (trio.BrokenResourceError, trio.ClosedResourceError):
-            pass
+            await connection.serve()
         finally:
             del self.connections[number]
+            del self._live[number]
             with trio.CancelScope(shield=True):
                 await self.auth.cancel_logins_of(number)
-                await stream.aclose()
+
+    async def _cut_off_stalled_readers(self) -> None:
+        """Cut off connections whose peer has not taken a frame for `client_send_timeout`."""
+        limit = self.settings.daemon.client_send_timeout
+        while True:
+            await trio.sleep(min(5.0, limit / 4))
+            now = trio.current_time()
+            for connection in list(self._live.values()):
+                started = connection.send_started
+                if started is not None and now - started > limit:
+                    connection.cut_off(f"its peer read nothing for {limit:g} s")
 
 
 def _rss_bytes() -> int:

@@ -18,6 +18,9 @@ if TYPE_CHECKING:  # explicit re-exports for type checkers; at run time see __ge
     from ._errors import (
         RpcError as RpcError,
     )
+    from ._errors import (
+        quote_input as quote_input,
+    )
     from ._framing import (
         MAX_FRAME_BYTES as MAX_FRAME_BYTES,
     )
@@ -83,6 +86,7 @@ _LAZY = {
     "ErrorCode": "_errors",
     "ProtocolError": "_errors",
     "RpcError": "_errors",
+    "quote_input": "_errors",
     "MAX_FRAME_BYTES": "_framing",
     "FrameDecoder": "_framing",
     "decode_body": "_framing",
@@ -143,4 +147,5 @@ __all__ = [
     "method",
     "parse_reply",
     "parse_request",
+    "quote_input",
 ]

@@ -64,3 +64,14 @@ class RpcError(Exception):
 
     def __repr__(self) -> str:
         return f"RpcError({str(self.code)!r}, {self.message!r})"
+
+
+QUOTE_LIMIT = 80  # characters of caller-supplied input an error message may repeat
+
+
+def quote_input(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """``value`` in backticks for an error message, cut to ``limit`` characters."""
+    text = value if isinstance(value, str) else repr(value)
+    if len(text) > limit:
+        text = f"{text[: limit - 1]}… ({len(text)} characters)"
+    return f"`{text}`"

@@ -10,7 +10,8 @@ handle = Param("handle", "str", "run handle", required=True)
 asset = Param("asset", "str", "asset name, address or id (unique prefix allowed)", required=True)
 account = Param("account", "str", "account name, username or alias")
 org = Param("org", "str", "organisation id or name for this call")
-timeout = Param("timeout", "float", "seconds to wait")
-max_bytes = Param("max_bytes", "int", "at most this many bytes")
-wait_output = Param("wait", "float", "seconds to wait for new output")
+timeout = Param("timeout", "float", "seconds to wait", minimum=0, maximum=31 * 86400)
+max_bytes = Param("max_bytes", "int", "at most this many bytes", minimum=0, maximum=16 << 20)
+wait_output = Param("wait", "float", "seconds to wait for new output", minimum=0,
+                    maximum=31 * 86400)
 JSON_OK = "{ok: true}"

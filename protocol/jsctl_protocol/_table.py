@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NoReturn
 
-from ._errors import ErrorCode, RpcError
+from ._errors import ErrorCode, RpcError, quote_input
 
 
 class Permission(enum.StrEnum):
@@ -31,24 +32,88 @@ _KIND_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
+DEFAULT_MAX_LEN = {"str": 4096, "bytes": 1 << 20, "text": 1 << 20, "list": 1024, "map": 256}
+DEFAULT_MAX_NUMBER = 1e9  # no count, size or number of seconds a caller needs is larger
+
+
 class Param:
-    """One named parameter: its kind (a key of _KIND_TYPES), whether required, and a doc line."""
+    """One named parameter: its kind (a key of _KIND_TYPES), whether required, a doc line, and
+    the rules its values obey (checked at the door, before any handler runs).
 
-    __slots__ = ("doc", "kind", "name", "required")
+    Numbers are finite and within [minimum, maximum]; strings, bytes, lists and maps are at most
+    ``max_len`` long (a list's items are strings of at most 4096 characters unless
+    ``items`` says otherwise); ``choices`` lists the only values allowed.
+    """
 
-    def __init__(self, name: str, kind: str, doc: str, required: bool = False) -> None:
+    __slots__ = ("choices", "doc", "items", "kind", "max_len", "maximum", "minimum", "name",
+                 "required")
+
+    def __init__(
+        self,
+        name: str,
+        kind: str,
+        doc: str,
+        required: bool = False,
+        *,
+        minimum: float | None = None,
+        maximum: float | None = None,
+        max_len: int | None = None,
+        choices: tuple[str, ...] | None = None,
+        items: str = "str",
+    ) -> None:
         self.name, self.kind, self.doc, self.required = name, kind, doc, required
+        numeric = kind in ("int", "float")
+        self.minimum = minimum
+        self.maximum = maximum if maximum is not None or not numeric else DEFAULT_MAX_NUMBER
+        if numeric and self.minimum is None:
+            self.minimum = -DEFAULT_MAX_NUMBER
+        self.max_len = max_len if max_len is not None else DEFAULT_MAX_LEN.get(kind)
+        self.choices, self.items = choices, items
+
+    def rules(self) -> str:
+        """The rules in words, for help text and errors."""
+        parts = [self.kind]
+        if self.choices:
+            parts.append("one of " + ", ".join(self.choices))
+        if self.kind in ("int", "float"):
+            parts.append(f"{_number(self.minimum)}..{_number(self.maximum)}")
+        elif self.max_len is not None:
+            parts.append(f"at most {self.max_len} long")
+        return ", ".join(parts)
 
     def check(self, method: str, value: Any) -> None:
-        """Raise BAD_PARAMS unless ``value`` has this parameter's kind."""
+        """Raise BAD_PARAMS unless ``value`` has this parameter's kind and obeys its rules."""
         types = _KIND_TYPES[self.kind]
         wrong_bool = isinstance(value, bool) and self.kind in ("int", "float")
         if wrong_bool or not isinstance(value, types):
-            raise RpcError(
-                ErrorCode.BAD_PARAMS,
-                f"`{method}`: parameter `{self.name}` must be {self.kind}, "
-                f"not {type(value).__name__}",
-            )
+            self._refuse(method, f"must be {self.kind}, not {type(value).__name__}")
+        if isinstance(value, int | float):
+            self._check_number(method, value)
+        elif self.max_len is not None and isinstance(value, str | bytes | list | dict):
+            if len(value) > self.max_len:
+                self._refuse(method, f"is {len(value)} long; the limit is {self.max_len}")
+            if isinstance(value, list):
+                item = Param(f"{self.name}[]", self.items, "")
+                for element in value:
+                    item.check(method, element)
+        if self.choices is not None and value not in self.choices:
+            self._refuse(method, f"must be one of {', '.join(self.choices)}, "
+                                 f"not {quote_input(value)}")
+
+    def _check_number(self, method: str, value: float) -> None:
+        if value != value or value in (math.inf, -math.inf):
+            self._refuse(method, f"must be a finite number, not {value}")
+        if self.minimum is not None and value < self.minimum:
+            self._refuse(method, f"must be at least {_number(self.minimum)}, not {value:g}")
+        if self.maximum is not None and value > self.maximum:
+            self._refuse(method, f"must be at most {_number(self.maximum)}, not {value:g}")
+
+    def _refuse(self, method: str, problem: str) -> NoReturn:
+        raise RpcError(ErrorCode.BAD_PARAMS, f"`{method}`: parameter `{self.name}` {problem}")
+
+
+def _number(value: float | None) -> str:
+    return "any" if value is None else f"{value:g}"
 
 
 class Method:
@@ -93,11 +158,11 @@ class Method:
     def check_params(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """Validated params (None values dropped); BAD_PARAMS names the first problem."""
         if not self._names.issuperset(params):
-            unknown = sorted(repr(name) for name in set(params) - self._names)
+            unknown = sorted(quote_input(name) for name in set(params) - self._names)
             known = [param.name for param in self.params]
             raise RpcError(
                 ErrorCode.BAD_PARAMS,
-                f"`{self.name}` does not take {', '.join(unknown)}; "
+                f"`{self.name}` does not take {', '.join(unknown[:5])}; "
                 f"it takes {', '.join(known) or 'no parameters'}",
             )
         checked: dict[str, Any] = {}

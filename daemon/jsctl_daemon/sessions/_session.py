@@ -384,6 +384,9 @@ class Session:
             pass  # the pump marks the run lost with the session's reason
         except (TerminalEnded, trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
             run.lose(self.ring.end_offset, f"could not type into the terminal: {exc}")
+        except Exception as exc:  # a helper's bug ends this run, never the manager's nursery
+            logger.exception("session %s: run %s failed", self.id, run.id)
+            run.lose(self.ring.end_offset, f"internal error ({type(exc).__name__})")
         finally:
             self.release_finished_run()
             self._notify()
