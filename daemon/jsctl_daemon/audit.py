@@ -96,6 +96,7 @@ class AuditLog:
         self.append(
             {
                 "client": ctx.identity.name,
+                "owner": ctx.identity.owner,
                 "action": action,
                 **{k: v for k, v in fields.items() if v is not None},
             }
@@ -114,6 +115,7 @@ class AuditLog:
         Standard input is counted, never recorded. A run of a fleet names its fleet handle."""
         base: dict[str, Any] = {
             "client": ctx.identity.name,
+            "owner": ctx.identity.owner,
             "profile": session.profile,
             "asset": session.asset,
             "account": session.account,
@@ -183,6 +185,7 @@ class AuditLog:
         asset: str | None = None,
         since: float | None = None,
         limit: int | None = None,
+        owner: str | None = None,
     ) -> list[dict[str, Any]]:
         """Matching records, oldest first (at most the newest ``limit``)."""
         files = [self.directory / f"audit.jsonl.{i}" for i in range(KEEP_FILES, 0, -1)]
@@ -195,21 +198,28 @@ class AuditLog:
                     record = json.loads(line)
                 except ValueError:
                     continue
-                if self._keep(record, client, asset, since):
+                if self._keep(record, client, asset, since, owner):
                     records.append(record)
         return records[-limit:] if limit else records
 
     @staticmethod
     def _keep(
-        record: dict[str, Any], client: str | None, asset: str | None, since: float | None
+        record: dict[str, Any],
+        client: str | None,
+        asset: str | None,
+        since: float | None,
+        owner: str | None = None,
     ) -> bool:
         return (
             (client is None or record.get("client") == client)
+            and (owner is None or record.get("owner") == owner)
             and (asset is None or record.get("asset") == asset)
             and (since is None or record.get("time", 0) >= since)
         )
 
-    async def follow(self, client: str | None, asset: str | None) -> AsyncIterator[dict[str, Any]]:
+    async def follow(
+        self, client: str | None, asset: str | None, owner: str | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
         """New records as they are appended (a follower too slow to keep up is told the count
         it missed, in a record of its own; `query` still has them)."""
         seen = self._sequence
@@ -223,5 +233,5 @@ class AuditLog:
             if missed > 0:
                 yield {"time": round(time.time(), 3), "action": "audit.missed", "count": missed}
             for record in newer:
-                if self._keep(record, client, asset, None):
+                if self._keep(record, client, asset, None, owner):
                     yield record

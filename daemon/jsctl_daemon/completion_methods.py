@@ -16,7 +16,7 @@ _LIMIT = 200  # a shell shows a screenful; more is noise
 
 def session_names(ctx: CallContext, prefix: str) -> list[str]:
     """Ids and names of live sessions the caller may see (an agent sees its own only)."""
-    owner = None if ctx.identity.is_human else ctx.identity.name
+    owner = None if ctx.identity.is_human else ctx.identity.owner
     names: dict[str, None] = {}
     for info in ctx.daemon.sessions.list_sessions(owner=owner, include_ended=False).sessions:
         for value in (info.name, info.id):

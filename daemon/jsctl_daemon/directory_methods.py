@@ -63,7 +63,10 @@ async def accounts_list(ctx: CallContext, params: dict[str, Any]) -> dict[str, A
 async def nodes_list(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """Nodes in tree order."""
     return await ctx.daemon.directory.list_nodes(
-        params.get("profile"), params.get("org"), refresh=bool(params.get("refresh"))
+        params.get("profile"),
+        params.get("org"),
+        refresh=bool(params.get("refresh")),
+        allowed=allow_list(ctx),
     )
 
 

@@ -75,7 +75,7 @@ async def _key(ctx: CallContext, params: dict[str, Any]) -> FileKey:
         params.get("account"),
         allowed=ctx.daemon.policy.account_filter(ctx.identity),
     )
-    return FileKey(profile, asset.id, account.alias, ctx.identity.name, asset.name, account.name)
+    return FileKey(profile, asset.id, account.alias, ctx.identity.owner, asset.name, account.name)
 
 
 @asynccontextmanager
@@ -270,14 +270,14 @@ async def files_download(ctx: CallContext, params: dict[str, Any]) -> dict[str, 
 @HANDLERS.handler("files.sessions")
 async def files_sessions(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """Live file sessions."""
-    owner = None if ctx.identity.is_human else ctx.identity.name
+    owner = None if ctx.identity.is_human else ctx.identity.owner
     return {"sessions": _files(ctx).sessions(owner)}
 
 
 @HANDLERS.handler("files.close")
 async def files_close(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """Close one file session."""
-    owner = None if ctx.identity.is_human else ctx.identity.name
+    owner = None if ctx.identity.is_human else ctx.identity.owner
     if not _files(ctx).close(params["session"], owner):
         raise RpcError(ErrorCode.NOT_FOUND, f"no file session `{params['session']}`")
     ctx.daemon.audit.record(ctx, "files.close", file_session=params["session"])

@@ -24,6 +24,8 @@ from .storage import read_private_json, write_private_json
 
 TOKEN_PREFIX = "jsc_"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+# Names a client may not take: they are how the person appears in listings and the audit.
+RESERVED_NAMES = frozenset({"human", "person", "me", "root", "jsctl", "daemon"})
 
 # MCP-level tool names and the daemon methods each one covers.
 TOOL_METHODS: dict[str, tuple[str, ...]] = {
@@ -71,6 +73,11 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def owner_of(record: dict[str, Any]) -> str:
+    """The owner id of a client's sessions and runs: its name and the id it was created with."""
+    return f"{record['name']}#{record['id']}"
+
+
 def _matches(patterns: Sequence[str], *candidates: str) -> bool:
     return any(fnmatch.fnmatchcase(c, p) for p in patterns for c in candidates if c)
 
@@ -87,6 +94,11 @@ class Policy:
         """Read the registry (a broken file is an error, never overwritten)."""
         data = read_private_json(self._file, "move it away to start with no clients")
         self.clients = dict((data or {}).get("clients", {}))
+        missing = [r for r in self.clients.values() if not r.get("id")]
+        for record in missing:  # written before clients had ids
+            record["id"] = secrets.token_hex(4)
+        if missing:
+            self._save()
 
     def _save(self) -> None:
         write_private_json(self._file, {"clients": self.clients})
@@ -104,6 +116,11 @@ class Policy:
         if not _NAME.match(name):
             raise RpcError(
                 ErrorCode.BAD_PARAMS, f"bad client name {name!r}: letters, digits, '.', '_' or '-'"
+            )
+        if name.lower() in RESERVED_NAMES:
+            raise RpcError(
+                ErrorCode.BAD_PARAMS,
+                f"`{name}` is reserved (it names the person); pick another client name",
             )
         if name in self.clients and not self.clients[name].get("revoked"):
             raise RpcError(
@@ -126,6 +143,7 @@ class Policy:
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         record = {
             "name": name,
+            "id": secrets.token_hex(4),  # a client re-created under this name is someone else
             "token_sha256": hash_token(token),
             "allow": list(allow),
             "accounts": list(accounts) if accounts else None,
@@ -164,12 +182,19 @@ class Policy:
         for record in self.clients.values():
             if hmac.compare_digest(record["token_sha256"], digest):
                 self._check_active(record)
-                return Identity("client", record["name"])
+                return Identity("client", record["name"], owner_of(record))
         raise RpcError(
             ErrorCode.UNAUTHORIZED,
             "this client token is not known to the daemon; "
             "create one with `jsctl client create` or `jsctl mcp install`",
         )
+
+    def record_of(self, identity: Identity) -> dict[str, Any] | None:
+        """The record of the very client ``identity`` stands for (not a namesake created later)."""
+        record = self.clients.get(identity.name)
+        if record is None or owner_of(record) != identity.owner:
+            return None
+        return record
 
     def _check_active(self, record: dict[str, Any]) -> None:
         if record.get("revoked"):
@@ -185,7 +210,7 @@ class Policy:
         """Refuse what an agent client may not call (checked on every call)."""
         if identity.is_human:
             return
-        record = self.clients.get(identity.name)
+        record = self.record_of(identity)
         if record is None:
             raise RpcError(ErrorCode.UNAUTHORIZED, f"client `{identity.name}` no longer exists")
         self._check_active(record)
@@ -211,14 +236,14 @@ class Policy:
         """None for the human; else a test on (asset name, node paths) from the allow-list."""
         if identity.is_human:
             return None
-        patterns = self.clients.get(identity.name, {}).get("allow") or []
+        patterns = (self.record_of(identity) or {}).get("allow") or []
         return lambda name, nodes: _matches(patterns, name, *nodes)
 
     def account_filter(self, identity: Identity) -> AccountFilter | None:
         """None when accounts are unrestricted; else a test on (account name, username)."""
         if identity.is_human:
             return None
-        patterns = self.clients.get(identity.name, {}).get("accounts")
+        patterns = (self.record_of(identity) or {}).get("accounts")
         if not patterns:
             return None
         return lambda name, username: _matches(patterns, name, username)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .policy import owner_of
 from .rpc import HANDLERS, CallContext
 
 
@@ -40,7 +41,7 @@ async def client_revoke(ctx: CallContext, params: dict[str, Any]) -> dict[str, A
     record = ctx.daemon.policy.revoke(params["name"])
     closed = []
     manager = ctx.daemon.sessions
-    for info in manager.list_sessions(owner=params["name"], include_ended=False).sessions:
+    for info in manager.list_sessions(owner=owner_of(record), include_ended=False).sessions:
         await manager.kill(info.id, by=f"revocation of client {params['name']}")
         closed.append(info.id)
     ctx.daemon.audit.record(ctx, "client.revoke", target=params["name"], sessions=closed)
@@ -51,12 +52,16 @@ async def client_revoke(ctx: CallContext, params: dict[str, Any]) -> dict[str, A
 async def audit_query(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """Audit records; with `follow`, then push new ones until the client goes."""
     audit = ctx.daemon.audit
-    client = params.get("client") if ctx.identity.is_human else ctx.identity.name
-    records = audit.query(client, params.get("asset"), params.get("since"), params.get("limit"))
+    # An agent sees its own records only: by owner id, so not those of an earlier namesake.
+    client = params.get("client") if ctx.identity.is_human else None
+    owner = None if ctx.identity.is_human else ctx.identity.owner
+    records = audit.query(
+        client, params.get("asset"), params.get("since"), params.get("limit"), owner
+    )
     if not params.get("follow"):
         return {"records": records}
     for record in records:
         await ctx.push(record)
-    async for record in audit.follow(client, params.get("asset")):
+    async for record in audit.follow(client, params.get("asset"), owner):
         await ctx.push(record)
     return {"records": []}

@@ -18,6 +18,7 @@ class Identity:
 
     kind: str  # "human" or "client"
     name: str
+    owner: str = "human"  # what owns its sessions and runs: stable, never a bare display name
 
     @property
     def is_human(self) -> bool:
@@ -25,7 +26,7 @@ class Identity:
         return self.kind == "human"
 
 
-HUMAN = Identity("human", "human")
+HUMAN = Identity("human", "human", "human")
 
 
 @dataclass

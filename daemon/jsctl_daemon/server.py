@@ -33,6 +33,7 @@ from .identity import IdentityTracker
 from .opener import KokoOpener
 from .policy import Policy
 from .rpc import Connection, Identity
+from .session_index import SessionIndex, remove_stale_temp_files
 from .sessions import SessionLimits, SessionManager, open_session_manager
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ class Daemon:
         self.codes = CodeVerifier()
         self.identities = IdentityTracker(self.audit)
         self.fleets = FleetManager()  # one command on many assets
+        self.session_index = SessionIndex(config.paths.state_dir)
         self.files = FileSessionManager(KokoFileOpener(self.auth, FileSettings()))  # F1: files
         self._sessions: SessionManager | None = None
         self.started_at = time.time()
@@ -135,6 +137,8 @@ class Daemon:
         listener = trio.SocketListener(trio.socket.from_stdlib_socket(listener_socket))
         self.auth.load()
         self.policy.load()
+        remove_stale_temp_files(self.paths.state_dir)
+        self.session_index.load()
         opener = KokoOpener(self.auth)
         try:
             async with (
@@ -147,6 +151,7 @@ class Daemon:
                 self.approvals.start(nursery)
                 self.identities.start(nursery, sessions)
                 self.fleets.start(nursery)
+                nursery.start_soon(self.session_index.run, sessions)
                 nursery.start_soon(self._watch_signals, signals)
                 nursery.start_soon(trio.serve_listeners, self._handle, [listener])
                 nursery.start_soon(self._cut_off_stalled_readers)

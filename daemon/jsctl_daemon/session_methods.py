@@ -8,7 +8,7 @@ from typing import Any
 
 import trio
 
-from jsctl_protocol import MAX_STDIN_BYTES, ErrorCode, RpcError
+from jsctl_protocol import MAX_STDIN_BYTES, ErrorCode, RpcError, quote_input
 
 from .rpc import HANDLERS, CallContext
 from .sessions import (
@@ -17,6 +17,7 @@ from .sessions import (
     RunInfo,
     SessionManager,
     UnknownRun,
+    UnknownSession,
 )
 from .wire import limits_to_wire, read_to_wire, run_to_wire, session_to_wire
 
@@ -33,9 +34,16 @@ def _manager(ctx: CallContext) -> SessionManager:
 
 def _visible(ctx: CallContext, ref: str) -> str:
     """The session id for ``ref`` if the caller may see it (agents see only their own)."""
-    session_id, request = _manager(ctx).request_of(ref)
-    if not ctx.identity.is_human and request.owner != ctx.identity.name:
-        raise RpcError(ErrorCode.NOT_FOUND, f"no session `{ref}` — `sessions` lists yours")
+    owner = None if ctx.identity.is_human else ctx.identity.owner
+    try:
+        session_id, request = _manager(ctx).request_of(ref)
+    except UnknownSession:
+        ctx.daemon.session_index.explain_session(ref, owner)  # lost with an earlier daemon?
+        raise
+    if owner is not None and request.owner != owner:
+        raise RpcError(
+            ErrorCode.NOT_FOUND, f"no session {quote_input(ref)} — `sessions` lists yours"
+        )
     return session_id
 
 
@@ -63,7 +71,7 @@ async def _open(ctx: CallContext, params: dict[str, Any]) -> str:
         params.get("account"),
         allowed=ctx.daemon.policy.account_filter(ctx.identity),
     )
-    owner = ctx.identity.name
+    owner = ctx.identity.owner
     manager = _manager(ctx)
     # A reused session is always a pooled one (exec's by default), never a person's shell.
     purpose = params.get("purpose") or ("exec" if params.get("reuse") else "shell")
@@ -81,7 +89,7 @@ async def _open(ctx: CallContext, params: dict[str, Any]) -> str:
         if len(mine) >= most:
             raise RpcError(
                 ErrorCode.LIMIT,
-                f"client `{owner}` already has {len(mine)} open "
+                f"client `{ctx.identity.name}` already has {len(mine)} open "
                 f"sessions (the limit is {most}); close one first",
             )
     request = OpenRequest(
@@ -121,11 +129,12 @@ async def session_open(ctx: CallContext, params: dict[str, Any]) -> dict[str, An
 @HANDLERS.handler("session.list")
 async def session_list(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """Sessions: all for the human, only its own for an agent."""
-    owner = None if ctx.identity.is_human else ctx.identity.name
+    owner = None if ctx.identity.is_human else ctx.identity.owner
     listing = _manager(ctx).list_sessions(owner=owner, include_ended=bool(params.get("all")))
     return {
         "sessions": [session_to_wire(s) for s in listing.sessions],
         "limits": limits_to_wire(listing.limits),
+        "lost": ctx.daemon.session_index.lost_for(owner),  # with an earlier daemon
     }
 
 
@@ -266,9 +275,14 @@ async def _run_session(ctx: CallContext, params: dict[str, Any]) -> str:
 
 
 def _visible_run(ctx: CallContext, handle: str) -> str:
-    info = _manager(ctx).get_run(handle)
-    if not ctx.identity.is_human and info.owner != ctx.identity.name:
-        raise RpcError(ErrorCode.NOT_FOUND, f"no run `{handle}`")
+    owner = None if ctx.identity.is_human else ctx.identity.owner
+    try:
+        info = _manager(ctx).get_run(handle)
+    except UnknownRun:
+        ctx.daemon.session_index.explain_run(handle, owner)  # lost with an earlier daemon?
+        raise
+    if owner is not None and info.owner != owner:
+        raise RpcError(ErrorCode.NOT_FOUND, f"no run {quote_input(handle)}")
     return info.id
 
 
@@ -289,7 +303,7 @@ async def run_start(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     started = await manager.start_run(
         session_id,
         params["command"],
-        owner=ctx.identity.name,
+        owner=ctx.identity.owner,
         request_id=params.get("request_id"),
         time_limit_s=params.get("timeout"),
         stdin=stdin or None,  # no input is the same as an empty one, and cheaper to type

@@ -421,6 +421,7 @@ def sessions(show_all: bool) -> None:
             ]
             for s in listing["sessions"]
         ]
+        _show_lost(listing.get("lost") or [], show_all)
         if not rows:
             click.echo("no sessions — start one with `jsctl shell ASSET` or `jsctl exec`")
             return
@@ -442,6 +443,27 @@ def sessions(show_all: bool) -> None:
             )
 
     rt.emit(data, show)
+
+
+LOST_RECENT_S = 86400  # lost sessions older than this show with --all only
+
+
+def _show_lost(lost: list[dict[str, Any]], show_all: bool) -> None:
+    """Sessions an earlier daemon lost: said before the live ones, never silently dropped."""
+    now = time.time()
+    recent = [r for r in lost if show_all or now - float(r.get("lost_at", 0)) < LOST_RECENT_S]
+    if not recent:
+        return
+    click.echo(f"lost when an earlier daemon stopped ({len(recent)}):", err=True)
+    for record in recent:
+        name = f" ({record['name']})" if record.get("name") else ""
+        run = record.get("run") or {}
+        running = f", was running `{run['command']}`" if run.get("command") else ""
+        click.echo(
+            f"  {record['id']}{name} {record.get('account')}@{record.get('asset')}: "
+            f"{record.get('reason')}, {age(float(record.get('lost_at', now)))} ago{running}",
+            err=True,
+        )
 
 
 @click.command()

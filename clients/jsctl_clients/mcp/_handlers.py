@@ -405,9 +405,20 @@ class Tools:
 
     def sessions(self, arguments: dict[str, Any]) -> str:
         """This client's sessions with their runs and how much is unread."""
-        listing = self._call("session.list", True, all=True)["sessions"]
-        rows = []
-        for info in listing:
+        reply = self._call("session.list", True, all=True)
+        rows = [
+            fields(
+                session=lost["id"],
+                name=lost.get("name"),
+                asset=lost.get("asset"),
+                account=lost.get("account"),
+                state="lost",
+                reason=f'"{lost.get("reason")}"',
+                run=(lost.get("run") or {}).get("handle"),
+            )
+            for lost in reply.get("lost") or []  # with an earlier daemon: output gone
+        ]
+        for info in reply["sessions"]:
             read_to = self._memory.offset(info["id"])
             start, end = int(info["start_offset"]), int(info["end_offset"])
             unread = end - max(start, read_to if read_to is not None else start)

@@ -15,7 +15,7 @@ from ..config import Config
 from ..jumpserver.errors import NotFound
 from ._cache import ProfileCache
 from ._keeper import CacheKeeper
-from ._match import AccountAllowFn, AllowFn, select
+from ._match import AccountAllowFn, AllowFn, allowed_counts, select
 from ._model import AssetRecord, DetailRecord, ResolvedAccount, ResolvedAsset
 from ._resolve import describe_asset, pick_account, pick_asset, pick_node
 from ._snapshot import Snapshot
@@ -153,13 +153,27 @@ class DirectoryDomain:
         return detail_wire(snapshot, snapshot.by_id.get(asset.id, asset), detail)
 
     async def list_nodes(
-        self, profile: str | None = None, org: str | None = None, *, refresh: bool = False
+        self,
+        profile: str | None = None,
+        org: str | None = None,
+        *,
+        refresh: bool = False,
+        allowed: AllowFn | None = None,
     ) -> dict[str, Any]:
-        """The nodes (folders) this user may see, in tree order."""
+        """The nodes (folders) this user may see, in tree order; with an allow-list, only those
+        holding an allowed asset, counting only allowed assets."""
         _state, key, snapshot = await self._context(profile, org, refresh)
         nodes = sorted(snapshot.nodes.values(), key=node_order)
+        wires = [node_wire(n) for n in nodes]
+        if allowed is not None:
+            counts = allowed_counts(snapshot, allowed)
+            wires = [
+                {**wire, "assets_amount": counts[wire["path"]]}
+                for wire in wires
+                if wire["path"] in counts
+            ]
         return {
-            "nodes": [node_wire(n) for n in nodes],
+            "nodes": wires,
             "cached_at": snapshot.synced_at,
             "org": key or None,
         }

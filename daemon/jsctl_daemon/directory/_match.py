@@ -70,3 +70,23 @@ def permitted(
     if allowed is None:
         return list(assets)
     return [a for a in assets if allowed(a.name, snapshot.node_paths(a))]
+
+
+def allowed_counts(snapshot: Snapshot, allowed: AllowFn) -> dict[str, int]:
+    """Node path -> how many allowed assets sit in its subtree (nodes without any are absent)."""
+    counts: dict[str, int] = {}
+    for asset in snapshot.assets:
+        paths = snapshot.node_paths(asset)
+        if not allowed(asset.name, paths):
+            continue
+        holders = {prefix for path in paths for prefix in _ancestors(path)}
+        for holder in holders:
+            counts[holder] = counts.get(holder, 0) + 1
+    return counts
+
+
+def _ancestors(path: str) -> Iterator[str]:
+    """``/a/b/c`` and every path above it (``/a/b``, ``/a``)."""
+    parts = path.split("/")
+    for end in range(len(parts), 1, -1):
+        yield "/".join(parts[:end])

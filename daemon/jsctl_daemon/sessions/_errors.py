@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from jsctl_protocol import quote_input
+
 
 class SessionError(Exception):
     """Base class: ``str(exc)`` is a sentence that names the problem and the next step."""
@@ -11,7 +13,7 @@ class UnknownSession(SessionError):
     """No session with that id or name."""
 
     def __init__(self, ref: str) -> None:
-        super().__init__(f"no session `{ref}` — `jsctl sessions` lists them")
+        super().__init__(f"no session {quote_input(ref)} — `jsctl sessions` lists them")
         self.ref = ref
 
 
@@ -20,7 +22,7 @@ class UnknownRun(SessionError):
 
     def __init__(self, run_id: str) -> None:
         super().__init__(
-            f"no run `{run_id}` — it never existed or is too old to be kept;"
+            f"no run {quote_input(run_id)} — it never existed or is too old to be kept;"
             " `jsctl sessions` shows each session's current run"
         )
         self.run_id = run_id

@@ -1,0 +1,170 @@
+"""A small on-disk index of live sessions and runs, so that nothing is lost silently.
+
+The daemon rewrites it (0600, atomically) shortly after sessions or runs change. When a daemon
+starts and finds sessions still marked live, the previous daemon died without closing them:
+they are kept as *lost*, with when and why, and every front end can say so instead of "no
+such session".
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import trio
+
+from jsctl_protocol import ErrorCode, RpcError, quote_input
+
+from .sessions import SessionManager
+from .storage import StateCorrupt, read_private_json, write_private_json
+
+log = logging.getLogger(__name__)
+
+INDEX_FILE = "sessions-index.json"
+WRITE_EVERY_S = 1.0  # at most this stale after a crash; never on an exec's hot path
+KEEP_LOST_S = 7 * 86400
+KEEP_LOST = 500
+# What write_private_json leaves behind when interrupted: ".NAME.<8 random characters>".
+_TEMP_FILE = re.compile(r"^\..+\.[A-Za-z0-9_]{8}$")
+
+
+def remove_stale_temp_files(state_dir: Path) -> list[Path]:
+    """Delete temp files of atomic writes a previous daemon never finished (we hold the lock)."""
+    removed = []
+    for directory in (state_dir, *(p for p in state_dir.iterdir() if p.is_dir())):
+        for entry in directory.iterdir():
+            if _TEMP_FILE.match(entry.name) and entry.is_file():
+                try:
+                    entry.unlink()
+                except OSError:
+                    continue
+                removed.append(entry)
+    if removed:
+        log.info("removed %d unfinished state file(s): %s", len(removed),
+                 ", ".join(p.name for p in removed))
+    return removed
+
+
+class SessionIndex:
+    """Live sessions and their current runs on disk; sessions a dead daemon left, as lost."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self._file = state_dir / INDEX_FILE
+        self.lost: dict[str, dict[str, Any]] = {}  # session id -> what was known of it
+        self._written: object = None
+
+    def load(self) -> None:
+        """Read what the previous daemon left; its live sessions become lost."""
+        try:
+            data = read_private_json(self._file, "") or {}
+        except StateCorrupt as exc:  # an index is a convenience: never a reason not to start
+            log.warning("ignoring the session index: %s", exc)
+            data = {}
+        now = time.time()
+        lost = {k: v for k, v in data.get("lost", {}).items() if isinstance(v, dict)}
+        clean = bool(data.get("clean_exit"))
+        for session in data.get("sessions", []):
+            if not isinstance(session, dict) or not isinstance(session.get("id"), str):
+                continue
+            when = data.get("written_at") or now
+            if clean:
+                why = "the daemon was stopped and closed it"
+            else:
+                why = f"the daemon (pid {data.get('pid', '?')}) exited without closing it"
+            lost[session["id"]] = {**session, "state": "lost", "lost_at": when, "reason": why}
+        recent = sorted(
+            (v for v in lost.values() if now - float(v.get("lost_at", 0)) < KEEP_LOST_S),
+            key=lambda v: float(v.get("lost_at", 0)),
+        )[-KEEP_LOST:]
+        self.lost = {v["id"]: v for v in recent}
+        if self.lost:
+            log.info("%d session(s) of an earlier daemon are recorded as lost", len(self.lost))
+
+    def lost_for(self, owner: str | None) -> list[dict[str, Any]]:
+        """The lost sessions ``owner`` may see (all for None, the person)."""
+        return [v for v in self.lost.values() if owner is None or v.get("owner") == owner]
+
+    def explain_session(self, ref: str, owner: str | None) -> None:
+        """Raise SESSION_ENDED if ``ref`` names a session an earlier daemon lost."""
+        for record in self.lost_for(owner):
+            if ref in (record["id"], record.get("name")):
+                raise RpcError(ErrorCode.SESSION_ENDED, _story(record), {"lost": record})
+
+    def explain_run(self, handle: str, owner: str | None) -> None:
+        """Raise SESSION_ENDED if ``handle`` is a run of a session an earlier daemon lost."""
+        session_id = handle.rpartition("-")[0]
+        for record in self.lost_for(owner):
+            if record["id"] == session_id:
+                run = record.get("run") or {}
+                if run.get("handle") == handle:
+                    what = f"run {quote_input(handle)} ({quote_input(run.get('command', ''))})"
+                else:
+                    what = f"run {quote_input(handle)}"
+                raise RpcError(
+                    ErrorCode.SESSION_ENDED,
+                    f"{what} cannot be waited on: {_story(record)}",
+                    {"lost": record},
+                )
+
+    async def run(self, sessions: SessionManager) -> None:
+        """Keep the file in step with the live sessions until cancelled, then write it closed."""
+        try:
+            while True:
+                self._write_if_changed(sessions, clean_exit=False)
+                await trio.sleep(WRITE_EVERY_S)
+        finally:  # synchronous: a cancelled daemon still writes its last word
+            self._write_if_changed(sessions, clean_exit=True)
+
+    def _write_if_changed(self, sessions: SessionManager, *, clean_exit: bool) -> None:
+        entries = []
+        for info in sessions.list_sessions(include_ended=False).sessions:
+            entry: dict[str, Any] = {
+                "id": info.id,
+                "name": info.name,
+                "owner": info.owner,
+                "profile": info.profile,
+                "asset": info.asset,
+                "account": info.account,
+                "created_at": info.created_at,
+            }
+            if info.current_run:
+                try:
+                    run = sessions.get_run(info.current_run)
+                except Exception:  # finished and forgotten between the two looks
+                    run = None
+                if run is not None:
+                    entry["run"] = {
+                        "handle": run.id,
+                        "command": run.command[:200],
+                        "started_at": run.started_at,
+                    }
+            entries.append(entry)
+        fingerprint = (clean_exit, tuple(sorted(str(e) for e in entries)))
+        if fingerprint == self._written:
+            return
+        try:
+            write_private_json(self._file, {
+                "pid": os.getpid(),
+                "written_at": time.time(),
+                "clean_exit": clean_exit,
+                "sessions": entries,
+                "lost": self.lost,
+            })
+        except OSError as exc:
+            log.warning("cannot write the session index %s: %s", self._file, exc)
+            return
+        self._written = fingerprint
+
+
+def _story(record: dict[str, Any]) -> str:
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(record.get("lost_at", 0))))
+    name = f" ({record['name']})" if record.get("name") else ""
+    return (
+        f"session {record['id']}{name} on {record.get('account', '?')}@{record.get('asset', '?')}"
+        f" was lost at {when}: {record.get('reason', 'the daemon stopped')}; "
+        "its output is gone — open a new one"
+    )
