@@ -6,7 +6,7 @@ import contextlib
 import time
 from typing import Any
 
-from jsctl_protocol import ErrorCode, RpcError
+from jsctl_protocol import ErrorCode, RpcError, quote_input
 
 from .auth._doctor import check, network_checks, server_checks
 from .auth._koko import describe as koko_describe
@@ -111,7 +111,7 @@ async def doctor(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
             check(
                 "profile",
                 False,
-                f"profile `{name}` is not logged in",
+                f"profile {quote_input(name)} is not logged in",
                 f"run `jsctl login --profile {name} --url https://…`",
             )
         ]
@@ -150,6 +150,8 @@ async def profile_remove(ctx: CallContext, params: dict[str, Any]) -> dict[str, 
     """Forget a profile (use `jsctl logout` to also revoke server-side)."""
     name = params["name"]
     if name not in ctx.daemon.auth.profiles:
-        raise RpcError(ErrorCode.NOT_FOUND, f"no logged-in profile `{name}` — `jsctl profile ls`")
+        raise RpcError(
+            ErrorCode.NOT_FOUND, f"no logged-in profile {quote_input(name)} — `jsctl profile ls`"
+        )
     await ctx.daemon.auth.forget(name)
     return {"ok": True, "removed": name}

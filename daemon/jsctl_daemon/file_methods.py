@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from jsctl_protocol import ErrorCode, RpcError
+from jsctl_protocol import ErrorCode, RpcError, quote_input
 
 from .files import FileBackend, FileError, FileKey, FileSessionManager, TransferResult, normalize
 from .files import ops as file_ops
@@ -279,6 +279,6 @@ async def files_close(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any
     """Close one file session."""
     owner = None if ctx.identity.is_human else ctx.identity.owner
     if not _files(ctx).close(params["session"], owner):
-        raise RpcError(ErrorCode.NOT_FOUND, f"no file session `{params['session']}`")
+        raise RpcError(ErrorCode.NOT_FOUND, f"no file session {quote_input(params['session'])}")
     ctx.daemon.audit.record(ctx, "files.close", file_session=params["session"])
     return {"closed": params["session"]}

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from jsctl_protocol import ErrorCode, Method, Permission, RpcError
+from jsctl_protocol import ErrorCode, Method, Permission, RpcError, quote_input
 
 from .consent import Rule, parse_rule
 from .rpc import Identity
@@ -120,11 +120,12 @@ class Policy:
         if name.lower() in RESERVED_NAMES:
             raise RpcError(
                 ErrorCode.BAD_PARAMS,
-                f"`{name}` is reserved (it names the person); pick another client name",
+                f"{quote_input(name)} is reserved (it names the person); pick another client name",
             )
         if name in self.clients and not self.clients[name].get("revoked"):
             raise RpcError(
-                ErrorCode.CONFLICT, f"client `{name}` exists; revoke it first or pick another name"
+                ErrorCode.CONFLICT,
+                f"client {quote_input(name)} exists; revoke it first or pick another name",
             )
         if not allow or not all(isinstance(p, str) and p for p in allow):
             raise RpcError(
@@ -170,7 +171,9 @@ class Policy:
         """Revoke a client now: its next call is refused."""
         record = self.clients.get(name)
         if record is None:
-            raise RpcError(ErrorCode.NOT_FOUND, f"no client `{name}` — `jsctl client ls`")
+            raise RpcError(
+                ErrorCode.NOT_FOUND, f"no client {quote_input(name)} — `jsctl client ls`"
+            )
         record["revoked"] = True
         record["revoked_at"] = time.time()
         self._save()

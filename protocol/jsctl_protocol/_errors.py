@@ -72,6 +72,8 @@ QUOTE_LIMIT = 80  # characters of caller-supplied input an error message may rep
 def quote_input(value: object, limit: int = QUOTE_LIMIT) -> str:
     """``value`` in backticks for an error message, cut to ``limit`` characters."""
     text = value if isinstance(value, str) else repr(value)
+    if not text.isprintable():  # control characters and escapes are shown, never obeyed
+        text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
     if len(text) > limit:
         text = f"{text[: limit - 1]}… ({len(text)} characters)"
     return f"`{text}`"

@@ -59,8 +59,8 @@ METHODS: dict[str, Method] = {
             "Begin a web login for a profile; answers the first thing it needs.",
             (
                 p.profile,
-                Param("url", "str", "JumpServer base URL"),
-                Param("username", "str", "JumpServer username"),
+                Param("url", "str", "JumpServer base URL", max_len=2048),
+                Param("username", "str", "JumpServer username", max_len=256),
                 p.org,
                 Param("ca_file", "str", "CA bundle to verify the server"),
                 Param("insecure", "bool", "skip TLS verification"),
@@ -71,11 +71,11 @@ METHODS: dict[str, Method] = {
             "auth.login.answer",
             "Answer the login's current step (password, captcha, MFA choice or code, wait).",
             (
-                Param("login_id", "str", "from auth.login.start", required=True),
-                Param("password", "str", "the password"),
-                Param("captcha", "str", "the captcha answer"),
-                Param("mfa_type", "str", "chosen MFA type"),
-                Param("code", "str", "the MFA code"),
+                Param("login_id", "str", "from auth.login.start", required=True, max_len=128),
+                Param("password", "str", "the password", max_len=1024),
+                Param("captcha", "str", "the captcha answer", max_len=64),
+                Param("mfa_type", "str", "chosen MFA type", max_len=32),
+                Param("code", "str", "the MFA code", max_len=64),
                 Param("wait", "float", "seconds to wait for a login review", minimum=0,
                       maximum=3600),
             ),
@@ -84,7 +84,7 @@ METHODS: dict[str, Method] = {
         Method(
             "auth.login.cancel",
             "Abandon a login in progress.",
-            (Param("login_id", "str", "from auth.login.start", required=True),),
+            (Param("login_id", "str", "from auth.login.start", required=True, max_len=128),),
             p.JSON_OK,
         ),
         Method(
@@ -116,13 +116,13 @@ METHODS: dict[str, Method] = {
         Method(
             "profile.use",
             "Make a profile the default.",
-            (Param("name", "str", "profile", required=True),),
+            (Param("name", "str", "profile", required=True, max_len=64),),
             p.JSON_OK,
         ),
         Method(
             "profile.remove",
             "Forget a profile and its login.",
-            (Param("name", "str", "profile", required=True),),
+            (Param("name", "str", "profile", required=True, max_len=64),),
             p.JSON_OK,
         ),
         # --- directory
@@ -132,9 +132,11 @@ METHODS: dict[str, Method] = {
             (
                 p.profile,
                 p.org,
-                Param("pattern", "str", "substring, or glob such as web-*, of name or address"),
-                Param("node", "str", "node path (/DEFAULT/web), unique path suffix, or id"),
-                Param("protocol", "str", "only assets offering it, e.g. ssh"),
+                Param("pattern", "str", "substring, or glob such as web-*, of name or address",
+                      max_len=256),
+                Param("node", "str", "node path (/DEFAULT/web), unique path suffix, or id",
+                      max_len=1024),
+                Param("protocol", "str", "only assets offering it, e.g. ssh", max_len=32),
                 Param("refresh", "bool", "re-read the whole list from the server first"),
                 Param("limit", "int", "at most this many (total still counts all)", minimum=0),
             ),
@@ -267,8 +269,8 @@ METHODS: dict[str, Method] = {
             "Run one command in a session (new or reused) and wait up to `timeout` for it.",
             (
                 Param("command", "str", "shell command line", required=True, max_len=64 << 10),
-                Param("session", "str", "session id or name to run in"),
-                Param("asset", "str", "asset for a new or reused session"),
+                Param("session", "str", "session id or name to run in", max_len=64),
+                Param("asset", "str", "asset for a new or reused session", max_len=256),
                 p.account,
                 p.profile,
                 p.org,
@@ -313,7 +315,7 @@ METHODS: dict[str, Method] = {
         Method(
             "run.interrupt",
             "Send Ctrl-C to a run (or to a session's foreground).",
-            (Param("target", "str", "run handle or session", required=True),),
+            (Param("target", "str", "run handle or session", required=True, max_len=128),),
             p.JSON_OK,
             P.USE,
         ),
@@ -326,7 +328,7 @@ METHODS: dict[str, Method] = {
             "client.create",
             "Create an agent identity with an allow-list; its token is shown once.",
             (
-                Param("name", "str", "client name", required=True),
+                Param("name", "str", "client name", required=True, max_len=64),
                 Param("allow", "list", "asset/node glob patterns", required=True),
                 Param("accounts", "list", "account glob patterns"),
                 Param("tools", "list", "MCP tools it may use"),
@@ -340,15 +342,15 @@ METHODS: dict[str, Method] = {
         Method(
             "client.revoke",
             "Revoke an identity now; its sessions are closed.",
-            (Param("name", "str", "client name", required=True),),
+            (Param("name", "str", "client name", required=True, max_len=64),),
             "{closed_sessions}",
         ),
         Method(
             "audit.query",
             "Audit records, newest last.",
             (
-                Param("client", "str", "only this client"),
-                Param("asset", "str", "only this asset"),
+                Param("client", "str", "only this client", max_len=64),
+                Param("asset", "str", "only this asset", max_len=256),
                 Param("since", "float", "unix time", minimum=0, maximum=1e11),
                 Param("limit", "int", "at most this many", minimum=0),
                 Param("follow", "bool", "then stream new records"),
@@ -362,8 +364,8 @@ METHODS: dict[str, Method] = {
             (
                 Param("kind", "str", "asset|account|node|session|profile|client", required=True,
                       max_len=64),
-                Param("prefix", "str", "what is typed so far"),
-                Param("asset", "str", "asset already typed (for accounts)"),
+                Param("prefix", "str", "what is typed so far", max_len=256),
+                Param("asset", "str", "asset already typed (for accounts)", max_len=256),
                 p.profile,
                 p.org,
             ),

@@ -15,6 +15,7 @@ from jsctl_protocol import FLEET_HANDLE_PREFIX, MAX_STDIN_BYTES, ErrorCode, RpcE
 from ..rpc import DaemonClient
 from ._app import fail, json_option, runtime
 from ._render import Crlf, age, table, write_bytes
+from ._types import TableNumber
 
 EXIT_TIMEOUT, EXIT_INTERRUPTED, EXIT_LOST = 124, 130, 255
 EXIT_WAITING = 125  # the command stopped at a prompt (password, [y/N], a pager) and was interrupted
@@ -52,7 +53,8 @@ def _exit_code(run: dict[str, Any]) -> int:
 @account_option
 @profile_option
 @click.option("--session", "-s", help="Run in this session (id or name) instead of REF's.")
-@click.option("--timeout", type=float, help="Interrupt (Ctrl-C) after this many seconds.")
+@click.option("--timeout", type=TableNumber("run.start", "timeout"),
+              help="Interrupt (Ctrl-C) after this many seconds.")
 @click.option("--detach", "-d", is_flag=True, help="Start and print a handle; don't wait.")
 @click.option(
     "--tty", "-t", is_flag=True,
@@ -253,7 +255,8 @@ def _as(session: dict[str, Any]) -> str:
 
 @click.command()
 @click.argument("handle")
-@click.option("--timeout", "-t", type=float, help="Give up waiting after this many seconds.")
+@click.option("--timeout", "-t", type=TableNumber("run.wait", "timeout"),
+              help="Give up waiting after this many seconds.")
 @json_option
 def wait(handle: str, timeout: float | None) -> None:
     """Wait for a detached run (or fleet, or FLEET/ASSET) to finish; exit with its status."""

@@ -12,7 +12,7 @@ from typing import Any
 
 import trio
 
-from jsctl_protocol import ErrorCode, RpcError
+from jsctl_protocol import ErrorCode, RpcError, quote_input
 
 from ..config import Config
 from ..jumpserver import Credentials, ServerConfig
@@ -108,14 +108,17 @@ class AuthDomain:
         if state is None:
             raise RpcError(
                 ErrorCode.LOGIN_REQUIRED,
-                f"profile `{resolved}` is not logged in — run `jsctl login --profile {resolved}`",
+                f"profile {quote_input(resolved)} is not logged in"
+                f" — run `jsctl login --profile {resolved}`",
             )
         return state
 
     def use(self, name: str) -> None:
         """Make ``name`` the default profile."""
         if name not in self.profiles and name not in self.config.profiles:
-            raise RpcError(ErrorCode.NOT_FOUND, f"no profile `{name}` — `jsctl profile ls`")
+            raise RpcError(
+                ErrorCode.NOT_FOUND, f"no profile {quote_input(name)} — `jsctl profile ls`"
+            )
         self.default = name
         self._save_settings()
 
@@ -152,7 +155,7 @@ class AuthDomain:
             if pending.profile == name:
                 raise RpcError(
                     ErrorCode.CONFLICT,
-                    f"a login for profile `{name}` is already in "
+                    f"a login for profile {quote_input(name)} is already in "
                     "progress in another terminal; finish or cancel it first",
                 )
         known = self.profiles.get(name)
@@ -166,7 +169,7 @@ class AuthDomain:
         if not url:
             raise RpcError(
                 ErrorCode.BAD_PARAMS,
-                f"profile `{name}` has no server URL yet: pass --url https://jms.example.com",
+                f"profile {quote_input(name)} has no server URL yet: pass --url https://jms.example.com",
             )
         if not username:
             raise RpcError(ErrorCode.BAD_PARAMS, "which JumpServer user? pass --username")

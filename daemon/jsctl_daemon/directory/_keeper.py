@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import trio
 
-from jsctl_protocol import ErrorCode, RpcError
+from jsctl_protocol import ErrorCode, RpcError, quote_input
 
 from ..jumpserver.errors import JumpServerError
 from ._cache import ProfileCache
@@ -173,7 +173,7 @@ class CacheKeeper:
             names = ", ".join(sorted(o.name for o in orgs)) or "none"
             raise RpcError(
                 ErrorCode.NOT_FOUND,
-                f"no organisation `{ref}` for profile `{state.name}`; yours: {names}",
+                f"no organisation {quote_input(ref)} for profile `{state.name}`; yours: {names}",
                 {"org": ref},
             )
         return key

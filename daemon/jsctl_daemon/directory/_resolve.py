@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from jsctl_protocol import ErrorCode, RpcError
+from jsctl_protocol import ErrorCode, RpcError, quote_input
 
 from ._match import AccountAllowFn, AllowFn, pattern_matcher
 from ._model import AccountRecord, AssetRecord, DetailRecord, NodeRecord
@@ -79,7 +79,8 @@ def pick_asset(
         raise not_found_error(snapshot, ref, where, allowed)
     raise RpcError(
         ErrorCode.AMBIGUOUS,
-        f"`{ref}` matches {len(found)} assets {where}: {_listing(found, describe_asset)} — "
+        f"{quote_input(ref)} matches {len(found)} assets {where}: "
+        f"{_listing(found, describe_asset)} — "
         "type more of the name, or use the address or id",
         {"candidates": [{"id": a.id, "name": a.name, "address": a.address} for a in found]},
     )
@@ -96,7 +97,7 @@ def not_found_error(snapshot: Snapshot, ref: str, where: str, allowed: AllowFn |
     hint = f"; similar: {_listing(similar, describe_asset)}" if similar else ""
     return RpcError(
         ErrorCode.NOT_FOUND,
-        f"no permitted asset `{ref}` {where}{hint} "
+        f"no permitted asset {quote_input(ref)} {where}{hint} "
         "(`jsctl assets` lists them; `--refresh` if it was added just now)",
         {"asset": ref, "similar": [a.name for a in similar[:_SHOWN]]},
     )
@@ -168,13 +169,13 @@ def pick_account(
         if tier:
             raise RpcError(
                 ErrorCode.AMBIGUOUS,
-                f"`{ref}` matches {len(tier)} accounts on `{asset}`: "
+                f"{quote_input(ref)} matches {len(tier)} accounts on `{asset}`: "
                 f"{_listing(tier, describe_account)} — use the alias",
                 {"candidates": [a.to_wire() for a in tier]},
             )
     raise RpcError(
         ErrorCode.NOT_FOUND,
-        f"asset `{asset}` has no permitted account `{ref}`; "
+        f"asset `{asset}` has no permitted account {quote_input(ref)}; "
         f"permitted: {_listing(accounts, describe_account)}",
         {"asset": asset, "account": ref, "candidates": [a.alias for a in accounts]},
     )
@@ -197,12 +198,12 @@ def pick_node(snapshot: Snapshot, ref: str) -> NodeRecord:
         if tier:
             raise RpcError(
                 ErrorCode.AMBIGUOUS,
-                f"node `{ref}` matches {len(tier)} nodes: "
+                f"node {quote_input(ref)} matches {len(tier)} nodes: "
                 f"{_listing(tier, lambda n: n.path)} — give the full path",
                 {"candidates": [n.path for n in tier]},
             )
     raise RpcError(
         ErrorCode.NOT_FOUND,
-        f"no node `{ref}` among the nodes you may see (`jsctl nodes` lists them)",
+        f"no node {quote_input(ref)} among the nodes you may see (`jsctl nodes` lists them)",
         {"node": ref},
     )

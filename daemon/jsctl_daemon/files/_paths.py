@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import posixpath
 
+from jsctl_protocol import quote_input
+
 from ._errors import UnsafeOperation
 
 __all__ = ["basename", "is_root", "join", "normalize", "parent", "relative_to", "under_root"]
@@ -22,7 +24,7 @@ def normalize(path: str) -> str:
             continue
         if part == "..":
             if not parts:
-                raise UnsafeOperation(f"`{path}` climbs above the file root")
+                raise UnsafeOperation(f"{quote_input(path)} climbs above the file root")
             parts.pop()
             continue
         parts.append(part)

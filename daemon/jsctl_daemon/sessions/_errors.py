@@ -71,7 +71,8 @@ class NameTaken(SessionError):
 
     def __init__(self, name: str, holder: str) -> None:
         super().__init__(
-            f"the name `{name}` is already used by session `{holder}` — pick another name"
+            f"the name {quote_input(name)} is already used by session `{holder}`"
+            " — pick another name"
             " or rename that session first"
         )
 

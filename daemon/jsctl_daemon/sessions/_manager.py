@@ -11,6 +11,8 @@ from contextlib import asynccontextmanager
 
 import trio
 
+from jsctl_protocol import quote_input
+
 from ._errors import (
     InvalidName,
     InvalidOffset,
@@ -210,7 +212,8 @@ class SessionManager:
     def _claim_name(self, name: str, claimant: Session | None) -> None:
         if not _NAME.fullmatch(name):
             raise InvalidName(
-                f"`{name}` cannot be a session name — use up to 64 letters, digits, `.`, `_`"
+                f"{quote_input(name)} cannot be a session name — use up to 64 letters, digits,"
+                " `.`, `_`"
                 " or `-`, starting with a letter or digit"
             )
         if name in self._sessions and self._sessions[name] is not claimant:
@@ -361,7 +364,8 @@ class SessionManager:
                 else:
                     if run.command != command:
                         raise SessionError(
-                            f"request id `{request_id}` was already used for run `{run.id}` with"
+                            f"request id {quote_input(request_id)} was already used for run"
+                            f" `{run.id}` with"
                             " a different command — use a new request id"
                         )
                     return run.info()
