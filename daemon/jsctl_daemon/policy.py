@@ -255,5 +255,5 @@ class Policy:
         """The client's approval rules (none for the person)."""
         if identity.is_human:
             return []
-        texts = self.clients.get(identity.name, {}).get("confirm") or []
+        texts = (self.record_of(identity) or {}).get("confirm") or []
         return [parse_rule(text) for text in texts]
