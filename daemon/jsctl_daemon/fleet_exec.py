@@ -99,7 +99,7 @@ class AssetExec:
         return await self._manager.start_run(
             session_id,
             command,
-            owner=self._ctx.identity.name,
+            owner=self._ctx.identity.owner,
             time_limit_s=limit,
             stderr_apart=True,
         )

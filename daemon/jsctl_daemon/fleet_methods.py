@@ -28,7 +28,7 @@ def _fleets(ctx: CallContext) -> FleetManager:
 
 
 def _visible(ctx: CallContext, handle: str) -> Fleet:
-    return _fleets(ctx).get(handle, None if ctx.identity.is_human else ctx.identity.name)
+    return _fleets(ctx).get(handle, None if ctx.identity.is_human else ctx.identity.owner)
 
 
 def slot_to_wire(slot: Slot, fleet: Fleet, max_bytes: int | None) -> dict[str, Any]:
@@ -134,7 +134,7 @@ async def fleet_start(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any
     _confirm(ctx, params, len(targets))
     selector = {k: params[k] for k in _SELECTOR if k in params}
     command = params["command"]
-    fleet = _fleets(ctx).create(ctx.identity.name, command, selector, targets, parallel, timeout)
+    fleet = _fleets(ctx).create(ctx.identity.owner, command, selector, targets, parallel, timeout)
     ctx.daemon.audit.record(
         ctx,
         "fleet.start",
