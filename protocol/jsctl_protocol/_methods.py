@@ -282,7 +282,7 @@ METHODS: dict[str, Method] = {
                       max_len=128),
                 Param("stream", "bool", "push output as it comes (CLI)"),
                 Param("stdin", "bytes", "what the command reads on its standard input (<= 1 MiB)",
-                      max_len=MAX_STDIN_BYTES),
+                      max_len=16 << 20),  # the handler names the real limit and `jsctl cp`
                 Param(
                     "keep_state",
                     "bool",
