@@ -18,7 +18,7 @@ from typing import Any
 
 import trio
 
-from jsctl_protocol import FLEET_HANDLE_PREFIX, ErrorCode, RpcError
+from jsctl_protocol import FLEET_HANDLE_PREFIX, ErrorCode, RpcError, quote_input
 
 from .fleet_exec import AssetExec, Started, Target
 from .sessions import RunInfo
@@ -289,7 +289,8 @@ class FleetManager:
         fleet = self._fleets.get(handle)
         if fleet is None or (owner is not None and fleet.owner != owner):
             raise RpcError(
-                ErrorCode.NOT_FOUND, f"no fleet `{handle}` (finished ones are kept a while)"
+                ErrorCode.NOT_FOUND,
+                f"no fleet {quote_input(handle)} (finished ones are kept a while)",
             )
         return fleet
 

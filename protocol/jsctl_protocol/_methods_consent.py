@@ -5,7 +5,7 @@ from __future__ import annotations
 from ._table import Method, Param
 from ._table import Permission as P
 
-_approval_id = Param("id", "str", "approval request id (ap-NNNNN)", required=True)
+_approval_id = Param("id", "str", "approval request id (ap-NNNNN)", required=True, max_len=64)
 
 CONSENT_METHODS: tuple[Method, ...] = (
     Method(
@@ -25,8 +25,8 @@ CONSENT_METHODS: tuple[Method, ...] = (
         (
             Param("ids", "list", "approval request ids", required=True),
             Param("approve", "bool", "true to approve, false to deny", required=True),
-            Param("code", "str", "the person's current MFA code (needed to approve)"),
-            Param("reason", "str", "why (told to the agent)"),
+            Param("code", "str", "the person's current MFA code (needed to approve)", max_len=64),
+            Param("reason", "str", "why (told to the agent)", max_len=1024),
         ),
         "{approvals: [...]}",
         P.HUMAN,
@@ -34,7 +34,7 @@ CONSENT_METHODS: tuple[Method, ...] = (
     Method(
         "approval.get",
         "One approval request (an agent sees its own), waiting up to `wait` s for a decision.",
-        (_approval_id, Param("wait", "float", "seconds to wait for a decision")),
+        (_approval_id, Param("wait", "float", "seconds to wait for a decision", minimum=0)),
         "{approval}",
         P.READ,
     ),
@@ -45,8 +45,9 @@ SECRET_METHODS: tuple[Method, ...] = (
         "secret.send",
         "Type a secret at a session's password prompt; it never enters output, logs or audit.",
         (
-            Param("session", "str", "session id or name", required=True),
-            Param("secret", "str", "the password or passphrase (one line)", required=True),
+            Param("session", "str", "session id or name", required=True, max_len=64),
+            Param("secret", "str", "the password or passphrase (one line)", required=True,
+                  max_len=4096),
             Param("force", "bool", "send even if no password prompt is recognised"),
         ),
         "{session, prompt, echoed}",

@@ -286,7 +286,7 @@ def test_a_client_that_goes_away_leaves_the_fleet_running(fleet: LoggedIn) -> No
     [
         ({"command": "true"}, "say which assets"),
         ({"command": "  ", "assets": ["web-01"]}, "command is empty"),
-        ({"command": "true", "assets": [7]}, "must list names or globs"),
+        ({"command": "true", "assets": [7]}, "`assets[]` must be str"),
         ({"command": "true", "assets": [""]}, "must list names or globs"),
         ({"command": "true", "assets": ["web-01"], "parallel": 0}, "parallel must be"),
         ({"command": "true", "assets": ["web-01"], "parallel": 10**6}, "parallel must be"),
