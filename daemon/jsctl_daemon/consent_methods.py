@@ -66,7 +66,7 @@ def _create(
     ctx: CallContext, action: Action, profile: str, session: str | None, rule: str, **extra: Any
 ) -> Approval:
     return _broker(ctx).create(
-        ctx.identity.name, action, profile=profile, session=session, rule=rule, **extra
+        ctx.identity.owner, action, profile=profile, session=session, rule=rule, **extra
     )
 
 
@@ -97,7 +97,7 @@ def _gate_run_start(handler: Handler) -> Handler:
         if not rules:
             return await handler(ctx, params)
         broker = _broker(ctx)
-        approval = broker.existing(ctx.identity.name, params.get("request_id"))
+        approval = broker.existing(ctx.identity.owner, params.get("request_id"))
         if approval is not None and approval.state == PENDING and not params.get("stream"):
             return {**_awaiting_run(approval), "output": b"", "next_offset": 0, "total_bytes": 0}
         session_id = await _run_session(ctx, params)
@@ -136,7 +136,7 @@ def _gate_run_start(handler: Handler) -> Handler:
 
 async def _follow(ctx: CallContext, handle: str, wait: float) -> str | Approval:
     """The real run handle behind an approval id, or the still-pending approval."""
-    approval = _broker(ctx).get(handle, None if ctx.identity.is_human else ctx.identity.name)
+    approval = _broker(ctx).get(handle, None if ctx.identity.is_human else ctx.identity.owner)
     if approval.state == PENDING and wait > 0:
         with trio.move_on_after(wait):
             await approval.decided.wait()
@@ -317,7 +317,7 @@ async def approval_list(ctx: CallContext, params: dict[str, Any]) -> dict[str, A
 @HANDLERS.handler("approval.get")
 async def approval_get(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """One request; waits up to `wait` s for its decision and, once approved, its action."""
-    approval = _broker(ctx).get(params["id"], None if ctx.identity.is_human else ctx.identity.name)
+    approval = _broker(ctx).get(params["id"], None if ctx.identity.is_human else ctx.identity.owner)
     wait = params.get("wait") or 0.0
     if wait > 0:
         with trio.move_on_after(wait):

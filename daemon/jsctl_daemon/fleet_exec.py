@@ -72,7 +72,7 @@ class AssetExec:
             return
         broker = ctx.daemon.approvals
         approval = broker.create(
-            ctx.identity.name, action, profile=request.profile, session=session_id, rule=rule.text
+            ctx.identity.owner, action, profile=request.profile, session=session_id, rule=rule.text
         )
         on_held(f"held by rule `{rule.text}` until the person runs `jsctl approve {approval.id}`")
         try:

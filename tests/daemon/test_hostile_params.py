@@ -172,3 +172,29 @@ def test_bad_values_name_the_parameter_and_the_rule(
     message = reply["error"]["message"]
     assert words in message and "`run.start`" in message, message
     assert len(message) < 200
+
+
+@pytest.mark.parametrize("kind", ["status", "garbage"])
+def test_every_method_answers_properly_while_the_server_fails(
+    attacked: tuple[LoggedIn, str], kind: str
+) -> None:
+    """A server that answers 502 or garbage on every path: each method says so, none crashes
+    (whoami once answered UnboundLocalError here)."""
+    logged, session = attacked
+    daemon, control = logged.daemon, logged.sandbox.control()
+    control.add_fault("/", kind, status=502)
+    try:
+        for name in sorted(set(METHODS) - ENDS_THE_DAEMON - ENDS_THE_LOGIN - TOUCHES_LOCAL_FILES):
+            params: dict[str, Any] = {}
+            for param in METHODS[name].params:
+                if param.required:
+                    params[param.name] = {"str": "web-01", "list": ["web-01"], "int": 1,
+                                          "float": 0.5, "bool": True, "text": "x",
+                                          "bytes": b"x"}.get(param.kind)
+            if name.startswith(("assets.", "nodes.", "accounts.")):
+                params["refresh"] = True
+            check_answer(name, params, call_raw(daemon, name, params, timeout=15.0))
+    finally:
+        control.reset()
+    assert "internal error" not in daemon.log_text()
+    bystander_still_exact(daemon, session)
