@@ -137,7 +137,6 @@ class Daemon:
         listener = trio.SocketListener(trio.socket.from_stdlib_socket(listener_socket))
         self.auth.load()
         self.policy.load()
-        remove_stale_temp_files(self.paths.state_dir)
         self.session_index.load()
         opener = KokoOpener(self.auth)
         try:
@@ -247,6 +246,7 @@ async def run_daemon(config: DaemonConfig) -> None:
         ensure_private_dir(paths.runtime_dir)
         ensure_private_dir(paths.state_dir)
         lock_fd = acquire_lock(paths.lock_file)
+        remove_stale_temp_files(paths.state_dir)  # ours alone now: no other daemon writes there
         adopted = inherited_socket()
         sock = adopted or bind_socket(paths.socket)
         try:

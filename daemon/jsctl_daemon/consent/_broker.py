@@ -62,7 +62,7 @@ class Approval:
         """The request as listings and agents see it."""
         return {
             "id": self.id,
-            "client": self.client,
+            "client": self.client.partition("#")[0],  # the name; `client` holds the owner id
             "kind": self.action.kind,
             "profile": self.profile,
             "asset": self.action.asset,
@@ -130,7 +130,8 @@ class ApprovalBroker:
 
     def _audit(self, approval: Approval, action: str, **extra: Any) -> None:
         record = {
-            "client": approval.client,
+            "client": approval.client.partition("#")[0],
+            "owner": approval.client,
             "action": action,
             "approval": approval.id,
             "kind": approval.action.kind,
