@@ -114,7 +114,12 @@ async def _open(ctx: CallContext, params: dict[str, Any]) -> str:
         account=account.name,
         profile=profile,
     )
-    base = {"client": ctx.identity.name, "owner": ctx.identity.owner, "session": info.id, "asset": asset.name}
+    base = {
+        "client": ctx.identity.name,
+        "owner": ctx.identity.owner,
+        "session": info.id,
+        "asset": asset.name,
+    }
     ctx.daemon.audit.watch_session({**base, "profile": profile}, _manager(ctx), info.id)
     return info.id
 
