@@ -15,6 +15,7 @@ import hashlib
 import os
 import secrets
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from .pty_shell import login_path
@@ -75,6 +76,50 @@ exec "$(basename "$0")" "$@"
 '''
 
 
+_SU = '''#!{python}
+import getpass, hashlib, os, sys, time
+args, target, login, command = sys.argv[1:], "root", False, None
+while args:
+    arg = args.pop(0)
+    if arg in ("-", "-l", "--login"):
+        login = True
+    elif arg in ("-c", "--command") and args:
+        command = args.pop(0)
+    elif not arg.startswith("-"):
+        target = arg
+folder = os.path.dirname(os.environ.get("{env}", "/nonexistent/x"))
+try:
+    salt, digest = open(os.path.join(folder, target)).read().split(":")
+except (OSError, ValueError):
+    sys.stderr.write("su: user %s does not exist or the user entry does not contain all the "
+                     "required fields\\n" % target)
+    sys.exit(1)
+try:
+    answer = getpass.getpass("Password: ")
+except (EOFError, KeyboardInterrupt):
+    sys.stderr.write("\\n")
+    sys.exit(1)
+if hashlib.sha256((salt + answer).encode()).hexdigest() != digest:
+    time.sleep(1)
+    sys.stderr.write("su: Authentication failure\\n")
+    sys.exit(1)
+env = dict(os.environ, JSCTL_SANDBOX_USER=target)
+shell = os.environ.get("SHELL", "/bin/bash")
+argv = [shell, "--norc", "--noprofile"] + (["-c", command] if command else ["-i"])
+os.execve(shell, argv, env)
+'''
+
+
+def _write_hash(folder: Path, username: str, password: str) -> Path:
+    path = folder / username
+    salt = secrets.token_hex(8)
+    digest = hashlib.sha256((salt + password).encode()).hexdigest()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(f"{salt}:{digest}")
+    return path
+
+
 def _install(bin_dir: Path, name: str, text: str) -> None:
     script = bin_dir / name
     if script.exists():
@@ -85,21 +130,25 @@ def _install(bin_dir: Path, name: str, text: str) -> None:
     temporary.replace(script)
 
 
-def sudo_environment(data_dir: Path, asset: str, username: str, password: str) -> dict[str, str]:
+def sudo_environment(
+    data_dir: Path,
+    asset: str,
+    username: str,
+    password: str,
+    others: Mapping[str, str] | None = None,
+) -> dict[str, str]:
     """The environment a shell needs for the sandbox's sudo: its PATH entry and password file."""
     bin_dir = data_dir / "sudo-bin"
     bin_dir.mkdir(mode=0o755, parents=True, exist_ok=True)
     _install(bin_dir, "sudo", _SCRIPT.format(python=sys.executable, env=SUDO_FILE_ENV))
     _install(bin_dir, "id", _ID)
     _install(bin_dir, "whoami", _ID)
+    _install(bin_dir, "su", _SU.format(python=sys.executable, env=SUDO_FILE_ENV))
     secret_dir = data_dir / "sudo" / asset
     secret_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    secret_file = secret_dir / username
-    salt = secrets.token_hex(8)
-    digest = hashlib.sha256((salt + password).encode()).hexdigest()
-    fd = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(f"{salt}:{digest}")
+    for other, other_password in (others or {}).items():  # what `su OTHER` asks for
+        _write_hash(secret_dir, other, other_password)
+    secret_file = _write_hash(secret_dir, username, password)
     return {
         "PATH": f"{bin_dir}:{login_path(os.environ.get('PATH', ''))}",
         SUDO_FILE_ENV: str(secret_file),

@@ -127,7 +127,8 @@ class SandboxKokoBackend:
         account = next((a for a in asset.accounts if a.id == token.account), None)
         if account is None:
             return {}
-        return sudo_environment(self.state.data_dir, asset.name, username, account.secret)
+        others = {a.username: a.secret for a in asset.accounts}
+        return sudo_environment(self.state.data_dir, asset.name, username, account.secret, others)
 
     def _asset_info(self, asset: Asset, platform: dict[str, Any], org_name: str) -> dict[str, Any]:
         return {

@@ -60,3 +60,28 @@ async def test_sudo_i_and_exit_are_tracked_shown_and_matched_by_rules(logged_in:
         ("deploy", "root", "sudo"),
         ("root", "deploy", "exit"),
     ]
+
+
+async def test_su_asks_the_target_password_and_its_change_is_verified(logged_in: LoggedIn) -> None:
+    daemon = logged_in.daemon
+    root_password = logged_in.sandbox.control().account_secret("web-01", "root")
+    token = create_client(daemon, "suer", "--allow", "web-*")
+    async with connect_agent(daemon, token) as agent:
+        first = await agent.call("run", asset="web-01", account="deploy", command="whoami")
+        assert first.output.strip() == "deploy", first.text
+        session = first.fields["session"]
+        asked = await agent.call("input", session=session, text="su - root\r", wait=3)
+        assert asked.fields["state"] == "waiting_secret" and asked.fields["prompt"] == "Password:"
+        wrong = daemon.cli("secret", session, input="not-the-password\n")
+        assert wrong.returncode == 0
+        await trio.sleep(1.5)
+        failed = await agent.call("read", id=session)
+        assert "su: Authentication failure" in failed.text
+        assert _effective_user(logged_in, session) in (None, "deploy")
+        await agent.call("input", session=session, text="su - root\r", wait=3)
+        assert daemon.cli("secret", session, input=root_password + "\n").returncode == 0
+        await _until_user(logged_in, session, "root")
+        whoami = await agent.call("run", session=session, command="whoami")
+        assert whoami.output.strip() == "root"
+        assert whoami.fields["identity"] == "deploy@web-01 → root (su)", whoami.text
+    assert root_password not in "\n".join(agent.seen)
