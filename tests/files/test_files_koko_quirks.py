@@ -9,6 +9,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from files_support import ASSET, file_root
@@ -100,3 +101,22 @@ def test_elfinder_connector_redirect_means_log_in_again(
         result = daemon.cli("ls", remote)
         assert result.returncode != 0
         assert "jsctl login" in result.stderr and "HTTP 302" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("version", ["4.8.1", "4.7.0"])
+def test_older_kokos_upload_reply_and_elfinder_fallback(
+    fresh_sandbox: Any, tmp_path: Path, version: str
+) -> None:
+    # 4.8.x answers a whole-file upload with its path, not "ok"; 4.7 has no /koko/ws/sftp/.
+    with (
+        fresh_sandbox("--no-throttle", "--server-version", version) as sb,
+        DaemonProcess.started() as daemon,
+    ):
+        login(daemon, sb)
+        (tmp_path / "small.txt").write_text("hello")
+        result = daemon.cli("cp", str(tmp_path / "small.txt"), f"{ASSET}:/small.txt")
+        assert result.returncode == 0, result.stderr
+        assert (sb.data_dir / "assets" / ASSET / "tmp" / "small.txt").read_text() == "hello"
+        with daemon.client() as client:
+            [session] = client.call("files.sessions")["sessions"]
+        assert session["api"] == ("sftp" if version == "4.8.1" else "elfinder")
