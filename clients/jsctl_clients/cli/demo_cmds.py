@@ -10,5 +10,8 @@ import click
 def demo(keep: bool) -> None:
     """Start a sandbox, log in with MFA, list assets, exec, detach and reattach a shell."""
     from ..demo import run_demo
+    from ._extras import require_sandbox
+
+    require_sandbox()
 
     run_demo(keep)

@@ -23,6 +23,9 @@ def sandbox(args: tuple[str, ...]) -> None:
     secrets, CA and port are kept under jsctl's state dir for the next start (`--ephemeral`
     for a throw-away one, `--data-dir DIR` for another place).
     """
+    from ._extras import require_sandbox
+
+    require_sandbox()
     chosen = {"--data-dir", "--ephemeral", "--persist"}
     if not any(a.split("=", 1)[0] in chosen for a in args):
         args = ("--persist", *args)
