@@ -19,7 +19,7 @@ from typing import Any
 
 import trio
 
-from jsctl_protocol import ErrorCode, RpcError
+from jsctl_protocol import METHODS, ErrorCode, RpcError
 
 from .consent import APPROVED, PENDING, Action, Approval, ApprovalBroker, first_match
 from .rpc import HANDLERS, CallContext, Handler
@@ -38,8 +38,13 @@ async def _discard(_item: Any) -> None:
     return None
 
 
-async def _carry_out(handler: Handler, ctx: CallContext, params: dict[str, Any]) -> Any:
-    """Run ``handler`` for a call whose caller did not stay (no pushes, after-reply hooks run)."""
+async def _carry_out(
+    handler: Handler, ctx: CallContext, params: dict[str, Any], method: str
+) -> Any:
+    """Run ``handler`` for a call whose caller did not stay (no pushes, after-reply hooks run).
+
+    The client is checked again first: one revoked or expired since it asked gets nothing."""
+    ctx.daemon.authorize(ctx.identity, METHODS[method])
     later = CallContext(ctx.daemon, ctx.connection, ctx.request_id, _discard)
     result = await handler(later, params)
     for hook in later.after_reply:
@@ -124,7 +129,7 @@ def _gate_run_start(handler: Handler) -> Handler:
             return await handler(ctx, params)
 
         async def start() -> Any:
-            answer = await _carry_out(handler, ctx, {**params, "wait": 0.0})
+            answer = await _carry_out(handler, ctx, {**params, "wait": 0.0}, "run.start")
             approval.run = answer["handle"]
             return None
 
@@ -245,7 +250,7 @@ def _describe_files(kind: str, what: Callable[[dict[str, Any]], str]) -> Describ
     return describe
 
 
-def _gate_action(describe: Describe) -> Callable[[Handler], Handler]:
+def _gate_action(method: str, describe: Describe) -> Callable[[Handler], Handler]:
     def wrapper(handler: Handler) -> Handler:
         async def gated(ctx: CallContext, params: dict[str, Any]) -> Any:
             rules = ctx.daemon.policy.confirm_rules(ctx.identity)
@@ -258,7 +263,7 @@ def _gate_action(describe: Describe) -> Callable[[Handler], Handler]:
             approval = _create(ctx, action, profile, session, rule.text)
 
             async def carry_out() -> Any:
-                return await _carry_out(handler, ctx, params)
+                return await _carry_out(handler, ctx, params, method)
 
             approval.execute = carry_out
             raise RpcError(AWAITING, _message(approval), {"approval": approval.to_wire()})
@@ -281,18 +286,20 @@ def install_gates() -> None:
     HANDLERS.wrap("run.get", _gate_run_follow(None))
     HANDLERS.wrap("run.wait", _gate_run_follow("timeout"))
     HANDLERS.wrap("run.read", _gate_run_follow("wait"))
-    HANDLERS.wrap("session.write", _gate_action(_describe_write))
-    HANDLERS.wrap("session.kill", _gate_action(_describe_kill))
+    HANDLERS.wrap("session.write", _gate_action("session.write", _describe_write))
+    HANDLERS.wrap("session.kill", _gate_action("session.kill", _describe_kill))
     writes = {
         "files.mkdir": lambda p: f"mkdir {p['path']}",
         "files.move": lambda p: f"move {p['source']} {p['dest']}",
         "files.upload": lambda p: f"upload {' '.join(map(str, p['sources']))} to {p['dest']}",
     }
     for method, what in writes.items():
-        HANDLERS.wrap(method, _gate_action(_describe_files("files-write", what)))
+        HANDLERS.wrap(method, _gate_action(method, _describe_files("files-write", what)))
     HANDLERS.wrap(
         "files.remove",
-        _gate_action(_describe_files("files-delete", lambda p: f"remove {p['path']}")),
+        _gate_action(
+            "files.remove", _describe_files("files-delete", lambda p: f"remove {p['path']}")
+        ),
     )
 
 

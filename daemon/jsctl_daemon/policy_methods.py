@@ -39,6 +39,7 @@ async def client_list(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any
 async def client_revoke(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """Revoke a client now and close its sessions."""
     record = ctx.daemon.policy.revoke(params["name"])
+    ctx.daemon.approvals.drop_client(owner_of(record), f"client {params['name']} was revoked")
     closed = []
     manager = ctx.daemon.sessions
     for info in manager.list_sessions(owner=owner_of(record), include_ended=False).sessions:

@@ -308,7 +308,7 @@ def test_a_waiting_cli_that_goes_away_withdraws_its_request_and_bad_calls_are_re
     with daemon.client() as person:
         for params, says in (
             ({"ids": [], "approve": True, "code": "123456"}, "must list"),
-            ({"ids": [7], "approve": False}, "must list"),
+            ({"ids": [7], "approve": False}, "ids"),
             ({"ids": ["ap-1"], "approve": False}, "no approval request"),
             ({"ids": [approval_id], "approve": True}, "already withdrawn"),
         ):
@@ -334,3 +334,17 @@ def test_a_waiting_cli_that_goes_away_withdraws_its_request_and_bad_calls_are_re
             assert "not for agent client" in exc.message
         else:
             raise AssertionError("an agent decided a request")
+
+
+async def test_revoking_a_client_denies_its_pending_requests(logged_in: LoggedIn) -> None:
+    daemon = logged_in.daemon
+    token = create_client(daemon, "revokee", "--allow", "web-*", "--confirm", "writes")
+    async with connect_agent(daemon, token) as agent:
+        held = await agent.call("run", asset="web-01", command="touch /tmp/revoked-run")
+        approval_id = held.fields["id"]
+        assert daemon.cli("client", "revoke", "revokee").returncode == 0
+    listed = json.loads(daemon.cli("approvals", "--all", "--json").stdout)["approvals"]
+    mine = next(a for a in listed if a["id"] == approval_id)
+    assert mine["state"] == "denied" and mine["channel"] == "revocation"
+    late = daemon.cli("approve", approval_id, "--otp-command", "echo 123456")
+    assert late.returncode != 0 and "denied" in late.stderr

@@ -240,6 +240,13 @@ class ApprovalBroker:
         if approval.state == PENDING:
             self._finish(approval, WITHDRAWN, approval.client, "caller", "the call went away")
 
+    def drop_client(self, client: str, why: str) -> list[str]:
+        """Deny every pending request of ``client`` (it was revoked); their ids."""
+        mine = [a for a in self.pending() if a.client == client]
+        for approval in mine:
+            self._finish(approval, DENIED, "jsctl", "revocation", why)
+        return [a.id for a in mine]
+
     def get(self, approval_id: str, client: str | None = None) -> Approval:
         """A request by id (an agent sees only its own)."""
         approval = self._requests.get(approval_id) or self._requests.get(f"ap-{approval_id}")
