@@ -171,13 +171,17 @@ def _sequence_length(lead: int) -> int:
 
 
 class Utf8Splitter:
-    """Cuts a byte stream into chunks that never end inside a UTF-8 sequence."""
+    """KoKo's output re-chunking (``switch.go`` ``Bridge``): a read that filled its buffer, or
+    one following held-back bytes, is cut before an unfinished UTF-8 character (kept for the
+    next read); a shorter read goes out as it is, so a character can be split across frames."""
 
     def __init__(self) -> None:
         self._pending = b""
 
-    def feed(self, data: bytes) -> bytes:
-        """Everything up to the last complete character; an unfinished tail is kept back."""
+    def feed(self, data: bytes, *, full: bool = True) -> bytes:
+        """What KoKo sends for one read of ``data`` (``full``: the read filled its buffer)."""
+        if not full and not self._pending:
+            return data
         data = self._pending + data
         tail_start = len(data)
         # A sequence is at most 4 bytes: look back over up to 3 continuation bytes.

@@ -257,7 +257,7 @@ class _TerminalConnection:
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(self._limit_drain_after_exit, shell, drain_scope)
                 while chunk := await shell.read(_READ_CHUNK):
-                    await self._output(splitter.feed(chunk))
+                    await self._output(splitter.feed(chunk, full=len(chunk) == _READ_CHUNK))
                 nursery.cancel_scope.cancel()
         await self._output(splitter.flush())
         await self._finish(b"")

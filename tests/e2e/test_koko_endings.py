@@ -131,3 +131,15 @@ def test_asset_connect_error_is_the_open_error(
         _open(client)
     text = str(refused.value)
     assert "Connecting to" in text and "error: ssh: handshake failed" in text, text
+
+
+def test_a_character_split_across_kokos_frames_comes_out_whole(client: DaemonClient) -> None:
+    session = _open(client)["id"]
+    done = client.call(
+        "run.start", session=session, command="printf '<\\303'; sleep 0.3; printf '\\251>\\n'",
+        wait=20,
+    )
+    assert done["state"] == "done" and "<é>".encode() in done["output"]
+    screen = client.call("session.screen", session=session)
+    assert any("<é>" in line for line in screen["lines"]), screen["lines"]
+    client.call("session.kill", sessions=[session])
