@@ -1,14 +1,11 @@
-"""The `complete` method: sessions and clients from memory here; the rest from the directory cache.
-
-Registered after directory_methods (imported first below), so this handler is the one that
-answers; it hands asset, account, node and profile kinds to the directory's own handler.
-"""
+"""The `complete` method's one handler: sessions and clients from memory here; asset, account,
+node and profile kinds from the directory cache (directory_methods.complete_directory)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from . import directory_methods
+from .directory_methods import complete_directory
 from .rpc import HANDLERS, CallContext
 
 _LIMIT = 200  # a shell shows a screenful; more is noise
@@ -44,6 +41,5 @@ async def complete(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """Completion candidates from the daemon's memory only (never a round trip)."""
     local = _LOCAL_KINDS.get(params["kind"])
     if local is None:
-        answer: dict[str, Any] = await directory_methods.complete(ctx, params)
-        return answer
+        return complete_directory(ctx, params)
     return {"items": local(ctx, params.get("prefix", ""))}

@@ -76,9 +76,8 @@ async def connect_methods(ctx: CallContext, params: dict[str, Any]) -> dict[str,
     return {"methods": await ctx.daemon.directory.connect_methods(params.get("profile"))}
 
 
-@HANDLERS.handler("complete")
-async def complete(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
-    """Completion candidates from the daemon's memory only."""
+def complete_directory(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Completion candidates for assets, accounts, nodes and profiles from the cache only."""
     items = ctx.daemon.directory.complete(
         params["kind"],
         params.get("prefix", ""),

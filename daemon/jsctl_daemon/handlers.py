@@ -5,7 +5,6 @@ from __future__ import annotations
 
 def load() -> None:
     """Register all handlers (idempotent)."""
-    # completion_methods wraps directory_methods' `complete` (it imports that module first)
     from . import (  # noqa: F401
         auth_methods,
         completion_methods,

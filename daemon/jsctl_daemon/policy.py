@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from jsctl_protocol import ErrorCode, Method, Permission, RpcError, quote_input
+from jsctl_protocol import TOOL_METHODS, ErrorCode, Method, Permission, RpcError, quote_input
 
 from .consent import Rule, parse_rule
 from .rpc import Identity
@@ -27,41 +27,6 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 # Names a client may not take: they are how the person appears in listings and the audit.
 RESERVED_NAMES = frozenset({"human", "person", "me", "root", "jsctl", "daemon"})
 
-# MCP-level tool names and the daemon methods each one covers.
-TOOL_METHODS: dict[str, tuple[str, ...]] = {
-    "find": (
-        "assets.list",
-        "assets.show",
-        "accounts.list",
-        "nodes.list",
-        "connect_methods",
-        "complete",
-    ),
-    "run": ("run.start", "run.get", "run.wait", "run.read", "session.open", "fleet.start"),
-    "read": (
-        "session.read",
-        "session.get",
-        "session.list",
-        "run.read",
-        "run.get",
-        "run.wait",
-        "fleet.get",
-    ),
-    "input": ("session.write", "session.resize"),
-    "interrupt": ("run.interrupt", "fleet.interrupt"),
-    "screen": ("session.screen",),
-    "close": ("session.kill",),
-    "sessions": ("session.list", "session.get", "session.rename"),
-    "files": (
-        "files.list",
-        "files.stat",
-        "files.mkdir",
-        "files.remove",
-        "files.move",
-        "files.upload",
-        "files.download",
-    ),
-}
 ALWAYS = {"hello", "ping", "daemon.status", "auth.whoami", "profile.list", "session.attach"}
 
 AssetFilter = Callable[[str, Sequence[str]], bool]

@@ -64,7 +64,8 @@ Handler = Callable[[CallContext, dict[str, Any]], Awaitable[Any]]
 
 
 class Registry:
-    """Method name → handler; every name must be a row of the protocol's method table."""
+    """Method name → handler; every name must be a row of the protocol's method table, and has
+    exactly one handler (a second registration is a mistake import order would hide)."""
 
     def __init__(self) -> None:
         self._handlers: dict[str, Handler] = {}
@@ -75,6 +76,9 @@ class Registry:
             raise KeyError(f"{name!r} is not in the protocol's method table")
 
         def register(function: Handler) -> Handler:
+            if name in self._handlers:
+                raise ValueError(f"{name!r} already has a handler "
+                                 f"({self._handlers[name].__module__}); one per method")
             self._handlers[name] = function
             return function
 

@@ -64,6 +64,9 @@ if TYPE_CHECKING:  # explicit re-exports for type checkers; at run time see __ge
         METHODS as METHODS,
     )
     from ._methods import (
+        TOOL_METHODS as TOOL_METHODS,
+    )
+    from ._methods import (
         method as method,
     )
     from ._methods_fleet import (
@@ -101,6 +104,7 @@ _LAZY = {
     "parse_request": "_messages",
     "MAX_STDIN_BYTES": "_methods",
     "METHODS": "_methods",
+    "TOOL_METHODS": "_methods",
     "FLEET_HANDLE_PREFIX": "_methods_fleet",
     "method": "_methods",
     "Method": "_table",
@@ -129,6 +133,7 @@ __all__ = [
     "MAX_STDIN_BYTES",
     "METHODS",
     "PROTOCOL_VERSION",
+    "TOOL_METHODS",
     "ErrorCode",
     "ErrorReply",
     "FrameDecoder",

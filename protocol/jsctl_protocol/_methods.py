@@ -14,7 +14,7 @@ from ._table import Method, Param
 from ._table import Permission as P
 from ._version import PROTOCOL_VERSION
 
-__all__ = ["METHODS", "PROTOCOL_VERSION", "method"]
+__all__ = ["METHODS", "PROTOCOL_VERSION", "TOOL_METHODS", "method"]
 
 # run.start's `stdin` is typed through the terminal; larger files go with `jsctl cp`.
 MAX_STDIN_BYTES = 1 << 20
@@ -143,6 +143,7 @@ METHODS: dict[str, Method] = {
             "{assets: [{id, name, address, platform, nodes, protocols, comment, org_id,"
             " is_active}], total, cached_at, stale, warning, org}",
             P.READ,
+            tools=("find",),
         ),
         Method(
             "assets.show",
@@ -150,6 +151,7 @@ METHODS: dict[str, Method] = {
             (p.asset, p.profile, p.org, Param("refresh", "bool", "re-read it from the server")),
             "{asset: {..., protocols: [{name, port}], accounts: [...]}}",
             P.READ,
+            tools=("find",),
         ),
         Method(
             "accounts.list",
@@ -158,6 +160,7 @@ METHODS: dict[str, Method] = {
             "{asset: {id, name, address}, accounts: [{alias, name, username, is_virtual,"
             " has_secret, actions}]}",
             P.READ,
+            tools=("find",),
         ),
         Method(
             "nodes.list",
@@ -165,6 +168,7 @@ METHODS: dict[str, Method] = {
             (p.profile, p.org, Param("refresh", "bool", "re-read from the server first")),
             "{nodes: [{id, key, path, name, assets_amount}], cached_at, org}",
             P.READ,
+            tools=("find",),
         ),
         Method(
             "connect_methods",
@@ -172,6 +176,7 @@ METHODS: dict[str, Method] = {
             (p.profile,),
             "{methods: {protocol: [{component, type, value, label, ...}]}}",
             P.READ,
+            tools=("find",),
         ),
         # --- sessions
         Method(
@@ -189,6 +194,7 @@ METHODS: dict[str, Method] = {
             ),
             "{session}",
             P.USE,
+            tools=("run",),
         ),
         Method(
             "session.list",
@@ -196,8 +202,10 @@ METHODS: dict[str, Method] = {
             (Param("all", "bool", "include closed sessions"),),
             "{sessions: [...]}",
             P.READ,
+            tools=("read", "sessions"),
         ),
-        Method("session.get", "One session's details.", (p.session,), "{session}", P.READ),
+        Method("session.get", "One session's details.", (p.session,), "{session}", P.READ,
+               tools=("read", "sessions")),
         Method(
             "session.read",
             "Output from an absolute offset; tells exactly how many bytes were missed.",
@@ -210,6 +218,7 @@ METHODS: dict[str, Method] = {
             ),
             "{data, offset, next_offset, missed, state}",
             P.READ,
+            tools=("read",),
         ),
         Method(
             "session.attach",
@@ -230,6 +239,7 @@ METHODS: dict[str, Method] = {
             (p.session, Param("data", "text", "bytes or text to send", required=True)),
             "{written}",
             P.USE,
+            tools=("input",),
         ),
         Method(
             "session.resize",
@@ -241,6 +251,7 @@ METHODS: dict[str, Method] = {
             ),
             p.JSON_OK,
             P.USE,
+            tools=("input",),
         ),
         Method(
             "session.kill",
@@ -248,6 +259,7 @@ METHODS: dict[str, Method] = {
             (Param("sessions", "list", "ids or names", required=True, max_len=4096, items="str"),),
             "{killed: [...]}",
             P.USE,
+            tools=("close",),
         ),
         Method(
             "session.rename",
@@ -255,6 +267,7 @@ METHODS: dict[str, Method] = {
             (p.session, Param("name", "str", "new name", required=True, max_len=64)),
             "{session}",
             P.USE,
+            tools=("sessions",),
         ),
         Method(
             "session.screen",
@@ -262,6 +275,7 @@ METHODS: dict[str, Method] = {
             (p.session,),
             "{text, cols, rows, cursor}",
             P.READ,
+            tools=("screen",),
         ),
         # --- runs (exec)
         Method(
@@ -296,9 +310,12 @@ METHODS: dict[str, Method] = {
             " total_bytes}",
             P.USE,
             streams="stream",
+            tools=("run",),
         ),
-        Method("run.get", "A run's state and exit status.", (p.handle,), "{run}", P.READ),
-        Method("run.wait", "Wait for a run to end.", (p.handle, p.timeout), "{run}", P.READ),
+        Method("run.get", "A run's state and exit status.", (p.handle,), "{run}", P.READ,
+               tools=("run", "read")),
+        Method("run.wait", "Wait for a run to end.", (p.handle, p.timeout), "{run}", P.READ,
+               tools=("run", "read")),
         Method(
             "run.read",
             "A run's output from an offset.",
@@ -311,6 +328,7 @@ METHODS: dict[str, Method] = {
             ),
             "{data, offset, next_offset, missed, state, exit_status}",
             P.READ,
+            tools=("run", "read"),
         ),
         Method(
             "run.interrupt",
@@ -318,6 +336,7 @@ METHODS: dict[str, Method] = {
             (Param("target", "str", "run handle or session", required=True, max_len=128),),
             p.JSON_OK,
             P.USE,
+            tools=("interrupt",),
         ),
         *FILE_METHODS,
         *CONSENT_METHODS,
@@ -372,6 +391,7 @@ METHODS: dict[str, Method] = {
             "{items: [...]}",
             P.READ,
             starts_daemon=False,
+            tools=("find",),
         ),
     )
 }
@@ -380,3 +400,16 @@ METHODS: dict[str, Method] = {
 def method(name: str) -> Method | None:
     """The table row for ``name``, if any."""
     return METHODS.get(name)
+
+
+def _tool_groups() -> dict[str, tuple[str, ...]]:
+    groups: dict[str, list[str]] = {}
+    for row in METHODS.values():
+        for tool in row.tools:
+            groups.setdefault(tool, []).append(row.name)
+    return {tool: tuple(names) for tool, names in groups.items()}
+
+
+# Agent tool group → the methods its clients may call (`jsctl client create --tools`), derived
+# from the rows' `tools=`: the MCP tools and the daemon's policy are views of this.
+TOOL_METHODS: dict[str, tuple[str, ...]] = _tool_groups()

@@ -33,6 +33,7 @@ def _transfer(name: str, summary: str, sources: str, dest: str) -> Method:
         _transfer_reply,
         P.USE,
         streams=True,
+        tools=("files",),
     )
 
 
@@ -43,6 +44,7 @@ FILE_METHODS: tuple[Method, ...] = (
         (p.asset, _file_path, *_where),
         "{session, api, root, path, entry, entries: [{name, path, type, size, mtime, mode}]}",
         P.READ,
+        tools=("files",),
     ),
     Method(
         "files.stat",
@@ -50,6 +52,7 @@ FILE_METHODS: tuple[Method, ...] = (
         (p.asset, _file_path_required, *_where),
         "{entry}",
         P.READ,
+        tools=("files",),
     ),
     Method(
         "files.mkdir",
@@ -57,6 +60,7 @@ FILE_METHODS: tuple[Method, ...] = (
         (p.asset, _file_path_required, Param("parents", "bool", "like mkdir -p"), *_where),
         "{path, created}",
         P.USE,
+        tools=("files",),
     ),
     Method(
         "files.remove",
@@ -64,6 +68,7 @@ FILE_METHODS: tuple[Method, ...] = (
         (p.asset, _file_path_required, Param("recursive", "bool", "like rm -r"), *_where),
         "{path, removed}",
         P.USE,
+        tools=("files",),
     ),
     Method(
         "files.move",
@@ -77,6 +82,7 @@ FILE_METHODS: tuple[Method, ...] = (
         ),
         "{path}",
         P.USE,
+        tools=("files",),
     ),
     _transfer(
         "files.upload",

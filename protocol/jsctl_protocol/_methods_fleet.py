@@ -37,6 +37,7 @@ FLEET_METHODS: tuple[Method, ...] = (
         "{fleet, state, counts, results: [{asset, account, state, exit_status, handle, ...}]}",
         P.USE,
         streams="stream",
+        tools=("run",),
     ),
     Method(
         "fleet.get",
@@ -44,6 +45,7 @@ FLEET_METHODS: tuple[Method, ...] = (
         (_fleet, p.timeout, p.max_bytes),
         "{fleet, state, counts, results}",
         P.READ,
+        tools=("read",),
     ),
     Method(
         "fleet.interrupt",
@@ -51,5 +53,6 @@ FLEET_METHODS: tuple[Method, ...] = (
         (_fleet,),
         "{fleet, interrupted: [asset]}",
         P.USE,
+        tools=("interrupt",),
     ),
 )

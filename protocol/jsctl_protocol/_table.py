@@ -126,8 +126,10 @@ class Method:
         "params",
         "permission",
         "result",
+        "retry_safe",
         "starts_daemon",
         "streams",
+        "tools",
     )
 
     def __init__(
@@ -141,9 +143,18 @@ class Method:
         # Pushes {stream, data} frames before the final reply: always (True) or only when the
         # boolean parameter of that name is set ("stream", "follow").
         streams: bool | str = False,
+        *,
+        # The agent tool groups (`jsctl client create --tools`) whose clients may call this.
+        tools: tuple[str, ...] = (),
+        # May a client repeat the call when the daemon went away mid-call? Reads may; a call
+        # that changes something only when the row says so.
+        retry_safe: bool | None = None,
     ) -> None:
         self.name, self.doc, self.params, self.result = name, doc, params, result
         self.permission, self.starts_daemon, self.streams = permission, starts_daemon, streams
+        self.tools = tools
+        self.retry_safe = (permission in (Permission.PUBLIC, Permission.READ)
+                           if retry_safe is None else retry_safe)
         self._names = frozenset(param.name for param in params)
 
     def __repr__(self) -> str:

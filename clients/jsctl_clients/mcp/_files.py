@@ -83,7 +83,7 @@ class FilesTool:
             raise RpcError(exc.code, _for_agent(exc.message), exc.data) from None
 
     def _ls(self, arguments: dict[str, Any], where: dict[str, Any]) -> str:
-        reply = self._call("files.list", True, path=arguments.get("path") or "/", **where)
+        reply = self._call("files.list", path=arguments.get("path") or "/", **where)
         entries: list[dict[str, Any]] = reply["entries"]
         start = int(arguments.get("offset") or 0)
         lines: list[str] = []
@@ -108,7 +108,7 @@ class FilesTool:
         return "\n".join([header, *(lines or ["(empty)"])])
 
     def _stat(self, arguments: dict[str, Any], where: dict[str, Any]) -> str:
-        entry = self._call("files.stat", True, path=arguments["path"], **where)["entry"]
+        entry = self._call("files.stat", path=arguments["path"], **where)["entry"]
         return fields(
             path=entry.get("shell_path") or entry["path"],
             type=entry["type"],

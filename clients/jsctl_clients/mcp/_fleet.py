@@ -46,14 +46,14 @@ class FleetTool:
     def read(self, handle: str, arguments: dict[str, Any], chars: int) -> str:
         """The fleet's summary again, after waiting up to `wait` s for it to end."""
         reply = self._call(
-            "fleet.get", True, handle=handle, timeout=arguments.get("wait"), max_bytes=chars
+            "fleet.get", handle=handle, timeout=arguments.get("wait"), max_bytes=chars
         )
         return summarise(reply, chars)
 
     def run_handle(self, target: str) -> str:
         """The run handle behind ``fleet-…/ASSET``."""
         handle, _, asset = target.partition("/")
-        reply = self._call("fleet.get", True, handle=handle)
+        reply = self._call("fleet.get", handle=handle)
         for result in reply["results"]:
             if asset in (result["asset"], result["address"]) and result.get("handle"):
                 return str(result["handle"])

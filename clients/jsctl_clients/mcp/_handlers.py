@@ -119,14 +119,14 @@ class Tools:
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _call(self, method: str, retry_safe: bool = False, **params: Any) -> Any:
-        return self._link.call(method, retry_safe=retry_safe, **params)
+    def _call(self, method: str, **params: Any) -> Any:
+        return self._link.call(method, **params)
 
     def _chars(self, arguments: dict[str, Any]) -> int:
         return int(arguments.get("max_chars") or self._page_chars)
 
     def _session_info(self, ref: str) -> dict[str, Any]:
-        info: dict[str, Any] = self._call("session.get", True, session=ref)["session"]
+        info: dict[str, Any] = self._call("session.get", session=ref)["session"]
         return info
 
     def _remember_session(self, session: dict[str, Any], offset: int) -> None:
@@ -144,7 +144,7 @@ class Tools:
         """Assets (or one asset's accounts) this client may use."""
         asset = arguments.get("asset")
         if asset:
-            reply = self._call("accounts.list", True, asset=asset)
+            reply = self._call("accounts.list", asset=asset)
             rows = [
                 f"{a.get('name')}  (username {a.get('username') or '-'})"
                 + ("  [virtual]" if a.get("is_virtual") else "")
@@ -152,7 +152,7 @@ class Tools:
             ]
             head = f"accounts on {reply.get('asset', {}).get('name', asset)}:"
             return "\n".join([head, *rows]) if rows else f"no account you may use on {asset}"
-        reply = self._call("assets.list", True, pattern=arguments.get("pattern"), limit=FIND_LIMIT)
+        reply = self._call("assets.list", pattern=arguments.get("pattern"), limit=FIND_LIMIT)
         assets = reply.get("assets", [])
         rows = [
             f"{a['name']}  {a.get('address', '')}  {a.get('platform', '')}  "
@@ -253,7 +253,7 @@ class Tools:
     def _read_approval(self, ref: str, arguments: dict[str, Any]) -> str:
         """A held call: its decision, then (an approved run) the run's output."""
         wait = arguments.get("wait")
-        approval = self._call("approval.get", True, id=ref, wait=wait)["approval"]
+        approval = self._call("approval.get", id=ref, wait=wait)["approval"]
         if approval.get("run"):
             return self._read_run(approval["run"], arguments)
         text, failed = decided_text(approval)
@@ -267,11 +267,10 @@ class Tools:
         if offset is None:
             offset = self._memory.offset(handle)
         elif offset < 0:  # from the end: the run's output so far
-            run = self._call("run.get", True, handle=handle)["run"]
+            run = self._call("run.get", handle=handle)["run"]
             offset = max(int(run["output_offset"]), int(run["readable_end"]) + offset)
         reply = self._call(
             "run.read",
-            True,
             handle=handle,
             offset=offset,
             max_bytes=self._chars(arguments),
@@ -279,7 +278,7 @@ class Tools:
         )
         running = reply["state"] == "running"
         page = make_page(reply, int(reply["readable_end"]), final=not running)
-        run = self._call("run.get", True, handle=handle)["run"]
+        run = self._call("run.get", handle=handle)["run"]
         session = self._memory.session(run["session"]) or self._session_info(run["session"])
         self._memory.advance(handle, page.next_offset, kind="run")
         self._remember_session(session, page.next_offset)
@@ -294,7 +293,6 @@ class Tools:
             offset = max(int(session["start_offset"]), int(session["end_offset"]) + offset)
         reply = self._call(
             "session.read",
-            True,
             session=session["id"],
             offset=offset,
             max_bytes=self._chars(arguments),
@@ -357,7 +355,7 @@ class Tools:
             remaining = deadline - time.monotonic()
             step = remaining if end == offset else min(SETTLE_S, remaining)
             reply = self._call(
-                "session.read", True, session=session_id, offset=end, max_bytes=0, wait=max(0, step)
+                "session.read", session=session_id, offset=end, max_bytes=0, wait=max(0, step)
             )
             grew = int(reply["end_offset"]) > end
             end = int(reply["end_offset"])
@@ -365,7 +363,7 @@ class Tools:
                 break
         return dict(
             self._call(
-                "session.read", True, session=session_id, offset=offset, max_bytes=self._page_chars
+                "session.read", session=session_id, offset=offset, max_bytes=self._page_chars
             )
         )
 
@@ -380,7 +378,7 @@ class Tools:
         if run is None:
             return f"[Ctrl-C sent to session {arguments['id']}; no run was active]"
         if run["state"] == "running":
-            run = self._call("run.wait", True, handle=run["handle"], timeout=3.0)["run"]
+            run = self._call("run.wait", handle=run["handle"], timeout=3.0)["run"]
         return (
             fields(
                 run=run["handle"],
@@ -393,7 +391,7 @@ class Tools:
 
     def screen(self, arguments: dict[str, Any]) -> str:
         """The session's screen now."""
-        reply = self._call("session.screen", True, session=arguments["session"])
+        reply = self._call("session.screen", session=arguments["session"])
         cursor = reply.get("cursor") or [0, 0]
         header = fields(
             session=reply.get("session"),
@@ -405,7 +403,7 @@ class Tools:
 
     def sessions(self, arguments: dict[str, Any]) -> str:
         """This client's sessions with their runs and how much is unread."""
-        reply = self._call("session.list", True, all=True)
+        reply = self._call("session.list", all=True)
         rows = [
             fields(
                 session=lost["id"],

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from jsctl_protocol import METHODS
 from jsctl_protocol.paths import Paths
 
 from ..rpc import DaemonClient, DaemonUnreachable
@@ -47,9 +48,11 @@ class DaemonLink:
                 self.on_new_daemon(previous, client.hello)
         return client
 
-    def call(self, method: str, *, retry_safe: bool = False, **params: Any) -> Any:
-        """Call ``method`` (blocking); a read-only call is retried once on a fresh daemon."""
-        attempts = 2 if retry_safe else 1
+    def call(self, method: str, **params: Any) -> Any:
+        """Call ``method`` (blocking); a call the table says is retry-safe is retried once on a
+        fresh daemon."""
+        row = METHODS.get(method)
+        attempts = 2 if row is not None and row.retry_safe else 1
         for attempt in range(attempts):
             client = self._connect()
             try:

@@ -1,8 +1,8 @@
 """The MCP tool surface: nine small tools, short descriptions, tight schemas.
 
 Every byte here is paid in every agent's context window, so the wording is terse and the
-schemas forbid what the tools do not take. Tool names match ``TOOL_METHODS`` in the daemon's
-policy (what ``jsctl client create --tools`` restricts).
+schemas forbid what the tools do not take. Tool names are the tool groups the method table
+declares (``TOOL_METHODS``: what ``jsctl client create --tools`` restricts).
 """
 
 from __future__ import annotations
