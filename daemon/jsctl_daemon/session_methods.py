@@ -15,6 +15,7 @@ from .sessions import (
     DEFAULT_READ_BYTES,
     OpenRequest,
     RunInfo,
+    SessionBusy,
     SessionManager,
     UnknownRun,
     UnknownSession,
@@ -305,17 +306,29 @@ async def run_start(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     session_id = await _run_session(ctx, params)
     called_at = time.time()
     keep_state, tty = bool(params.get("keep_state")), bool(params.get("tty"))
-    started = await manager.start_run(
-        session_id,
-        params["command"],
-        owner=ctx.identity.owner,
-        request_id=params.get("request_id"),
-        time_limit_s=params.get("timeout"),
-        stdin=stdin or None,  # no input is the same as an empty one, and cheaper to type
-        stdin_from_terminal=tty and not stdin,
-        keep_state=keep_state,
-        stderr_apart=not (keep_state or tty),
-    )
+
+    async def start(session_id: str) -> RunInfo:
+        return await manager.start_run(
+            session_id,
+            params["command"],
+            owner=ctx.identity.owner,
+            request_id=params.get("request_id"),
+            time_limit_s=params.get("timeout"),
+            stdin=stdin or None,  # no input is the same as an empty one, and cheaper to type
+            stdin_from_terminal=tty and not stdin,
+            keep_state=keep_state,
+            stderr_apart=not (keep_state or tty),
+        )
+
+    try:
+        started = await start(session_id)
+    except SessionBusy:
+        if params.get("session"):
+            raise  # the caller named it: say what it is doing, never type into it
+        # Another caller took that idle pooled session first: this run gets a new one.
+        purpose = "agent" if keep_state else "exec"
+        session_id = await _open(ctx, {**params, "reuse": False, "purpose": purpose})
+        started = await start(session_id)
     audit = ctx.daemon.audit
     # A retried request id answers with the first run: record only runs started by this call.
     # The command is already typed: this bookkeeping overlaps the shell's work.

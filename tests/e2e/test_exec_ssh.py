@@ -146,3 +146,15 @@ def test_a_program_left_holding_execs_terminal_never_takes_the_next_command(
     assert held.returncode == 124
     after = cli("exec", "db-01", "--", "echo hi", timeout=30)
     assert (after.returncode, after.stdout) == (0, "hi\n"), after.stderr
+
+
+def test_execs_at_once_on_one_asset_each_get_a_shell_of_their_own(shared_login: LoggedIn) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    cli = shared_login.daemon.cli
+    with ThreadPoolExecutor(6) as pool:
+        results = list(pool.map(lambda i: cli("exec", "web-02", "--", f"sleep 0.5; echo n{i}"),
+                                range(6)))  # fmt: skip
+    assert [(r.returncode, r.stdout) for r in results] == [(0, f"n{i}\n") for i in range(6)], [
+        r.stderr for r in results
+    ]

@@ -102,7 +102,7 @@ def exec_(
     jsctl exec web-03 -- 'cat /etc/app.conf' 2>errors.txt
     jsctl exec 'web-*' --group -- systemctl is-active nginx
     jsctl exec --node /Default/web --dry-run -- uptime
-    The command runs in a fresh child shell ("$SHELL -c"), in a session of exec's own on
+    The command runs in a child shell (as "$SHELL -c" would), in a session of exec's own on
     the asset (never one a person or an agent uses): `exit 3` gives 3, and nothing carries
     over between calls. Standard input from a pipe or file reaches it (up to 1 MiB; -n:
     none; larger files go with `jsctl cp`); stdout and stderr arrive apart (-t: one

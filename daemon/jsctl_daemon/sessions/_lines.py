@@ -3,7 +3,9 @@
 Two ways to run a command, chosen per run:
 
 * **A child shell** (``exec``, the default, as ``ssh host 'cmd'`` does): the session's shell
-  runs ``"$SHELL" -c 'cmd'`` and prints the markers itself, around the child. Whatever the
+  runs the command in a subshell ``( eval 'cmd' )`` — or, when it uses ``$$``, ``$PPID`` or
+  ``logout``, which a subshell would take as the session shell's, in ``"$SHELL" -c 'cmd'`` —
+  and prints the markers itself, around the child. Whatever the
   command does to its shell — ``exit 3``, ``set -e`` then a failure, ``exec prog``,
   ``kill $$`` — ends only the child, so the END marker always carries the command's own
   status and the session's shell is at its prompt again for the next command. Standard error
@@ -27,6 +29,7 @@ of history where ``HISTCONTROL`` ignores such lines.
 from __future__ import annotations
 
 import base64
+import re
 
 from ._markers import MarkerKind, printf_marker, quote_for_shell
 
@@ -36,6 +39,10 @@ NONINTERACTIVE_ENV = (
     "DEBIAN_FRONTEND=noninteractive"
 )
 _CHILD_SHELL = '"${SHELL:-/bin/sh}"'
+# A subshell ends with `exit`, `set -e` or `exec` as a child shell does, but `$$` (and $PPID)
+# would still name the session's shell and `logout` would ask it: such commands get a real
+# child shell, as `ssh host 'cmd'` gives them.
+_NEEDS_OWN_SHELL = re.compile(r"\$\$|\$\{\$\}|PPID|BASHPID|\blogout\b|\bsuspend\b")
 # One private stderr file per session, created on first use; /dev/tty (merged) without mktemp.
 _ERR = "_jsctl_e"
 _ERR_SETUP = f' : "${{{_ERR}:=$(mktemp 2>/dev/null || echo /dev/tty)}}";'
@@ -77,7 +84,10 @@ def exec_line(
         stderr = ""
     else:
         apart = stderr_apart
-        run = f" {NONINTERACTIVE_ENV} {_CHILD_SHELL} -c {quoted}{source}"
+        if _NEEDS_OWN_SHELL.search(command):
+            run = f" {NONINTERACTIVE_ENV} {_CHILD_SHELL} -c {quoted}{source}"
+        else:  # a subshell: the same guarantees without starting a shell program (faster)
+            run = f" ( export {NONINTERACTIVE_ENV}; eval {quoted} ){source}"
         if apart:
             run += f' 2>"${_ERR}"'
         before = ""
