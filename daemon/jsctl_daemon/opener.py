@@ -12,6 +12,8 @@ import trio
 
 from .auth._koko import refused as koko_refused
 from .jumpserver import KokoHeartbeat, KokoTerminal, open_terminal
+from .jumpserver._endpoint import koko_config
+from .jumpserver.config import ServerConfig
 from .jumpserver.errors import JumpServerError, LoginRequired
 from .jumpserver.koko_auth import KokoCredentials
 from .sessions import OpenRequest
@@ -22,6 +24,17 @@ if TYPE_CHECKING:
     from .auth._profile import ProfileState
 
 log = logging.getLogger(__name__)
+
+
+async def koko_site(state: ProfileState, token_id: str) -> ServerConfig:
+    """Where KoKo serves this token's asset: the core's site unless the smart endpoint names
+    a zone KoKo (see ``jumpserver._endpoint``)."""
+    config = state.connection.config
+    endpoint = await state.api.smart_endpoint(token_id, config.scheme)
+    site = koko_config(config, endpoint)
+    if site is not config:
+        log.info("profile %s: KoKo for this asset is at %s (smart endpoint)", state.name, site.url)
+    return site
 
 
 class KokoOpener:
@@ -47,7 +60,10 @@ class KokoOpener:
         with state.tagged():
             token = await state.api.create_connection_token(request.asset_id, request.account_alias)
             try:
-                terminal_cm, terminal = await self._connect(request, state, credentials, token.id)
+                config = await koko_site(state, token.id)
+                terminal_cm, terminal = await self._connect(
+                    request, state, credentials, token.id, config
+                )
                 async with contextlib.AsyncExitStack() as stack:
                     stack.push_async_exit(terminal_cm)
                     yield terminal
@@ -67,12 +83,13 @@ class KokoOpener:
         state: ProfileState,
         credentials: KokoCredentials,
         token_id: str,
+        config: ServerConfig,
     ) -> tuple[AbstractAsyncContextManager[KokoTerminal], KokoTerminal]:
         """Open the WebSocket. KoKo refusing the access key (revoked?) is retried once with
         what KoKo takes now (the web session, if it lives): the token was not used yet."""
         for attempt in range(2):
             terminal_cm = open_terminal(
-                state.connection.config,  # one TLS context per profile, not per session
+                config,  # the profile's (one TLS context per profile), or its asset's zone KoKo
                 credentials,
                 token_id,
                 cols=request.cols,

@@ -80,6 +80,7 @@ async def reset(state: SandboxState, body: dict[str, Any], request: Request) -> 
         fresh.idle_timeout_s = state.options.idle_timeout
     state.koko_settings.__dict__.update(fresh.__dict__)
     state.acl_review_tokens = False
+    state.zone_endpoints.clear()
     state.login_review_users.clear()
     state.throttle.reset()
     state.counters.clear()
@@ -127,6 +128,20 @@ async def terminal_task(state: SandboxState, body: dict[str, Any], request: Requ
         raise KeyError(f"no live terminal session {session_id}")
     await tasks.run_task(str(body["task"]), str(body.get("by") or "Administrator(admin)"))
     return {"id": session_id, "paused": tasks.paused}
+
+
+async def endpoints(state: SandboxState, body: dict[str, Any], request: Request) -> Any:
+    """Route an asset to a zone KoKo: {"asset": name, "host": h, "https_port": p} (no host:
+    back to the Default endpoint)."""
+    asset = str(body["asset"])
+    if body.get("host"):
+        rule: dict[str, Any] = {"name": f"zone-{asset}", "host": str(body["host"])}
+        rule["https_port"] = int(body.get("https_port", 443))
+        rule["http_port"] = int(body.get("http_port", 80))
+        state.zone_endpoints[asset] = rule
+    else:
+        state.zone_endpoints.pop(asset, None)
+    return {"endpoints": state.zone_endpoints}
 
 
 async def acl(state: SandboxState, body: dict[str, Any], request: Request) -> Any:
@@ -235,6 +250,7 @@ def routes() -> list[BaseRoute]:
         route("access-keys/clear/", clear_access_keys, "POST"),
         route("koko/", koko, "POST"),
         route("koko/terminals/", terminals, "GET"),
+        route("endpoints/", endpoints, "POST"),
         route("koko/terminals/{session_id}/task/", terminal_task, "POST"),
         route("acl/", acl, "POST"),
         route("login-review/", login_review, "POST"),

@@ -84,6 +84,7 @@ class SandboxState:
     captcha_marks: dict[str, float] = field(default_factory=dict)  # client IP -> until
     bearer_tokens: dict[str, BearerToken] = field(default_factory=dict)
     connection_tokens: dict[str, Any] = field(default_factory=dict)  # id -> ConnectionToken
+    zone_endpoints: dict[str, dict[str, Any]] = field(default_factory=dict)  # asset -> endpoint
     tickets: dict[str, Ticket] = field(default_factory=dict)
     terminal_sessions: list[dict[str, Any]] = field(default_factory=list)
     acl_review_tokens: bool = False

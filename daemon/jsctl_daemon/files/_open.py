@@ -18,6 +18,7 @@ import trio
 
 from ..auth._koko import refused as koko_refused
 from ..jumpserver.errors import JumpServerError, LoginRequired
+from ..opener import koko_site
 from ._backend import FileBackend
 from ._elfinder import open_elfinder
 from ._settings import FileSettings
@@ -80,9 +81,9 @@ class KokoFileOpener:
             error = koko_refused(state, credentials, exc)
             return _KeyRefused() if retry and credentials.via == "access_key" else error
 
-        config = state.connection.config  # shares the profile's TLS context
         if self.prefer != "elfinder":
             token = await self._token(state, key, stack)
+            config = await koko_site(state, token)  # the profile's, or the asset's zone KoKo
             try:
                 return await stack.enter_async_context(
                     open_sftp(config, credentials, token, self._settings)
@@ -94,6 +95,7 @@ class KokoFileOpener:
             except LoginRequired as exc:
                 raise refused(exc) from None
         token = await self._token(state, key, stack)
+        config = await koko_site(state, token)
         try:
             return await stack.enter_async_context(
                 open_elfinder(config, credentials, token, key.asset_id, self._settings)

@@ -181,6 +181,20 @@ class JumpServerAPI:
         """Expire a token now; one KoKo already consumed (404) counts as done."""
         await self.conn.request("PATCH", f"{TOKENS}{token_id}/expire/", json={}, allow=(404,))
 
+    async def smart_endpoint(self, token_id: str, protocol: str) -> dict[str, Any]:
+        """Which KoKo serves this token's asset (Luna's "smart endpoint"); {} when the server
+        has no such API (the core's own host then serves it)."""
+        response = await self.conn.request(
+            "GET",
+            "/api/v1/terminal/endpoints/smart/",
+            params={"protocol": protocol, "token": token_id},
+            allow=(404,),
+        )
+        if response.status_code == 404:
+            return {}
+        answer = parse_json(response)
+        return answer if isinstance(answer, dict) else {}
+
     async def exchange_connection_token(self, token_id: str) -> ConnectionToken:
         """A fresh token for the same asset/account/protocol as ``token_id``."""
         answer = await self.conn.send_json("POST", f"{TOKENS}exchange/", {"id": token_id})
