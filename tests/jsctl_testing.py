@@ -42,11 +42,15 @@ class DaemonProcess:
 
     @classmethod
     @contextlib.contextmanager
-    def started(cls, **env_overrides: str) -> Iterator[DaemonProcess]:
+    def started(cls, config: str | None = None, **env_overrides: str) -> Iterator[DaemonProcess]:
+        """A daemon in a fresh JSCTL_HOME; ``config`` is the text of its config.toml."""
         home = short_tempdir()
         env = dict(os.environ, JSCTL_HOME=str(home), **env_overrides)
         env.pop("_JSCTL_COMPLETE", None)
         daemon = cls(home, env)
+        if config is not None:
+            daemon.paths.config_file.parent.mkdir(parents=True, exist_ok=True)
+            daemon.paths.config_file.write_text(config)
         daemon.start()
         try:
             yield daemon

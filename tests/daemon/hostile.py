@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import shutil
 import socket
 import struct
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import msgpack
-from jsctl_testing import DaemonProcess, short_tempdir
+from jsctl_testing import DaemonProcess
 
 from jsctl_protocol import PROTOCOL_VERSION, FrameDecoder
 
@@ -79,20 +77,6 @@ def assert_alive(daemon: DaemonProcess, pid: int) -> None:
         assert client.call("daemon.status")["pid"] == pid
 
 
-@contextlib.contextmanager
-def configured_daemon(config: str) -> Iterator[DaemonProcess]:
+def configured_daemon(config: str) -> contextlib.AbstractContextManager[DaemonProcess]:
     """A daemon whose config.toml says ``config`` (under [daemon])."""
-    home = short_tempdir()
-    import os
-
-    env = dict(os.environ, JSCTL_HOME=str(home))
-    env.pop("_JSCTL_COMPLETE", None)
-    daemon = DaemonProcess(home, env)
-    daemon.paths.config_file.parent.mkdir(parents=True, exist_ok=True)
-    daemon.paths.config_file.write_text("[daemon]\n" + config)
-    daemon.start()
-    try:
-        yield daemon
-    finally:
-        daemon.stop()
-        shutil.rmtree(home, ignore_errors=True)
+    return DaemonProcess.started(config="[daemon]\n" + config)
