@@ -158,3 +158,17 @@ def test_execs_at_once_on_one_asset_each_get_a_shell_of_their_own(shared_login: 
     assert [(r.returncode, r.stdout) for r in results] == [(0, f"n{i}\n") for i in range(6)], [
         r.stderr for r in results
     ]
+
+
+def test_execs_stderr_file_goes_with_its_session(shared_login: LoggedIn) -> None:
+    """One private (0600) file per exec session holds stderr; it is removed when the shell ends."""
+    daemon = shared_login.daemon
+    shown = daemon.cli("--json", "exec", "db-01", "--", 'echo "$_jsctl_e"; ls -l "$_jsctl_e"')
+    result = json.loads(shown.stdout)
+    path = result["output"].splitlines()[0]
+    assert os.path.isfile(path) and result["output"].splitlines()[1].startswith("-rw-------")
+    daemon.cli("kill", result["session"])
+    deadline = time.monotonic() + 10
+    while os.path.exists(path) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not os.path.exists(path)

@@ -133,6 +133,17 @@ def probe_line(token: str) -> bytes:
     return f" {printf_marker(MarkerKind.PROBE, token, '$?')}\n".encode()
 
 
+def exec_setup_line() -> bytes:
+    """Typed once into a session of exec's pool: its stderr file, removed when the shell ends.
+
+    (Runs in other sessions create the file on first use and leave it behind, empty.)
+    """
+    return (
+        f" {_ERR}=$(mktemp 2>/dev/null || echo /dev/tty);"
+        f" trap '[ -f \"${_ERR}\" ] && rm -f \"${_ERR}\"' EXIT\n"
+    ).encode()
+
+
 def guard_line(token: str) -> bytes:
     """The line that puts an agent's session under a guard loop (see the module docstring).
 

@@ -13,7 +13,7 @@ import trio
 from ..terminal import TerminalClosed, TerminalEnded, TerminalLost, TerminalTransport
 from ._busy import TerminalUse
 from ._errors import SessionEnded, SessionNotReady, SessionPaused
-from ._lines import guard_line
+from ._lines import exec_setup_line, guard_line
 from ._markers import new_token
 from ._model import (
     AttachmentInfo,
@@ -167,6 +167,8 @@ class Session:
                 self._go_live(transport)
                 if self.guard_token is not None:
                     await transport.send_input(guard_line(self.guard_token))
+                elif self.request.purpose == "exec":
+                    await transport.send_input(exec_setup_line())
                 started = True
                 task_status.started()
                 await self._serve_live(transport)
