@@ -22,6 +22,7 @@ import trio
 from jsctl_protocol import METHODS, ErrorCode, RpcError
 
 from .consent import APPROVED, PENDING, Action, Approval, ApprovalBroker, first_match
+from .consent._broker import _short
 from .rpc import HANDLERS, CallContext, Handler
 from .session_methods import _run_session, _visible, _writable
 
@@ -61,9 +62,10 @@ def _shown(data: str | bytes) -> str:
 def _message(approval: Approval) -> str:
     action = approval.action
     return (
-        f"held for a person's approval: {action.kind} `{action.command}` on {action.asset} as "
-        f"{action.account} (rule `{approval.rule}`); request {approval.id} — the person approves "
-        f"with `jsctl approve {approval.id}` and a code from their authenticator, or denies it"
+        f"held for a person's approval: {action.kind} `{_short(action.command)}` on "
+        f"{action.asset} as {action.account} (rule `{approval.rule}`); request {approval.id} — "
+        f"the person approves with `jsctl approve {approval.id}` and a code from their "
+        "authenticator, or denies it"
     )
 
 

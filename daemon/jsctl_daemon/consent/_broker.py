@@ -33,6 +33,11 @@ KEEP_DECIDED = 200  # decided requests remembered for the agents' later reads
 Execute = Callable[[], Awaitable[Any]]
 
 
+def _short(text: str, most: int = 120) -> str:
+    """A command as a message quotes it (the request itself keeps all of it)."""
+    return text if len(text) <= most else text[: most - 1] + "…"
+
+
 @dataclass
 class Approval:
     """One held call."""
@@ -94,7 +99,7 @@ class Approval:
                 why += f": {self.reason}"
         return RpcError(
             ErrorCode.FORBIDDEN,
-            f"request {self.id} ({self.action.kind} `{self.action.command}` on "
+            f"request {self.id} ({self.action.kind} `{_short(self.action.command)}` on "
             f"{self.action.asset}) was not approved: {why}",
             {"approval": self.to_wire()},
         )
@@ -252,7 +257,8 @@ class ApprovalBroker:
         approval = self._requests.get(approval_id) or self._requests.get(f"ap-{approval_id}")
         if approval is None or (client is not None and approval.client != client):
             raise RpcError(
-                ErrorCode.NOT_FOUND, f"no approval request `{approval_id}` — `jsctl approvals`"
+                ErrorCode.NOT_FOUND,
+                f"no approval request `{approval_id[:40]}` — `jsctl approvals` lists them",
             )
         return approval
 

@@ -150,8 +150,8 @@ class Rule:
 def _bad(text: str, why: str) -> RpcError:
     return RpcError(
         ErrorCode.BAD_PARAMS,
-        f"bad --confirm rule {text!r}: {why}. Rules are presets (writes, all) or conditions "
-        "joined by '&': kind:run|input|files-write|files-delete|close|*, command:GLOB, "
+        f"bad --confirm rule {text[:80]!r}: {why[:120]}. Rules are presets (writes, all) or "
+        "conditions joined by '&': kind:run|input|files-write|files-delete|close|*, command:GLOB, "
         "command~REGEX, asset:GLOB, account:GLOB, user:GLOB",
     )
 
