@@ -42,11 +42,12 @@ class Param:
 
     Numbers are finite and within [minimum, maximum]; strings, bytes, lists and maps are at most
     ``max_len`` long (a list's items are strings of at most 4096 characters unless
-    ``items`` says otherwise); ``choices`` lists the only values allowed.
+    ``items`` says otherwise: a kind, or a Param its items obey); ``choices`` lists the only
+    values allowed; a string matches ``pattern`` (a regular expression, whole) if one is given.
     """
 
     __slots__ = ("choices", "doc", "items", "kind", "max_len", "maximum", "minimum", "name",
-                 "required")
+                 "pattern", "required")
 
     def __init__(
         self,
@@ -59,7 +60,8 @@ class Param:
         maximum: float | None = None,
         max_len: int | None = None,
         choices: tuple[str, ...] | None = None,
-        items: str = "str",
+        items: str | Param = "str",
+        pattern: str | None = None,
     ) -> None:
         self.name, self.kind, self.doc, self.required = name, kind, doc, required
         numeric = kind in ("int", "float")
@@ -68,7 +70,7 @@ class Param:
         if numeric and self.minimum is None:
             self.minimum = -DEFAULT_MAX_NUMBER
         self.max_len = max_len if max_len is not None else DEFAULT_MAX_LEN.get(kind)
-        self.choices, self.items = choices, items
+        self.choices, self.items, self.pattern = choices, items, pattern
 
     def rules(self) -> str:
         """The rules in words, for help text and errors."""
@@ -93,9 +95,15 @@ class Param:
             if len(value) > self.max_len:
                 self._refuse(method, f"is {len(value)} long; the limit is {self.max_len}")
             if isinstance(value, list):
-                item = Param(f"{self.name}[]", self.items, "")
+                item = (self.items if isinstance(self.items, Param)
+                        else Param(f"{self.name}[]", self.items, ""))
                 for element in value:
                     item.check(method, element)
+        if self.pattern is not None and isinstance(value, str):
+            import re  # only here: most parameters have no pattern, and start-up counts
+
+            if re.fullmatch(self.pattern, value) is None:
+                self._refuse(method, f"must match {self.pattern}, not {quote_input(value)}")
         if self.choices is not None and value not in self.choices:
             self._refuse(method, f"must be one of {', '.join(self.choices)}, "
                                  f"not {quote_input(value)}")

@@ -164,7 +164,7 @@ async def test_files_obeys_the_allow_list_and_the_tool_limit(
     async with connect_agent(shared_login.daemon, limited) as agent:
         refused = await agent.call("files", action="ls", asset=ASSET)
     assert hidden.is_error and "db-01" in hidden.text
-    assert bad_flag.is_error and "must be a boolean" in bad_flag.text
+    assert bad_flag.is_error and "must be bool" in bad_flag.text
     assert bad_action.is_error and "must be one of ls, stat" in bad_action.text
     assert missing.is_error and "needs to" in missing.text
     assert refused.is_error and "Not allowed" in refused.text and "files.list" in refused.text

@@ -67,18 +67,36 @@ def test_pages_cut_safely_join_to_the_same_text(pieces: list[bytes], page: int) 
     assert "".join(texts) == clean(data)
 
 
-def test_tool_arguments_are_checked_against_the_schema() -> None:
+def test_tool_arguments_are_checked_by_the_tables_validator() -> None:
     run = BY_NAME["run"]
     assert run.check({"command": "ls", "asset": "web-01"}) is None
-    assert "needs command" in str(run.check({"asset": "web-01"}))
-    assert "does not take shell" in str(run.check({"command": "ls", "shell": "zsh"}))
+    assert "needs parameter `command`" in str(run.check({"asset": "web-01"}))
+    assert "needs parameter `command`" in str(run.check({"command": ""}))
+    assert "does not take `shell`" in str(run.check({"command": "ls", "shell": "zsh"}))
     assert "at most 600" in str(run.check({"command": "ls", "wait": 601}))
-    assert "must be a number" in str(run.check({"command": "ls", "wait": "soon"}))
-    assert "must be an integer" in str(BY_NAME["read"].check({"id": "x", "offset": 1.5}))
-    assert "must be an integer" in str(BY_NAME["read"].check({"id": "x", "offset": True}))
+    assert "must be float" in str(run.check({"command": "ls", "wait": "soon"}))
+    assert "must be a finite number" in str(run.check({"command": "ls", "wait": float("nan")}))
+    assert "the limit is 65536" in str(run.check({"command": "x" * 70000}))
+    assert "must be int" in str(BY_NAME["read"].check({"id": "x", "offset": 1.5}))
+    assert "must be int" in str(BY_NAME["read"].check({"id": "x", "offset": True}))
     keys = BY_NAME["input"]
     assert keys.check({"session": "s", "keys": ["ctrl-c", "enter", "up"]}) is None
-    assert "items must match" in str(keys.check({"session": "s", "keys": ["ctrl-1"]}))
+    assert "`keys[]` must match" in str(keys.check({"session": "s", "keys": ["ctrl-1"]}))
+    seq = {"session": "s", "seq": ["text:ls -l\n", "enter"]}
+    assert keys.check(seq) is None
+    assert "`seq[]` must match" in str(keys.check({"session": "s", "seq": ["ls"]}))
+
+
+def test_tool_schemas_say_the_rules_the_validator_checks() -> None:
+    import re
+
+    schema = BY_NAME["run"].input_schema()
+    assert schema["required"] == ["command"] and schema["additionalProperties"] is False
+    assert schema["properties"]["wait"] == {"type": "number", "minimum": 0, "maximum": 600}
+    item = BY_NAME["input"].input_schema()["properties"]["keys"]["items"]
+    assert re.match(item["pattern"], "ctrl-c") and not re.match(item["pattern"], "ctrl-1")
+    files = BY_NAME["files"].input_schema()["properties"]
+    assert files["action"]["enum"][:2] == ["ls", "stat"]
 
 
 def test_every_named_key_has_bytes() -> None:

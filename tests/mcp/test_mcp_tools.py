@@ -173,7 +173,7 @@ async def test_allow_list_and_tool_limits_are_refused_clearly(shared_login: Logg
     assert [line.split()[0] for line in listing.text.splitlines()] == ["staging-api-01"]
     assert outside.is_error and "may only use the tools" in outside.text
     assert wrong_tool.is_error and "find, sessions" in wrong_tool.text
-    assert bad_args.is_error and "does not take shell" in bad_args.text
+    assert bad_args.is_error and "does not take `shell`" in bad_args.text
     token = create_client(daemon, "stagehand", "--allow", "web-*", "--accounts", "deploy")
     async with connect_agent(daemon, token) as agent:
         outside = await agent.call("run", asset="db-01", command="id")

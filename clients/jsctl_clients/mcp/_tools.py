@@ -7,9 +7,11 @@ declares (``TOOL_METHODS``: what ``jsctl client create --tools`` restricts).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
+
+from jsctl_protocol import METHODS, Method, Param, RpcError
+from jsctl_protocol._table import DEFAULT_MAX_NUMBER
 
 KEYS = "enter|tab|esc|backspace|space|up|down|left|right|home|end|pgup|pgdn|ctrl-[a-z]"
 KEY_BYTES = {
@@ -30,21 +32,47 @@ KEY_BYTES = {
 }
 
 
-@dataclass(frozen=True)
-class ToolSpec:
-    """One tool: its name, description, parameters and which of them are required."""
+_JSON_TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean",
+               "list": "array"}
 
-    name: str
-    description: str
-    properties: dict[str, dict[str, Any]]
-    required: tuple[str, ...] = ()
-    read_only: bool = False
+
+def _schema(param: Param) -> dict[str, Any]:
+    """A table parameter as JSON Schema: the rules an agent sees are the rules that are checked."""
+    schema: dict[str, Any] = {"type": _JSON_TYPES[param.kind]}
+    if param.doc:
+        schema["description"] = param.doc
+    if param.choices is not None:
+        schema["enum"] = list(param.choices)
+    if param.pattern is not None:
+        schema["pattern"] = f"^({param.pattern})$"
+    for key, value in (("minimum", param.minimum), ("maximum", param.maximum)):
+        if value is not None and abs(value) != DEFAULT_MAX_NUMBER:
+            schema[key] = value
+    if param.kind == "list":
+        items = param.items if isinstance(param.items, Param) else Param("", param.items, "")
+        schema["items"] = _schema(items)
+    return schema
+
+
+class ToolSpec:
+    """One tool: its name, description and parameters (table ``Param``s, checked by the table's
+    own validator, ``Method.check_params``)."""
+
+    def __init__(self, name: str, description: str, params: tuple[Param, ...] = ()) -> None:
+        self.name, self.description, self.params = name, description, params
+        self.required = tuple(param.name for param in params if param.required)
+        self._row = Method(name, description, params)
+
+    @property
+    def read_only(self) -> bool:
+        """Whether the tool only looks (its MCP annotation)."""
+        return HINTS[self.name].read_only
 
     def input_schema(self) -> dict[str, Any]:
         """The JSON Schema of the tool's arguments."""
         schema: dict[str, Any] = {
             "type": "object",
-            "properties": self.properties,
+            "properties": {param.name: _schema(param) for param in self.params},
             "additionalProperties": False,
         }
         if self.required:
@@ -53,147 +81,115 @@ class ToolSpec:
 
     def check(self, arguments: dict[str, Any]) -> str | None:
         """What is wrong with ``arguments`` for this tool, in one sentence; None if nothing."""
-        unknown = sorted(set(arguments) - set(self.properties))
-        if unknown:
-            takes = ", ".join(self.properties) or "nothing"
-            return f"`{self.name}` does not take {', '.join(unknown)}; it takes {takes}"
-        missing = [name for name in self.required if arguments.get(name) in (None, "")]
+        missing = [name for name in self.required if arguments.get(name) == ""]
         if missing:
-            return f"`{self.name}` needs {', '.join(missing)}"
-        for name, value in arguments.items():
-            problem = _check_value(self.properties[name], value)
-            if problem and value is not None:
-                return f"`{self.name}`: {name} {problem}"
+            return f"`{self.name}` needs parameter `{missing[0]}`"
+        try:
+            self._row.check_params(arguments)
+        except RpcError as exc:
+            return exc.message
         return None
 
 
-_TYPES: dict[str, tuple[type, ...]] = {
-    "string": (str,),
-    "integer": (int,),
-    "number": (int, float),
-    "array": (list,),
-    "boolean": (bool,),
-}
+def _like(method: str, name: str, doc: str = "", *, required: bool = False) -> Param:
+    """The table's parameter ``name`` of ``method`` (its kind and limits), with the tool's own
+    (terse) doc line: every byte of a schema is paid in the agent's context window."""
+    row = METHODS[method]
+    source = next(param for param in row.params if param.name == name)
+    return Param(name, source.kind, doc, required, minimum=source.minimum,
+                 maximum=source.maximum, max_len=source.max_len, choices=source.choices,
+                 items=source.items, pattern=source.pattern)
 
 
-def _check_value(schema: dict[str, Any], value: Any) -> str | None:
-    kind: str = schema["type"]
-    if isinstance(value, bool) != (kind == "boolean") or not isinstance(value, _TYPES[kind]):
-        return f"must be a{'n' if kind[0] in 'ai' else ''} {kind}"
-    if "enum" in schema and value not in schema["enum"]:
-        return f"must be one of {', '.join(schema['enum'])}"
-    if "minimum" in schema and value < schema["minimum"]:
-        return f"must be at least {schema['minimum']}"
-    if "maximum" in schema and value > schema["maximum"]:
-        return f"must be at most {schema['maximum']}"
-    text: str = value if isinstance(value, str) else ""
-    if "pattern" in schema and not re.match(str(schema["pattern"]), text):
-        return f"must match {schema['pattern']}"
-    items: list[Any] = value if isinstance(value, list) else []
-    if kind == "array":
-        for item in items:
-            problem = _check_value(dict(schema["items"]), item)
-            if problem:
-                return f"items {problem} (got {item!r})"
-    return None
+def _s(name: str, doc: str = "", *, required: bool = False) -> Param:
+    return Param(name, "str", doc, required)
 
 
-def _s(description: str) -> dict[str, Any]:
-    return {"type": "string", "description": description}
+_ID = "session id/name, run or fleet handle"
+_SESSION = "session id or name"
 
 
-_ID = _s("session id/name, run or fleet handle")
-_SESSION = _s("session id or name")
-_WAIT = {"type": "number", "minimum": 0, "maximum": 600}
-_CHARS = {"type": "integer", "minimum": 200, "maximum": 100000}
-_FLAG = {"type": "boolean"}
-_SEQ_ITEM = f"^(text:[\\s\\S]*|{KEYS})$"  # JSON Schema (ECMA) and Python regex alike
+def _wait() -> Param:
+    return Param("wait", "float", "", minimum=0, maximum=600)
+
+
+def _chars() -> Param:
+    return Param("max_chars", "int", "", minimum=200, maximum=100000)
+
+
+_KEY = Param("keys[]", "str", "", pattern=KEYS)
+_SEQ_ITEM = Param("seq[]", "str", "", pattern=f"text:[\\s\\S]*|{KEYS}", max_len=1 << 20)
 FILE_ACTIONS = ("ls", "stat", "mkdir", "rm", "mv", "upload", "download")
 
 TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(
         "find",
         "List assets you may use; with asset, its accounts.",
-        {"pattern": _s("glob or text in name/address"), "asset": _s("asset name")},
-        read_only=True,
+        (_s("pattern", "glob or text in name/address"), _s("asset", "asset name")),
     ),
     ToolSpec(
         "run",
         "Run a shell command in a session or on an asset (opens/reuses one); asset glob (web-*),"
         " list (a,b) or node: runs on each, grouped. Returns output, exit status, how to"
         " read more; if still running after wait s (default 30), a handle.",
-        {
-            "command": {"type": "string"},
-            "asset": {"type": "string"},
-            "node": {"type": "string"},
-            "account": {"type": "string"},
-            "session": _SESSION,
-            "wait": _WAIT,
-            "request_id": _s("retry key: a repeated id never reruns"),
-            "max_chars": _CHARS,
-        },
-        required=("command",),
+        (
+            _like("run.start", "command", required=True),
+            _s("asset"),
+            _s("node"),
+            _s("account"),
+            _s("session", _SESSION),
+            _wait(),
+            _like("run.start", "request_id", "retry key: a repeated id never reruns"),
+            _chars(),
+        ),
     ),
     ToolSpec(
         "read",
         "Read output of a session or run from offset (default: where you stopped; negative: that"
         " many bytes before the end); wait s for more or the run's end.",
-        {
-            "id": _ID,
-            "offset": {"type": "integer"},
-            "wait": _WAIT,
-            "max_chars": _CHARS,
-        },
-        required=("id",),
-        read_only=True,
+        (_s("id", _ID, required=True), Param("offset", "int", ""), _wait(), _chars()),
     ),
     ToolSpec(
         "input",
         "Type into a session: text then keys, or seq in order (items: key names or text:…);"
         " returns the output that follows.",
-        {
-            "session": _SESSION,
-            "text": {"type": "string"},
-            "keys": {"type": "array", "items": {"type": "string", "pattern": f"^({KEYS})$"}},
-            "seq": {"type": "array", "items": {"type": "string", "pattern": _SEQ_ITEM}},
-            "wait": _WAIT,
-        },
-        required=("session",),
+        (
+            _s("session", _SESSION, required=True),
+            Param("text", "str", "", max_len=1 << 20),
+            Param("keys", "list", "", items=_KEY),
+            Param("seq", "list", "", items=_SEQ_ITEM),
+            _wait(),
+        ),
     ),
-    ToolSpec("interrupt", "Send Ctrl-C to a run or session.", {"id": _ID}, required=("id",)),
+    ToolSpec("interrupt", "Send Ctrl-C to a run or session.", (_s("id", _ID, required=True),)),
     ToolSpec(
         "screen",
         "The session's screen as a person sees it (full-screen programs).",
-        {"session": _SESSION},
-        required=("session",),
-        read_only=True,
+        (_s("session", _SESSION, required=True),),
     ),
     ToolSpec(
         "sessions",
         "Your sessions, their runs and unread output; `paused` (an administrator paused it: "
         "input is dropped) and `server_idle_in` (KoKo ends a session that long after its last "
         "input, output or resize — its own limit, 30 minutes by default).",
-        {},
-        read_only=True,
     ),
-    ToolSpec("close", "End a session.", {"session": _SESSION}, required=("session",)),
+    ToolSpec("close", "End a session.", (_s("session", _SESSION, required=True),)),
     ToolSpec(
         "files",
         "Files on an asset. path: remote, under its file root; local: absolute path on this"
         " machine (upload source, download target); to: mv target. Dirs need recursive (mkdir:"
         " parents); overwriting needs force.",
-        {
-            "action": {"type": "string", "enum": list(FILE_ACTIONS)},
-            "asset": {"type": "string"},
-            "path": {"type": "string"},
-            "local": {"type": "string"},
-            "to": {"type": "string"},
-            "account": {"type": "string"},
-            "recursive": _FLAG,
-            "force": _FLAG,
-            "offset": {"type": "integer", "minimum": 0},
-        },
-        required=("action", "asset"),
+        (
+            Param("action", "str", "", True, choices=FILE_ACTIONS),
+            _s("asset", required=True),
+            _s("path"),
+            _s("local"),
+            _s("to"),
+            _s("account"),
+            Param("recursive", "bool", ""),
+            Param("force", "bool", ""),
+            Param("offset", "int", "", minimum=0),
+        ),
     ),
 )
 
