@@ -70,17 +70,17 @@ def daemon_candidates(want: Want) -> list[str]:
     except OSError:
         sock.close()
         return []  # no daemon: completing is no reason to start one
-    from jsctl_protocol import PROTOCOL_VERSION, RpcError
+    from jsctl_protocol import RpcError
 
     from .rpc import CallStream, DaemonClient, DaemonUnreachable
 
     params = {"kind": want.kind, "prefix": want.prefix, **want.context}
     with DaemonClient(sock) as client:
-        hello_id, complete_id = client.next_id(), client.next_id()
         try:  # both frames at once: the daemon answers them in order, one wait instead of two
-            client.send_request(hello_id, "hello", {"version": PROTOCOL_VERSION, "client": NAME})
+            hello_id = client.say_hello(NAME)
+            complete_id = client.next_id()
             client.send_request(complete_id, "complete", params)
-            client.hello = CallStream(client, hello_id).result
+            _ = CallStream(client, hello_id).result
             result = CallStream(client, complete_id).result
         except (RpcError, DaemonUnreachable, OSError):
             return []

@@ -5,29 +5,21 @@ Standard library + jsctl_protocol only, so a `jsctl` call costs little more than
 
 from __future__ import annotations
 
-import itertools
 import os
 import socket
 import sys
 import time
 
-from jsctl_protocol import (
-    PROTOCOL_VERSION,
-    ErrorReply,
-    FrameDecoder,
-    ProtocolError,
-    Result,
-    RpcError,
-    StreamPush,
-    encode_frame,
-    parse_reply,
-)
+from jsctl_protocol import ErrorReply, ProtocolError, Result, RpcError, StreamPush
+from jsctl_protocol._connection import ClientConnection
 from jsctl_protocol.paths import Paths
 
 TYPE_CHECKING = False  # typing is not imported at run time: completion pays for every import
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from typing import Any
+
+    from jsctl_protocol import RequestId
 
 CLIENT_NAME = "jsctl-cli/0.1.0"
 START_TIMEOUT_S = 15.0
@@ -42,9 +34,12 @@ class DaemonClient:
 
     def __init__(self, sock: socket.socket) -> None:
         self._sock = sock
-        self._decoder = FrameDecoder()
-        self._ids = itertools.count(1)
-        self.hello: dict[str, Any] = {}
+        self._conn = ClientConnection()  # the conversation's rules; this class moves bytes
+
+    @property
+    def hello(self) -> dict[str, Any]:
+        """The daemon's answer to hello (protocol, version, pid, who we are)."""
+        return self._conn.hello
 
     @classmethod
     def connect(
@@ -67,10 +62,7 @@ class DaemonClient:
                 ) from None
             sock = start_daemon(paths)
         client = cls(sock)
-        hello_params: dict[str, Any] = {"version": PROTOCOL_VERSION, "client": client_name}
-        if token is not None:
-            hello_params["token"] = token
-        client.hello = client.call("hello", **hello_params)
+        _ = CallStream(client, client.say_hello(client_name, token)).result  # raises a refusal
         return client
 
     def close(self) -> None:
@@ -92,14 +84,21 @@ class DaemonClient:
 
     def stream(self, method: str, **params: Any) -> CallStream:
         """Call ``method``; iterate the returned object for pushed items, then read ``result``."""
-        request_id = next(self._ids)
-        self.send_request(request_id, method, params)
+        request_id, frame = self._conn.send_request(method, params)
+        self._write(frame)
         return CallStream(self, request_id)
 
-    def send_request(self, request_id: int, method: str, params: dict[str, Any]) -> None:
+    def say_hello(self, client_name: str = CLIENT_NAME, token: str | None = None) -> RequestId:
+        """Send the handshake; its id, for a CallStream whose result is the daemon's answer."""
+        request_id, frame = self._conn.send_hello(client_name, token)
+        self._write(frame)
+        return request_id
+
+    def send_request(self, request_id: RequestId, method: str, params: dict[str, Any]) -> None:
         """Write one request frame (thread-safe enough for one writer beside one reader)."""
-        clean = {key: value for key, value in params.items() if value is not None}
-        frame = encode_frame({"id": request_id, "method": method, "params": clean})
+        self._write(self._conn.send_request(method, params, request_id)[1])
+
+    def _write(self, frame: bytes) -> None:
         try:
             self._sock.sendall(frame)
         except OSError as exc:
@@ -107,14 +106,14 @@ class DaemonClient:
 
     def next_id(self) -> int:
         """A fresh request id."""
-        return next(self._ids)
+        return self._conn.next_id()
 
     def read_reply(self) -> Result | ErrorReply | StreamPush:
-        """Block until the next reply frame arrives."""
+        """Block until the next reply to a call in flight arrives."""
         while True:
-            message = self._decoder.next_message()
-            if message is not None:
-                return parse_reply(message)
+            reply = self._conn.next_event()
+            if reply is not None:
+                return reply
             try:
                 data = self._sock.recv(256 * 1024)
             except OSError as exc:
@@ -123,13 +122,13 @@ class DaemonClient:
                 raise DaemonUnreachable(
                     "the daemon closed the connection (did it stop? see `jsctl daemon status`)"
                 )
-            self._decoder.feed(data)
+            self._conn.receive_data(data)
 
 
 class CallStream:
     """The pushed items of one call, then its final result (or its RpcError)."""
 
-    def __init__(self, client: DaemonClient, request_id: int) -> None:
+    def __init__(self, client: DaemonClient, request_id: RequestId) -> None:
         self._client = client
         self._id = request_id
         self._result: Any = None

@@ -7,8 +7,8 @@ bug, being cut off), and nothing from it reaches the listener.
 
 from __future__ import annotations
 
-import difflib
 import logging
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,18 +18,14 @@ from jsctl_protocol import (
     METHODS,
     ErrorCode,
     ErrorReply,
-    FrameDecoder,
-    ProtocolError,
     Request,
-    RequestId,
     Result,
     RpcError,
     StreamPush,
-    encode_frame,
-    parse_request,
-    quote_input,
 )
+from jsctl_protocol._connection import ServerConnection
 
+from . import __version__
 from .rpc import HANDLERS, CallContext, Connection
 from .translate import as_rpc_error
 
@@ -64,7 +60,8 @@ class ClientConnection:
         self._stream = stream
         self._state = state
         self._send_lock = trio.Lock()
-        self._decoder = FrameDecoder()
+        # The rules of the conversation (frames, hello first, version, table-checked params).
+        self._conn = ServerConnection(f"pid {os.getpid()}, jsctl {__version__}")
         self._held = 0  # bytes of this connection counted in the daemon's frame budget
         self._closed = False
         self._streaming = 0
@@ -111,10 +108,10 @@ class ClientConnection:
 
     async def _read_loop(self, nursery: trio.Nursery) -> None:
         with trio.move_on_after(HELLO_TIMEOUT_S):
-            while self._state.identity is None:
+            while not self._conn.greeted:
                 if not await self._read_some(nursery):
                     return
-        if self._state.identity is None:
+        if not self._conn.greeted:
             log.info("connection %d: no hello in time, closing", self.number)
             return
         while await self._read_some(nursery):  # no deadline (and no cancel scope) per request
@@ -125,10 +122,10 @@ class ClientConnection:
         data = await self._stream.receive_some(READ_CHUNK)
         if not data:
             return False
-        self._decoder.feed(data)
+        self._conn.receive_data(data)
         if not await self._handle_buffered(nursery):
             return False
-        pending = self._decoder.pending_bytes
+        pending = self._conn.pending_bytes
         within = self._daemon.frame_budget.update(self._held, pending)
         self._held = pending
         if not within:
@@ -142,28 +139,19 @@ class ClientConnection:
         return True
 
     async def _handle_buffered(self, nursery: trio.Nursery) -> bool:
-        """Dispatch every complete frame; False when the connection must close."""
+        """Dispatch every complete request; False when the connection must close."""
         while True:
-            try:
-                message = self._decoder.next_message()
-            except ProtocolError as exc:
-                await self._send(ErrorReply(None, RpcError(ErrorCode.BAD_FRAME, str(exc))))
-                if self._decoder.broken:
+            request = self._conn.next_event()
+            if request is None:
+                return True
+            if isinstance(request, ErrorReply):
+                await self._send(request)
+                if self._conn.broken:
                     return False
                 continue
-            if message is None:
-                return True
-            try:
-                request = parse_request(message)
-            except RpcError as exc:
-                request_id = message.get("id")
-                valid_id = request_id if isinstance(request_id, int | str) else None
-                await self._send(ErrorReply(valid_id, exc))
-                continue
-            table_row = METHODS.get(request.method)
             # A streaming call runs beside the read loop (the client may type, interrupt or go
             # away meanwhile); any other call is answered in order, without a task of its own.
-            if table_row is not None and table_row.streams_with(request.params):
+            if METHODS[request.method].streams_with(request.params):
                 if self._streaming >= MAX_STREAMING_CALLS:
                     await self._send(ErrorReply(request.id, RpcError(
                         ErrorCode.LIMIT,
@@ -201,33 +189,16 @@ class ClientConnection:
                 log.exception("after-reply hook of `%s` failed", request.method)
 
     async def _dispatch(self, context: CallContext, request: Request) -> Any:
-        row = METHODS.get(request.method)
-        if row is None:
-            close = difflib.get_close_matches(request.method[:200], list(METHODS), n=1)
-            hint = f"; did you mean `{close[0]}`?" if close else ""
-            raise RpcError(
-                ErrorCode.UNKNOWN_METHOD, f"no method {quote_input(request.method)}{hint}"
-            )
-        if self._state.identity is None and request.method != "hello":
-            raise RpcError(ErrorCode.HELLO_REQUIRED, "say `hello` first (protocol handshake)")
-        params = row.check_params(request.params)
+        """Run a request the connection let through (known, after hello, params checked)."""
         if request.method != "hello":
-            self._daemon.authorize(context.identity, row)
-        return await HANDLERS.get(request.method)(context, params)
+            self._daemon.authorize(context.identity, METHODS[request.method])
+        return await HANDLERS.get(request.method)(context, request.params)
 
     async def _send(self, reply: Result | ErrorReply | StreamPush) -> None:
         """Send one frame; a dead or stalled peer ends quietly (the watchdog cuts stalls)."""
         if self._closed:
             return
-        try:
-            frame = encode_frame(reply.to_wire())
-        except ProtocolError as exc:
-            reply_id: RequestId | None = reply.id
-            frame = encode_frame(
-                ErrorReply(
-                    reply_id, RpcError(ErrorCode.INTERNAL, f"reply too large: {exc}")
-                ).to_wire()
-            )
+        frame = self._conn.send(reply)
         try:
             self._send_lock.acquire_nowait()  # uncontended (the usual case): no scheduler round
         except trio.WouldBlock:

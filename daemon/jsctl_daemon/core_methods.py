@@ -6,7 +6,7 @@ import os
 import time
 from typing import Any
 
-from jsctl_protocol import PROTOCOL_VERSION, ErrorCode, RpcError
+from jsctl_protocol import PROTOCOL_VERSION
 
 from . import __version__
 from .rpc import HANDLERS, HUMAN, CallContext
@@ -14,15 +14,7 @@ from .rpc import HANDLERS, HUMAN, CallContext
 
 @HANDLERS.handler("hello")
 async def hello(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
-    """Check the protocol version and establish who is calling."""
-    if params["version"] != PROTOCOL_VERSION:
-        raise RpcError(
-            ErrorCode.VERSION_MISMATCH,
-            f"this front end speaks protocol {params['version']} but the running daemon "
-            f"(pid {os.getpid()}, jsctl {__version__}) speaks {PROTOCOL_VERSION}; "
-            "restart it with `jsctl daemon restart`",
-            {"daemon_protocol": PROTOCOL_VERSION},
-        )
+    """Establish who is calling (the connection checked the protocol version)."""
     token = params.get("token")
     ctx.connection.identity = HUMAN if token is None else ctx.daemon.identify_token(token)
     ctx.connection.client_name = params.get("client", "")
