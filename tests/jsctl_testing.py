@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from jsctl_clients.rpc import DaemonClient
-from jsctl_protocol.paths import Paths
+from jsctl_paths import Paths
 
 JSCTL = [sys.executable, "-m", "jsctl_clients"]
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jsctl_protocol.paths import Paths
+from jsctl_paths import Paths
 
 SOCKET_UNIT = "jsctl.socket"
 SERVICE_UNIT = "jsctl.service"

@@ -60,7 +60,7 @@ def _clean(text: str) -> str:
 
 def daemon_candidates(want: Want) -> list[str]:
     """Names of ``want.kind`` from the running daemon's cache; [] when it cannot answer at once."""
-    from jsctl_protocol.paths import Paths
+    from jsctl_paths import Paths
 
     path = Paths.from_env().socket_name
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -10,9 +10,9 @@ import socket
 import sys
 import time
 
+from jsctl_paths import Paths
 from jsctl_protocol import ErrorReply, ProtocolError, Result, RpcError, StreamPush
 from jsctl_protocol._connection import ClientConnection
-from jsctl_protocol.paths import Paths
 
 TYPE_CHECKING = False  # typing is not imported at run time: completion pays for every import
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import trio
 
-from jsctl_protocol.paths import Paths
+from jsctl_paths import Paths
 
 from ._listen import ListenError
 from ._logging import setup_logging

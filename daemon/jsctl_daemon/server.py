@@ -16,8 +16,8 @@ from typing import Any
 
 import trio
 
+from jsctl_paths import Paths
 from jsctl_protocol import ErrorCode, ErrorReply, Method, RpcError, encode_frame
-from jsctl_protocol.paths import Paths
 
 from . import __version__
 from ._connection import ClientConnection, FrameBudget

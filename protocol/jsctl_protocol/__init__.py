@@ -1,6 +1,6 @@
 """jsctl's wire contract, sans-I/O: frames, messages, errors and the method table.
 
-Every name loads on first use (PEP 562): completion imports only `paths`, a client that frames
+Every name loads on first use (PEP 562): a client that frames
 messages does not build the method table, and start-up stays close to a bare interpreter.
 """
 

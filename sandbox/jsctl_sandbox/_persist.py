@@ -63,7 +63,7 @@ async def save_every(state: SandboxState, port: int) -> None:
 
 def default_data_dir() -> Path:
     """``<jsctl state dir>/sandbox`` (JSCTL_HOME / JSCTL_STATE_DIR / platformdirs)."""
-    from jsctl_protocol.paths import Paths
+    from jsctl_paths import Paths
 
     return Paths.from_env().state_dir / "sandbox"
 

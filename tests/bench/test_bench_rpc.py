@@ -137,7 +137,7 @@ CLIENT_LOOP = textwrap.dedent(
     """
     import sys, time
     from jsctl_clients.rpc import DaemonClient
-    from jsctl_protocol.paths import Paths
+    from jsctl_paths import Paths
     client = DaemonClient.connect(Paths.from_env(), autostart=False)
     n = int(sys.argv[1])
     for _ in range(n):

@@ -12,7 +12,7 @@ import pytest
 from jsctl_testing import JSCTL, short_tempdir
 
 from jsctl_clients.rpc import DaemonClient
-from jsctl_protocol.paths import Paths
+from jsctl_paths import Paths
 
 pytestmark = pytest.mark.skipif(
     shutil.which("systemd-socket-activate") is None, reason="systemd-socket-activate missing"

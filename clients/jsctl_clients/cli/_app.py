@@ -10,8 +10,8 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
+from jsctl_paths import Paths
 from jsctl_protocol import ErrorCode, RpcError
-from jsctl_protocol.paths import Paths
 
 from ..rpc import DaemonClient, DaemonUnreachable
 

@@ -10,8 +10,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from jsctl_paths import Paths
 from jsctl_protocol import METHODS
-from jsctl_protocol.paths import Paths
 
 from ..rpc import DaemonClient, DaemonUnreachable
 

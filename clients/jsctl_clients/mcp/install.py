@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jsctl_protocol.paths import Paths
+from jsctl_paths import Paths
 
 AGENTS = ("codex", "claude")
 _PASSED_ENV = ("JSCTL_HOME", "JSCTL_SOCKET", "JSCTL_STATE_DIR", "JSCTL_CONFIG_DIR")

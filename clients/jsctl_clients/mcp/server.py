@@ -19,7 +19,7 @@ from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel import Server
 from mcp.server.stdio import stdio_server
 
-from jsctl_protocol.paths import Paths
+from jsctl_paths import Paths
 
 from ._handlers import DEFAULT_PAGE_CHARS, Tools
 from ._link import DaemonLink
