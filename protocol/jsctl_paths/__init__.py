@@ -30,17 +30,37 @@ def _path(value: str) -> Path:
 class Paths:
     """The file-system locations of one jsctl instance."""
 
-    __slots__ = ("config_dir_name", "socket_name", "state_dir_name")
+    __slots__ = ("_config_dir", "_state_dir", "socket_name")
 
     def __init__(
         self,
         socket: str | os.PathLike[str],
-        state_dir: str | os.PathLike[str],
-        config_dir: str | os.PathLike[str],
+        state_dir: str | os.PathLike[str] | None,
+        config_dir: str | os.PathLike[str] | None,
     ) -> None:
         self.socket_name = os.fspath(socket)  # plain strings: the CLI's hot path uses these
-        self.state_dir_name = os.fspath(state_dir)
-        self.config_dir_name = os.fspath(config_dir)
+        # None: the platform's default, resolved (platformdirs) only when first asked for; a
+        # call that only talks to the daemon never needs them.
+        self._state_dir = None if state_dir is None else os.fspath(state_dir)
+        self._config_dir = None if config_dir is None else os.fspath(config_dir)
+
+    @property
+    def state_dir_name(self) -> str:
+        """The state directory as a string."""
+        if self._state_dir is None:
+            import platformdirs
+
+            self._state_dir = platformdirs.user_state_dir(APP)
+        return self._state_dir
+
+    @property
+    def config_dir_name(self) -> str:
+        """The configuration directory as a string."""
+        if self._config_dir is None:
+            import platformdirs
+
+            self._config_dir = platformdirs.user_config_dir(APP)
+        return self._config_dir
 
     def __repr__(self) -> str:
         return f"Paths(socket={self.socket_name!r}, state_dir={self.state_dir_name!r})"
@@ -95,7 +115,11 @@ class Paths:
             state, config = os.path.join(home, "state"), os.path.join(home, "config")
         else:
             socket = "" if env.get("JSCTL_SOCKET") else _default_socket(env)
-            state, config = ("", "") if _both_set(env) else _default_dirs()
+            return cls(
+                socket=env.get("JSCTL_SOCKET") or socket,
+                state_dir=env.get("JSCTL_STATE_DIR") or None,
+                config_dir=env.get("JSCTL_CONFIG_DIR") or None,
+            )
         return cls(
             socket=env.get("JSCTL_SOCKET") or socket,
             state_dir=env.get("JSCTL_STATE_DIR") or state,
@@ -114,29 +138,24 @@ class Paths:
         }
 
 
-def _both_set(env: Mapping[str, str]) -> bool:
-    return bool(env.get("JSCTL_STATE_DIR") and env.get("JSCTL_CONFIG_DIR"))
-
-
 def _default_socket(env: Mapping[str, str]) -> str:
     runtime = env.get("XDG_RUNTIME_DIR")
     if runtime and os.path.isdir(runtime):
         return os.path.join(runtime, APP, "jsctl.sock")
-    import warnings
+    import sys
 
-    import platformdirs  # only when XDG_RUNTIME_DIR is unset: keeps the CLI start fast
+    if sys.platform == "linux":  # what platformdirs answers there, without importing it
+        candidate = os.path.join("/run/user", str(os.getuid()), APP)
+    else:
+        import warnings
 
-    with warnings.catch_warnings():  # it warns about its own /tmp fallback; we choose below
-        warnings.simplefilter("ignore")
-        candidate = platformdirs.user_runtime_dir(APP)
+        import platformdirs
+
+        with warnings.catch_warnings():  # it warns about its own /tmp fallback; we choose below
+            warnings.simplefilter("ignore")
+            candidate = platformdirs.user_runtime_dir(APP)
     parent = os.path.dirname(candidate)
     if os.path.isdir(parent) and os.access(parent, os.W_OK):
         return os.path.join(candidate, "jsctl.sock")
     # e.g. containers without /run/user/<uid>: a per-uid directory in /tmp, checked at bind
     return os.path.join("/tmp", f"{APP}-{os.getuid()}", "jsctl.sock")
-
-
-def _default_dirs() -> tuple[str, str]:
-    import platformdirs
-
-    return platformdirs.user_state_dir(APP), platformdirs.user_config_dir(APP)

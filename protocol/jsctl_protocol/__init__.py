@@ -33,6 +33,12 @@ if TYPE_CHECKING:  # explicit re-exports for type checkers; at run time see __ge
     from ._framing import (
         encode_frame as encode_frame,
     )
+    from ._limits import (
+        FLEET_HANDLE_PREFIX as FLEET_HANDLE_PREFIX,
+    )
+    from ._limits import (
+        MAX_STDIN_BYTES as MAX_STDIN_BYTES,
+    )
     from ._messages import (
         ErrorReply as ErrorReply,
     )
@@ -58,9 +64,6 @@ if TYPE_CHECKING:  # explicit re-exports for type checkers; at run time see __ge
         parse_request as parse_request,
     )
     from ._methods import (
-        MAX_STDIN_BYTES as MAX_STDIN_BYTES,
-    )
-    from ._methods import (
         METHODS as METHODS,
     )
     from ._methods import (
@@ -68,9 +71,6 @@ if TYPE_CHECKING:  # explicit re-exports for type checkers; at run time see __ge
     )
     from ._methods import (
         method as method,
-    )
-    from ._methods_fleet import (
-        FLEET_HANDLE_PREFIX as FLEET_HANDLE_PREFIX,
     )
     from ._table import (
         Method as Method,
@@ -102,10 +102,10 @@ _LAZY = {
     "StreamPush": "_messages",
     "parse_reply": "_messages",
     "parse_request": "_messages",
-    "MAX_STDIN_BYTES": "_methods",
+    "MAX_STDIN_BYTES": "_limits",
     "METHODS": "_methods",
     "TOOL_METHODS": "_methods",
-    "FLEET_HANDLE_PREFIX": "_methods_fleet",
+    "FLEET_HANDLE_PREFIX": "_limits",
     "method": "_methods",
     "Method": "_table",
     "Param": "_table",

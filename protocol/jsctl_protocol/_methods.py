@@ -16,8 +16,6 @@ from ._version import PROTOCOL_VERSION
 
 __all__ = ["METHODS", "PROTOCOL_VERSION", "TOOL_METHODS", "method"]
 
-# run.start's `stdin` is typed through the terminal; larger files go with `jsctl cp`.
-MAX_STDIN_BYTES = 1 << 20
 MAX_WAIT_S = 1e9  # "forever" in seconds: finite, so every deadline is a real number
 
 METHODS: dict[str, Method] = {

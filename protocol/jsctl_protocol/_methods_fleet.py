@@ -6,8 +6,6 @@ from . import _params as p
 from ._table import Method, Param
 from ._table import Permission as P
 
-FLEET_HANDLE_PREFIX = "fleet-"  # fleet handles start with it; run handles never do
-
 _fleet = Param("handle", "str", "fleet handle (fleet-…)", required=True, max_len=128)
 
 FLEET_METHODS: tuple[Method, ...] = (

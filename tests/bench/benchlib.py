@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 
 def percentile(samples: Sequence[float], fraction: float) -> float:
@@ -59,3 +63,20 @@ def report(title: str, rows: dict[str, float], unit: str = "ms", baseline: str |
 
 def median_ms(samples: Sequence[float]) -> float:
     return statistics.median(samples) * 1000
+
+
+# What the user's shell runs: the installed console script (not `python -m`, which adds runpy).
+JSCTL_SCRIPT = str(Path(sys.executable).parent / "jsctl")
+
+
+def default_env(socket: Path) -> dict[str, str]:
+    """A user's environment: no JSCTL_* variable (so paths resolve the default way, through
+    the platform's directories), a fresh HOME whose runtime directory's default socket path
+    leads to ``socket`` (the benchmark's daemon)."""
+    home = Path(tempfile.mkdtemp(prefix="jsbh", dir="/tmp"))
+    runtime = home / "run"
+    (runtime / "jsctl").mkdir(parents=True, mode=0o700)
+    (runtime / "jsctl" / "jsctl.sock").symlink_to(socket)
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("JSCTL_", "_JSCTL_", "XDG_")) and k != "PYTHONDONTWRITEBYTECODE"}
+    return {**env, "HOME": str(home), "XDG_RUNTIME_DIR": str(runtime)}

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import time
-import uuid
 from typing import Any
 
 import click
@@ -160,7 +160,7 @@ def exec_(
         "profile": profile,
         "timeout": timeout,
         "tty": tty or None,
-        "request_id": request_id or (None if detach else str(uuid.uuid4())),
+        "request_id": request_id or (None if detach else os.urandom(16).hex()),
         "stdin": (_read_stdin() or None) if read_stdin else None,
     }
     client = rt.client()
