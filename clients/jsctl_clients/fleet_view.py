@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ._selector import is_selector as is_selector  # re-exported for the MCP server
+from ._selector import split_selector as split_selector
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -18,16 +21,6 @@ EXIT_ALL_OK = 0
 EXIT_SOME_FAILED = 4  # every asset was reached; at least one command failed or timed out
 EXIT_UNREACHABLE = 5  # at least one asset could not be reached or its terminal was lost
 EXIT_INTERRUPTED = 130
-
-
-def is_selector(ref: str) -> bool:
-    """Whether an exec target names many assets: a glob (``web-*``) or a list (``a,b``)."""
-    return any(char in ref for char in "*?[,")
-
-
-def split_selector(ref: str) -> list[str]:
-    """``web-*,db-01`` → ``["web-*", "db-01"]`` (blanks dropped)."""
-    return [part.strip() for part in ref.split(",") if part.strip()]
 
 
 def output_text(result: dict[str, Any], stream: str = "stdout") -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import time
 from typing import Any
@@ -117,7 +116,7 @@ def exec_(
     every asset exited 0, 4 when some failed or timed out, 5 when some were unreachable,
     130 on Ctrl-C (which interrupts them all). --json prints one JSON line per asset.
     """
-    from ..fleet_view import is_selector, split_selector
+    from .._selector import is_selector, split_selector
 
     many = node is not None or (ref is not None and is_selector(ref))
     if ref is not None and (session or node) and not (node and is_selector(ref) and command):
@@ -356,6 +355,8 @@ def _attach(session_id: str, read_only: bool) -> None:
 def shell(ref: str, account: str | None, profile: str | None, name: str | None) -> None:
     """Open an interactive terminal on asset REF (detach with Ctrl-] d)."""
     rt = runtime()
+    import shutil
+
     size = shutil.get_terminal_size()
     opened = rt.call(
         "session.open",
