@@ -14,17 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import benchlib
 import pytest
 import trio
-from benchlib import (
-    JSCTL_SCRIPT,
-    default_env,
-    interleaved,
-    median_ms,
-    percentile,
-    report,
-    time_calls,
-)
+from benchlib import interleaved, median_ms, percentile, report, time_calls
 from jsctl_fixtures import LoggedIn, login
 from jsctl_testing import DaemonProcess, short_tempdir
 from sessions_direct import DirectTerminal, TokenSource, open_direct, token_source
@@ -64,10 +57,12 @@ def test_exec_process_against_ping_process(shared_login: LoggedIn) -> None:
     samples = interleaved(
         {
             floor: [sys.executable, "-c", "import click, msgpack"],
-            "jsctl ping": [JSCTL_SCRIPT, "ping"],
-            f"jsctl exec {ASSET} -- true (warm)": [JSCTL_SCRIPT, "exec", ASSET, "--", "true"],
+            "jsctl ping": [benchlib.JSCTL_SCRIPT, "ping"],
+            f"jsctl exec {ASSET} -- true (warm)": [
+                benchlib.JSCTL_SCRIPT, "exec", ASSET, "--", "true"
+            ],
         },
-        default_env(daemon.paths.socket),  # as a user runs it: no JSCTL_* overrides
+        benchlib.default_env(daemon.paths.socket),  # as a user runs it: no JSCTL_* overrides
         runs=RUNS,
     )
     rows = {name: median_ms(values) for name, values in samples.items()}
