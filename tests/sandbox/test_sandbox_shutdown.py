@@ -81,6 +81,17 @@ async def test_sigterm_exits_zero_and_kills_shells() -> None:
             await ws.send_message(
                 json.dumps({"id": connect["id"], "type": "TERMINAL_INIT", "data": init})
             )
+            # As with KoKo, keys typed before the shell relays (TERMINAL_SESSION) are not its.
+            while True:
+                message = await ws.get_message()
+                if isinstance(message, str) and '"TERMINAL_SESSION"' in message:
+                    break
+                if isinstance(message, bytes) and message.endswith(b"password: "):
+                    # @USER is a dynamic account: KoKo asks for the user's own password.
+                    answer = info.user("admin").password + "\r"
+                    await ws.send_message(
+                        json.dumps({"id": "", "type": "TERMINAL_DATA", "data": answer})
+                    )
             await ws.send_message(
                 json.dumps({"id": "", "type": "TERMINAL_DATA", "data": marker + "\r"})
             )
