@@ -23,6 +23,7 @@ from jsctl_protocol import METHODS, ErrorCode, RpcError
 
 from .consent import APPROVED, PENDING, Action, Approval, ApprovalBroker, first_match
 from .consent._broker import _short
+from .directory_methods import resolve_target
 from .rpc import HANDLERS, CallContext, Handler
 from .session_methods import _run_session, _visible, _writable
 
@@ -233,20 +234,7 @@ async def _describe_kill(
 
 def _describe_files(kind: str, what: Callable[[dict[str, Any]], str]) -> Describe:
     async def describe(ctx: CallContext, params: dict[str, Any]) -> tuple[str, Action, str | None]:
-        directory = ctx.daemon.directory
-        profile = ctx.daemon.auth.resolve_name(params.get("profile"))
-        asset = await directory.resolve_asset(
-            profile,
-            params["asset"],
-            params.get("org"),
-            allowed=ctx.daemon.policy.asset_filter(ctx.identity),
-        )
-        account = await directory.resolve_account(
-            profile,
-            asset,
-            params.get("account"),
-            allowed=ctx.daemon.policy.account_filter(ctx.identity),
-        )
+        profile, asset, account = await resolve_target(ctx, params)
         return profile, Action(kind, asset.name, account.name, what(params)), None
 
     return describe

@@ -4,13 +4,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from .directory import AllowFn
+from .directory import AllowFn, ResolvedAccount, ResolvedAsset
 from .rpc import HANDLERS, CallContext
 
 
 def allow_list(ctx: CallContext) -> AllowFn | None:
     """The caller's asset allow-list (None: everything, as for the human)."""
     return ctx.daemon.policy.asset_filter(ctx.identity)
+
+
+async def resolve_target(
+    ctx: CallContext, params: dict[str, Any]
+) -> tuple[str, ResolvedAsset, ResolvedAccount]:
+    """The profile, asset and account a call's `profile`/`asset`/`org`/`account` name, within
+    the caller's allow-lists."""
+    directory = ctx.daemon.directory
+    profile = ctx.daemon.auth.resolve_name(params.get("profile"))
+    asset = await directory.resolve_asset(
+        profile, params["asset"], params.get("org"), allowed=allow_list(ctx)
+    )
+    account = await directory.resolve_account(
+        profile,
+        asset,
+        params.get("account"),
+        allowed=ctx.daemon.policy.account_filter(ctx.identity),
+    )
+    return profile, asset, account
 
 
 def _permitted_accounts(ctx: CallContext, found: dict[str, Any]) -> dict[str, Any]:

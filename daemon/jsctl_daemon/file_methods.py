@@ -16,6 +16,7 @@ from typing import Any, Protocol, TypeVar
 
 from jsctl_protocol import ErrorCode, RpcError, quote_input
 
+from .directory_methods import resolve_target
 from .files import FileBackend, FileError, FileKey, FileSessionManager, TransferResult, normalize
 from .files import ops as file_ops
 from .files._paths import under_root
@@ -61,20 +62,7 @@ def _absolute(path: Any) -> str:
 
 
 async def _key(ctx: CallContext, params: dict[str, Any]) -> FileKey:
-    directory = ctx.daemon.directory
-    profile = ctx.daemon.auth.resolve_name(params.get("profile"))
-    asset = await directory.resolve_asset(
-        profile,
-        params["asset"],
-        params.get("org"),
-        allowed=ctx.daemon.policy.asset_filter(ctx.identity),
-    )
-    account = await directory.resolve_account(
-        profile,
-        asset,
-        params.get("account"),
-        allowed=ctx.daemon.policy.account_filter(ctx.identity),
-    )
+    profile, asset, account = await resolve_target(ctx, params)
     return FileKey(profile, asset.id, account.alias, ctx.identity.owner, asset.name, account.name)
 
 

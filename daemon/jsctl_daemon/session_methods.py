@@ -10,6 +10,7 @@ import trio
 
 from jsctl_protocol import MAX_STDIN_BYTES, ErrorCode, RpcError, quote_input
 
+from .directory_methods import resolve_target
 from .rpc import HANDLERS, CallContext
 from .sessions import (
     DEFAULT_READ_BYTES,
@@ -60,18 +61,7 @@ def _writable(ctx: CallContext, ref: str) -> str:
 
 
 async def _open(ctx: CallContext, params: dict[str, Any]) -> str:
-    directory = ctx.daemon.directory
-    profile = ctx.daemon.auth.resolve_name(params.get("profile"))
-    org = params.get("org")
-    asset = await directory.resolve_asset(
-        profile, params["asset"], org, allowed=ctx.daemon.policy.asset_filter(ctx.identity)
-    )
-    account = await directory.resolve_account(
-        profile,
-        asset,
-        params.get("account"),
-        allowed=ctx.daemon.policy.account_filter(ctx.identity),
-    )
+    profile, asset, account = await resolve_target(ctx, params)
     owner = ctx.identity.owner
     manager = _manager(ctx)
     # A reused session is always a pooled one (exec's by default), never a person's shell.

@@ -23,6 +23,7 @@ from jsctl_daemon.jumpserver.errors import (
     RateLimited,
     TLSFailure,
     Unreachable,
+    ssl_cause,
 )
 from jsctl_daemon.jumpserver.signature import AccessKey, SignatureAuth
 
@@ -57,15 +58,6 @@ def _key_refusal(response: httpx.Response) -> str | None:
     if not isinstance(body, dict) or body.get("code") != "authentication_failed":
         return None
     return str(body.get("detail") or "Invalid signature.")
-
-
-def _ssl_cause(exc: BaseException) -> ssl.SSLError | None:
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ssl.SSLError):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    return None
 
 
 class Connection:
@@ -253,7 +245,7 @@ class Connection:
                 self.config.url, f"no answer within {self.config.timeout:g} s"
             ) from None
         except httpx.TransportError as exc:
-            cause = _ssl_cause(exc)
+            cause = ssl_cause(exc)
             if cause is not None:
                 reason = getattr(cause, "verify_message", None) or cause.reason or str(cause)
                 raise TLSFailure(self.config.url, str(reason)) from None

@@ -7,6 +7,7 @@ name it ("the JumpServer login for profile `work` has expired — run `jsctl log
 
 from __future__ import annotations
 
+import ssl
 from typing import TYPE_CHECKING, Self
 
 from jsctl_daemon.terminal import TerminalClosed, TerminalEnded, TerminalLost
@@ -234,3 +235,13 @@ class KokoUnreachable(TerminalRefused):
         )
         self.why = f"HTTP {status}"
         self.status = status
+
+
+def ssl_cause(exc: BaseException) -> ssl.SSLError | None:
+    """The TLS error somewhere in ``exc``'s chain of causes, if there is one."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None

@@ -14,7 +14,6 @@ separately from the core, and the core shows its version only in HTML footers.
 from __future__ import annotations
 
 import enum
-import ssl
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from email.utils import formatdate
@@ -22,7 +21,7 @@ from email.utils import formatdate
 import httpx
 
 from jsctl_daemon.jumpserver.config import ServerConfig
-from jsctl_daemon.jumpserver.errors import TLSFailure, Unreachable
+from jsctl_daemon.jumpserver.errors import TLSFailure, Unreachable, ssl_cause
 from jsctl_daemon.jumpserver.signature import AccessKey, signature_header
 
 __all__ = [
@@ -124,7 +123,7 @@ async def probe_header_auth(
     except httpx.TimeoutException:
         raise Unreachable(config.url, f"no answer within {config.timeout:g} s") from None
     except httpx.TransportError as exc:
-        cause = _ssl_cause(exc)
+        cause = ssl_cause(exc)
         if cause is not None:
             reason = getattr(cause, "verify_message", None) or cause.reason or str(cause)
             raise TLSFailure(config.url, str(reason)) from None
@@ -134,15 +133,6 @@ async def probe_header_auth(
     if response.status_code == 401 and _is_json(response):
         return KokoHeaderAuth.KEY_REFUSED
     return KokoHeaderAuth.ABSENT
-
-
-def _ssl_cause(exc: BaseException) -> ssl.SSLError | None:
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ssl.SSLError):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    return None
 
 
 def _is_json(response: httpx.Response) -> bool:
