@@ -93,12 +93,16 @@ def test_bench_shim_start_and_tool_list_size(jsctl_daemon: DaemonProcess) -> Non
         },
         baseline="import the MCP SDK (baseline)",
     )
-    tokens = list_bytes / 4
+    # What the model reads: names, descriptions and input schemas. Annotations (read-only,
+    # destructive, ...) are for the agent's client deciding approvals, not for the model.
+    model_view = [{k: v for k, v in tool.items() if k != "annotations"} for tool in listed]
+    tokens = len(json.dumps(model_view, separators=(",", ":")).encode()) / 4
     report(
         "jsctl mcp: what the tool surface costs an agent's context",
         {
             "tools/list answer (bytes)": list_bytes,
-            "tools/list answer (~tokens = bytes/4)": tokens,
+            "tools/list answer (~tokens = bytes/4)": list_bytes / 4,
+            "what the model reads (~tokens, no annotations)": tokens,
             "server instructions (~tokens)": len(instructions) / 4,
             "largest tool (bytes)": max(len(json.dumps(tool)) for tool in listed),
         },
