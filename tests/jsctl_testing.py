@@ -66,8 +66,13 @@ class DaemonProcess:
 
     def start_failing(self) -> subprocess.CompletedProcess[str]:
         """Run a daemon expected to refuse to start; its exit status and stderr."""
-        return subprocess.run([sys.executable, "-m", "jsctl_daemon"], env=self.env,
-                              capture_output=True, text=True, timeout=60)
+        return subprocess.run(
+            [sys.executable, "-m", "jsctl_daemon"],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     def wait_for_socket(self, timeout: float = 15.0) -> None:
         deadline = time.monotonic() + timeout
@@ -93,13 +98,22 @@ class DaemonProcess:
     def client(self, **kwargs: Any) -> DaemonClient:
         return DaemonClient.connect(self.paths, autostart=False, **kwargs)
 
-    def cli(self, *args: str, input: str | None = None, timeout: float = 60,
-            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    def cli(
+        self,
+        *args: str,
+        input: str | None = None,
+        timeout: float = 60,
+        env: dict[str, str] | None = None,
+    ) -> subprocess.CompletedProcess[str]:
         """Run the real `jsctl` CLI against this daemon."""
         # No input: an empty one (exec passes piped input on, as ssh does).
         return subprocess.run(
-            [*JSCTL, *args], env={**self.env, **(env or {})}, input=input or "", text=True,
-            capture_output=True, timeout=timeout,
+            [*JSCTL, *args],
+            env={**self.env, **(env or {})},
+            input=input or "",
+            text=True,
+            capture_output=True,
+            timeout=timeout,
         )
 
     def log_text(self) -> str:

@@ -39,16 +39,23 @@ class Demo:
 
     def show_command(self, args: Sequence[str], note: str = "") -> None:
         line = "$ jsctl " + " ".join(shlex.quote(a) for a in args)
-        click.echo(click.style(line, bold=True) + (click.style(f"   # {note}", dim=True)
-                                                   if note else ""))
+        click.echo(
+            click.style(line, bold=True) + (click.style(f"   # {note}", dim=True) if note else "")
+        )
 
-    def jsctl(self, *args: str, note: str = "", input: str | None = None,
-              check: bool = True, shown: Sequence[str] | None = None,
-              ) -> subprocess.CompletedProcess[str]:
+    def jsctl(
+        self,
+        *args: str,
+        note: str = "",
+        input: str | None = None,
+        check: bool = True,
+        shown: Sequence[str] | None = None,
+    ) -> subprocess.CompletedProcess[str]:
         """Run and echo a real jsctl command (``shown``: how to print it, if not as run)."""
         self.show_command(shown or args, note)
-        result = subprocess.run([*JSCTL, *args], env=self.env, input=input, text=True,
-                                capture_output=True, timeout=120)
+        result = subprocess.run(
+            [*JSCTL, *args], env=self.env, input=input, text=True, capture_output=True, timeout=120
+        )
         if result.stderr:  # progress lines ("Logging in to …") come before the result
             click.echo(result.stderr.rstrip("\n"), err=True)
         if result.stdout:
@@ -58,13 +65,26 @@ class Demo:
         return result
 
     def start_sandbox(self) -> None:
-        self.say("Start the bundled JumpServer-compatible sandbox (HTTPS on loopback, "
-                 "real shells as assets)")
+        self.say(
+            "Start the bundled JumpServer-compatible sandbox (HTTPS on loopback, "
+            "real shells as assets)"
+        )
         self.show_command(["sandbox", "--json", "--port", "0"], "runs in the background here")
         self.sandbox = subprocess.Popen(
-            [sys.executable, "-m", "jsctl_sandbox", "--json", "--port", "0",
-             "--data-dir", os.path.join(self.home, "sandbox")],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=self.env,
+            [
+                sys.executable,
+                "-m",
+                "jsctl_sandbox",
+                "--json",
+                "--port",
+                "0",
+                "--data-dir",
+                os.path.join(self.home, "sandbox"),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=self.env,
             start_new_session=True,
         )
         assert self.sandbox.stdout is not None
@@ -83,13 +103,27 @@ class Demo:
         secret = mei["totp_secret"]
         program = f"import pyotp; print(pyotp.TOTP({secret!r}).now())"
         code_cmd = f"{shlex.quote(sys.executable)} -c {shlex.quote(program)}"
-        self.say("Log in once: password, then MFA. The demo computes the TOTP code itself from "
-                 "the secret the sandbox printed (you would type it from your authenticator)")
-        login = ["login", "--url", self.info["url"], "--username", "mei", "--ca-file",
-                 self.info["ca_file"]]
-        self.jsctl(*login, "--otp-command", code_cmd, input=mei["password"] + "\n",
-                   shown=[*login, "--otp-command", "<prints the TOTP code>"],
-                   note="password piped on stdin for the demo")
+        self.say(
+            "Log in once: password, then MFA. The demo computes the TOTP code itself from "
+            "the secret the sandbox printed (you would type it from your authenticator)"
+        )
+        login = [
+            "login",
+            "--url",
+            self.info["url"],
+            "--username",
+            "mei",
+            "--ca-file",
+            self.info["ca_file"],
+        ]
+        self.jsctl(
+            *login,
+            "--otp-command",
+            code_cmd,
+            input=mei["password"] + "\n",
+            shown=[*login, "--otp-command", "<prints the TOTP code>"],
+            note="password piped on stdin for the demo",
+        )
         self.jsctl("whoami")
         self.say("What may I reach?")
         self.jsctl("assets")
@@ -98,8 +132,9 @@ class Demo:
         failed = self.jsctl("exec", "web-01", "--", "ls /no/such/dir", check=False)
         click.echo(click.style(f"(exit status {failed.returncode})", fg="yellow"))
         self.say("Long work: start it detached, come back for the result")
-        handle = self.jsctl("exec", "--detach", "db-01", "--",
-                            "for i in 1 2 3; do echo step $i; sleep 1; done").stdout.strip()
+        handle = self.jsctl(
+            "exec", "--detach", "db-01", "--", "for i in 1 2 3; do echo step $i; sleep 1; done"
+        ).stdout.strip()
         self.jsctl("sessions")
         self.jsctl("wait", handle, note="exits with the run's status")
         self.jsctl("logs", handle, note="only that run's output")
@@ -107,23 +142,26 @@ class Demo:
         self.say("Done. Try next:")
         click.echo("  jsctl sandbox                     # your own sandbox, in another terminal")
         click.echo("  jsctl login --url URL --username mei --ca-file CA")
-        click.echo("  jsctl shell web-01                # Ctrl-] d detaches, `jsctl attach` "
-                   "returns")
+        click.echo(
+            "  jsctl shell web-01                # Ctrl-] d detaches, `jsctl attach` returns"
+        )
         click.echo("  jsctl mcp install claude --allow 'staging-*'   # give an agent access")
         if self.keep:
-            click.echo(f"\nThe demo's sandbox and daemon keep running: export JSCTL_HOME="
-                       f"{self.home}  (stop with: jsctl daemon stop; kill "
-                       f"{self.sandbox.pid if self.sandbox else ''})")
+            click.echo(
+                f"\nThe demo's sandbox and daemon keep running: export JSCTL_HOME="
+                f"{self.home}  (stop with: jsctl daemon stop; kill "
+                f"{self.sandbox.pid if self.sandbox else ''})"
+            )
 
     def detach_and_reattach(self) -> None:
-        self.say("An interactive shell, detached and reattached: the same shell keeps its "
-                 "state")
-        opened = json.loads(self.jsctl("--json", "exec", "--detach", "web-02", "--",
-                                       "true").stdout)
+        self.say("An interactive shell, detached and reattached: the same shell keeps its state")
+        opened = json.loads(self.jsctl("--json", "exec", "--detach", "web-02", "--", "true").stdout)
         session = opened["session"]
         self.jsctl("wait", opened["handle"])
-        self.in_pty(["attach", session], "cd /tmp && export GREETING=still-here && "
-                    "echo typed in the first attach\r")
+        self.in_pty(
+            ["attach", session],
+            "cd /tmp && export GREETING=still-here && echo typed in the first attach\r",
+        )
         click.echo(click.style("(detached with Ctrl-] d; the shell keeps running)", fg="yellow"))
         self.in_pty(["attach", session], "echo $GREETING from $PWD\r")
         self.jsctl("kill", session)

@@ -129,11 +129,16 @@ class ClientConnection:
         within = self._daemon.frame_budget.update(self._held, pending)
         self._held = pending
         if not within:
-            await self._send(ErrorReply(None, RpcError(
-                ErrorCode.LIMIT,
-                "the daemon holds too many bytes of unfinished requests; "
-                "send smaller requests or fewer at once",
-            )))
+            await self._send(
+                ErrorReply(
+                    None,
+                    RpcError(
+                        ErrorCode.LIMIT,
+                        "the daemon holds too many bytes of unfinished requests; "
+                        "send smaller requests or fewer at once",
+                    ),
+                )
+            )
             log.warning("connection %d closed: frame budget exceeded", self.number)
             return False
         return True
@@ -153,10 +158,8 @@ class ClientConnection:
             # away meanwhile); any other call is answered in order, without a task of its own.
             if METHODS[request.method].streams_with(request.params):
                 if self._streaming >= MAX_STREAMING_CALLS:
-                    await self._send(ErrorReply(request.id, RpcError(
-                        ErrorCode.LIMIT,
-                        f"this connection already has {MAX_STREAMING_CALLS} streaming calls open",
-                    )))
+                    full = f"this connection already has {MAX_STREAMING_CALLS} streaming calls open"
+                    await self._send(ErrorReply(request.id, RpcError(ErrorCode.LIMIT, full)))
                     continue
                 self._streaming += 1
                 nursery.start_soon(self._stream_call, request)

@@ -116,8 +116,7 @@ async def files_list(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]
             "shell_path": _shell(backend, path),
             "entry": _entry(backend, entry, path),
             "entries": [
-                _entry(backend, e, file_ops.join(path, e.name) if in_dir else path)
-                for e in entries
+                _entry(backend, e, file_ops.join(path, e.name) if in_dir else path) for e in entries
             ],
         }
 

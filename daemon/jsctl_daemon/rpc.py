@@ -77,8 +77,10 @@ class Registry:
 
         def register(function: Handler) -> Handler:
             if name in self._handlers:
-                raise ValueError(f"{name!r} already has a handler "
-                                 f"({self._handlers[name].__module__}); one per method")
+                raise ValueError(
+                    f"{name!r} already has a handler "
+                    f"({self._handlers[name].__module__}); one per method"
+                )
             self._handlers[name] = function
             return function
 

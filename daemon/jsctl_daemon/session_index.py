@@ -44,8 +44,11 @@ def remove_stale_temp_files(state_dir: Path) -> list[Path]:
                     continue
                 removed.append(entry)
     if removed:
-        log.info("removed %d unfinished state file(s): %s", len(removed),
-                 ", ".join(p.name for p in removed))
+        log.info(
+            "removed %d unfinished state file(s): %s",
+            len(removed),
+            ", ".join(p.name for p in removed),
+        )
     return removed
 
 
@@ -147,13 +150,16 @@ class SessionIndex:
         if fingerprint == self._written:
             return
         try:
-            write_private_json(self._file, {
-                "pid": os.getpid(),
-                "written_at": time.time(),
-                "clean_exit": clean_exit,
-                "sessions": entries,
-                "lost": self.lost,
-            })
+            write_private_json(
+                self._file,
+                {
+                    "pid": os.getpid(),
+                    "written_at": time.time(),
+                    "clean_exit": clean_exit,
+                    "sessions": entries,
+                    "lost": self.lost,
+                },
+            )
         except OSError as exc:
             log.warning("cannot write the session index %s: %s", self._file, exc)
             return

@@ -334,9 +334,7 @@ async def run_start(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
             answer, run = await _stream_run(ctx, started.id)
         else:
             wait = params.get("wait", DEFAULT_RUN_WAIT_S)
-            run = await manager.wait_run(
-                started.id, math.inf if wait < 0 else wait, prompts=True
-            )
+            run = await manager.wait_run(started.id, math.inf if wait < 0 else wait, prompts=True)
             page = manager.read_run(started.id, None, params.get("max_bytes", DEFAULT_READ_BYTES))
             answer = {
                 **run_to_wire(run),

@@ -181,10 +181,13 @@ class ClientConnection:
         answer = reply.result if isinstance(reply.result, dict) else {}
         spoken = answer.get("protocol")
         if spoken != PROTOCOL_VERSION:
-            return ErrorReply(reply.id, RpcError(
-                ErrorCode.VERSION_MISMATCH,
-                f"the running daemon speaks protocol {quote_input(spoken)} but this front end "
-                f"speaks {PROTOCOL_VERSION}; restart it with `jsctl daemon restart`",
-            ))
+            return ErrorReply(
+                reply.id,
+                RpcError(
+                    ErrorCode.VERSION_MISMATCH,
+                    f"the running daemon speaks protocol {quote_input(spoken)} but this front end "
+                    f"speaks {PROTOCOL_VERSION}; restart it with `jsctl daemon restart`",
+                ),
+            )
         self.hello = answer
         return reply

@@ -46,8 +46,13 @@ SECRET_METHODS: tuple[Method, ...] = (
         "Type a secret at a session's password prompt; it never enters output, logs or audit.",
         (
             Param("session", "str", "session id or name", required=True, max_len=64),
-            Param("secret", "str", "the password or passphrase (one line)", required=True,
-                  max_len=4096),
+            Param(
+                "secret",
+                "str",
+                "the password or passphrase (one line)",
+                required=True,
+                max_len=4096,
+            ),
             Param("force", "bool", "send even if no password prompt is recognised"),
         ),
         "{session, prompt, echoed}",

@@ -19,18 +19,30 @@ FLEET_METHODS: tuple[Method, ...] = (
             p.account,
             p.profile,
             p.org,
-            Param("parallel", "int", "at most this many runs at once (default from config)",
-                  minimum=1, maximum=1024),
-            Param("timeout", "float", "seconds before each asset's command is interrupted",
-                  minimum=0),
+            Param(
+                "parallel",
+                "int",
+                "at most this many runs at once (default from config)",
+                minimum=1,
+                maximum=1024,
+            ),
+            Param(
+                "timeout", "float", "seconds before each asset's command is interrupted", minimum=0
+            ),
             Param("dry_run", "bool", "only list the assets it would run on"),
             Param("yes", "bool", "the person confirms a selection over the configured size"),
             Param("stream", "bool", "push progress and each asset's result as it finishes"),
             Param("follow", "bool", "also push each asset's output as it comes"),
-            Param("wait", "float", "seconds to wait for the end before answering `running`",
-                  minimum=0),
-            Param("max_bytes", "int", "at most this many output bytes per asset in results",
-                  minimum=0, maximum=16 << 20),
+            Param(
+                "wait", "float", "seconds to wait for the end before answering `running`", minimum=0
+            ),
+            Param(
+                "max_bytes",
+                "int",
+                "at most this many output bytes per asset in results",
+                minimum=0,
+                maximum=16 << 20,
+            ),
         ),
         "{fleet, state, counts, results: [{asset, account, state, exit_status, handle, ...}]}",
         P.USE,

@@ -14,6 +14,5 @@ account = Param("account", "str", "account name, username or alias", max_len=256
 org = Param("org", "str", "organisation id or name for this call", max_len=128)
 timeout = Param("timeout", "float", "seconds to wait", minimum=0, maximum=1e9)
 max_bytes = Param("max_bytes", "int", "at most this many bytes", minimum=0, maximum=16 << 20)
-wait_output = Param("wait", "float", "seconds to wait for new output", minimum=0,
-                    maximum=1e9)
+wait_output = Param("wait", "float", "seconds to wait for new output", minimum=0, maximum=1e9)
 JSON_OK = "{ok: true}"

@@ -46,8 +46,18 @@ class Param:
     values allowed; a string matches ``pattern`` (a regular expression, whole) if one is given.
     """
 
-    __slots__ = ("choices", "doc", "items", "kind", "max_len", "maximum", "minimum", "name",
-                 "pattern", "required")
+    __slots__ = (
+        "choices",
+        "doc",
+        "items",
+        "kind",
+        "max_len",
+        "maximum",
+        "minimum",
+        "name",
+        "pattern",
+        "required",
+    )
 
     def __init__(
         self,
@@ -95,8 +105,11 @@ class Param:
             if len(value) > self.max_len:
                 self._refuse(method, f"is {len(value)} long; the limit is {self.max_len}")
             if isinstance(value, list):
-                item = (self.items if isinstance(self.items, Param)
-                        else Param(f"{self.name}[]", self.items, ""))
+                item = (
+                    self.items
+                    if isinstance(self.items, Param)
+                    else Param(f"{self.name}[]", self.items, "")
+                )
                 for element in value:
                     item.check(method, element)
         if self.pattern is not None and isinstance(value, str):
@@ -105,8 +118,9 @@ class Param:
             if re.fullmatch(self.pattern, value) is None:
                 self._refuse(method, f"must match {self.pattern}, not {quote_input(value)}")
         if self.choices is not None and value not in self.choices:
-            self._refuse(method, f"must be one of {', '.join(self.choices)}, "
-                                 f"not {quote_input(value)}")
+            self._refuse(
+                method, f"must be one of {', '.join(self.choices)}, not {quote_input(value)}"
+            )
 
     def _check_number(self, method: str, value: float) -> None:
         if value != value or value in (math.inf, -math.inf):
@@ -161,8 +175,9 @@ class Method:
         self.name, self.doc, self.params, self.result = name, doc, params, result
         self.permission, self.starts_daemon, self.streams = permission, starts_daemon, streams
         self.tools = tools
-        self.retry_safe = (permission in (Permission.PUBLIC, Permission.READ)
-                           if retry_safe is None else retry_safe)
+        self.retry_safe = (
+            permission in (Permission.PUBLIC, Permission.READ) if retry_safe is None else retry_safe
+        )
         self._names = frozenset(param.name for param in params)
 
     def __repr__(self) -> str:

@@ -113,9 +113,7 @@ async def koko(state: SandboxState, body: dict[str, Any], request: Request) -> A
 async def terminals(state: SandboxState, body: dict[str, Any], request: Request) -> Any:
     """Live terminal sessions (their audit ids) and whether each is paused."""
     return {
-        "terminals": [
-            {"id": sid, "paused": tasks.paused} for sid, tasks in LIVE_TERMINALS.items()
-        ]
+        "terminals": [{"id": sid, "paused": tasks.paused} for sid, tasks in LIVE_TERMINALS.items()]
     }
 
 

@@ -67,7 +67,11 @@ class ConnectTicketStore:
     ) -> ConnectTicket:
         """A fresh ticket valid for 30 minutes."""
         ticket = ConnectTicket(
-            str(uuid.uuid4()), user_id, dict(headers), token_id.strip(), org_id.strip(),
+            str(uuid.uuid4()),
+            user_id,
+            dict(headers),
+            token_id.strip(),
+            org_id.strip(),
             now + TICKET_TTL_S,
         )
         self.items[ticket.id] = ticket

@@ -70,9 +70,7 @@ def profile(user: User, *, login_blocked: bool) -> dict[str, Any]:
         "groups": [],
         "system_roles": _system_roles(user),
         "labels": [],
-        "password_strategy": choice(
-            "email", "Reset link will be generated and sent to the user"
-        ),
+        "password_strategy": choice("email", "Reset link will be generated and sent to the user"),
         "public_key_comment": "",
         "public_key_hash_md5": "",
         "guide_url": "",

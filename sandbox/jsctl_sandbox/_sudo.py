@@ -22,7 +22,7 @@ from .pty_shell import login_path
 
 SUDO_FILE_ENV = "JSCTL_SANDBOX_SUDO_FILE"
 
-_SCRIPT = '''#!{python}
+_SCRIPT = """#!{python}
 import getpass, hashlib, os, sys
 path = os.environ.get("{env}")
 user = os.environ.get("{env}_USER") or getpass.getuser()
@@ -61,10 +61,10 @@ if args[0] in ("-i", "-s"):
     shell = os.environ.get("SHELL", "/bin/bash")
     os.execve(shell, [shell, "--norc", "--noprofile", "-i"] + args[1:], env)
 os.execvpe(args[0], args, env)
-'''
+"""
 
 
-_ID = '''#!/bin/sh
+_ID = """#!/bin/sh
 # The sandbox's account name for `id -un` / `whoami`; anything else is the real id.
 if [ -n "$JSCTL_SANDBOX_USER" ]; then
     case "$(basename "$0") $*" in
@@ -73,10 +73,10 @@ if [ -n "$JSCTL_SANDBOX_USER" ]; then
 fi
 PATH=$(printf %s "$PATH" | sed "s|^$(dirname "$0"):||")
 exec "$(basename "$0")" "$@"
-'''
+"""
 
 
-_SU = '''#!{python}
+_SU = """#!{python}
 import getpass, hashlib, os, sys, time
 args, target, login, command = sys.argv[1:], "root", False, None
 while args:
@@ -107,7 +107,7 @@ env = dict(os.environ, JSCTL_SANDBOX_USER=target)
 shell = os.environ.get("SHELL", "/bin/bash")
 argv = [shell, "--norc", "--noprofile"] + (["-c", command] if command else ["-i"])
 os.execve(shell, argv, env)
-'''
+"""
 
 
 def _write_hash(folder: Path, username: str, password: str) -> Path:

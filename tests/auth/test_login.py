@@ -158,8 +158,14 @@ def test_wrong_password_then_captcha_then_wrong_code(
 
 def start_cli(daemon: DaemonProcess, *args: str) -> subprocess.Popen[str]:
     """The real CLI as a process whose stdin, stdout and stderr the test holds."""
-    return subprocess.Popen([*JSCTL, *args], env=daemon.env, stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [*JSCTL, *args],
+        env=daemon.env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_two_logins_at_once_for_one_profile(

@@ -40,12 +40,22 @@ def test_a_url_that_is_not_a_jumpserver(jsctl_daemon: DaemonProcess) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_server_errors_and_garbage_during_login(jsctl_daemon: DaemonProcess,
-                                                fresh_sandbox: Any) -> None:
+def test_server_errors_and_garbage_during_login(
+    jsctl_daemon: DaemonProcess, fresh_sandbox: Any
+) -> None:
     with fresh_sandbox("--no-throttle") as sandbox:
         control = sandbox.control()
-        base = ["login", "--url", sandbox.url, "--username", "mei", "--ca-file", sandbox.ca_file,
-                "--otp-command", otp_command(sandbox, "mei")]
+        base = [
+            "login",
+            "--url",
+            sandbox.url,
+            "--username",
+            "mei",
+            "--ca-file",
+            sandbox.ca_file,
+            "--otp-command",
+            otp_command(sandbox, "mei"),
+        ]
         password = sandbox.user("mei").password + "\n"
         control.add_fault("/core/auth/login/", kind="status", status=502, times=1)
         failed = jsctl_daemon.cli(*base, input=password)
@@ -59,8 +69,9 @@ def test_server_errors_and_garbage_during_login(jsctl_daemon: DaemonProcess,
         jsctl_daemon.cli("logout")
 
 
-def test_profile_defaults_from_the_config_file(jsctl_daemon: DaemonProcess,
-                                               sandbox: SandboxInfo) -> None:
+def test_profile_defaults_from_the_config_file(
+    jsctl_daemon: DaemonProcess, sandbox: SandboxInfo
+) -> None:
     config = jsctl_daemon.paths.config_file
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(
@@ -69,8 +80,12 @@ def test_profile_defaults_from_the_config_file(jsctl_daemon: DaemonProcess,
     )
     jsctl_daemon.stop()
     jsctl_daemon.start()
-    result = jsctl_daemon.cli("login", "--otp-command", otp_command(sandbox, "mei"),
-                              input=sandbox.user("mei").password + "\n")
+    result = jsctl_daemon.cli(
+        "login",
+        "--otp-command",
+        otp_command(sandbox, "mei"),
+        input=sandbox.user("mei").password + "\n",
+    )
     assert result.returncode == 0, result.stderr
     who = json.loads(jsctl_daemon.cli("whoami", "--json").stdout)
     assert who["profile"] == "corp" and who["username"] == "mei"

@@ -38,8 +38,11 @@ def time_process(argv: Sequence[str], env: dict[str, str], runs: int) -> list[fl
     return samples
 
 
-def interleaved(commands: dict[str, Sequence[str]], env: dict[str, str], runs: int,
-                ) -> dict[str, list[float]]:
+def interleaved(
+    commands: dict[str, Sequence[str]],
+    env: dict[str, str],
+    runs: int,
+) -> dict[str, list[float]]:
     """Run each command once per round, ``runs`` rounds, so noise hits all alike."""
     samples: dict[str, list[float]] = {name: [] for name in commands}
     for argv in commands.values():  # warm the page cache
@@ -50,8 +53,13 @@ def interleaved(commands: dict[str, Sequence[str]], env: dict[str, str], runs: i
     return samples
 
 
-def report(title: str, rows: dict[str, float], unit: str = "ms", baseline: str | None = None,
-           target: float | None = None) -> None:
+def report(
+    title: str,
+    rows: dict[str, float],
+    unit: str = "ms",
+    baseline: str | None = None,
+    target: float | None = None,
+) -> None:
     print(f"\n--- {title}")
     base = rows.get(baseline) if baseline else None
     for name, value in rows.items():
@@ -77,6 +85,9 @@ def default_env(socket: Path) -> dict[str, str]:
     runtime = home / "run"
     (runtime / "jsctl").mkdir(parents=True, mode=0o700)
     (runtime / "jsctl" / "jsctl.sock").symlink_to(socket)
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("JSCTL_", "_JSCTL_", "XDG_")) and k != "PYTHONDONTWRITEBYTECODE"}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("JSCTL_", "_JSCTL_", "XDG_")) and k != "PYTHONDONTWRITEBYTECODE"
+    }
     return {**env, "HOME": str(home), "XDG_RUNTIME_DIR": str(runtime)}

@@ -72,4 +72,3 @@ def test_completion_process_against_python_floor() -> None:
     report("completion whole-process wall time, median (ms)", wall, baseline=BASELINE, target=1.1)
     report("completion whole-process CPU time (user+sys), median (ms)", cpu, baseline=BASELINE)
     assert all(value > 0 for value in wall.values())
-

@@ -36,17 +36,44 @@ pytestmark = pytest.mark.bench
 
 KILLS = int(os.environ.get("JSCTL_BENCH_KILLS", "60"))
 FRAMES = int(os.environ.get("JSCTL_BENCH_FRAMES", "6000"))
-SKIP = {"daemon.shutdown", "auth.logout", "profile.remove", "auth.login.start",
-        "files.upload", "files.download"}
+SKIP = {
+    "daemon.shutdown",
+    "auth.logout",
+    "profile.remove",
+    "auth.login.start",
+    "files.upload",
+    "files.download",
+}
 LINE = re.compile(rb"n(\d{7})\r?\n")
 
 
 def hostile_value(rng: random.Random) -> Any:
     choices: list[Any] = [
-        None, True, False, -1, 0, 2**63 - 1, -(2**63), float("nan"), float("inf"), -0.5, 1e308,
-        "", "x" * rng.choice([1, 80, 5000, 100_000]), "\u202e\x00\x1b[2J", b"\x00\xff",
-        [], ["a"] * rng.choice([1, 2000]), [None, 3], {}, {"k": 1}, "web-01", "/", "..",
-        rng.random(), rng.randint(-10, 10),
+        None,
+        True,
+        False,
+        -1,
+        0,
+        2**63 - 1,
+        -(2**63),
+        float("nan"),
+        float("inf"),
+        -0.5,
+        1e308,
+        "",
+        "x" * rng.choice([1, 80, 5000, 100_000]),
+        "\u202e\x00\x1b[2J",
+        b"\x00\xff",
+        [],
+        ["a"] * rng.choice([1, 2000]),
+        [None, 3],
+        {},
+        {"k": 1},
+        "web-01",
+        "/",
+        "..",
+        rng.random(),
+        rng.randint(-10, 10),
     ]
     return rng.choice(choices)
 
@@ -107,14 +134,18 @@ def _send_quietly(sock: socket.socket, payload: bytes) -> None:
 def kill_clients(logged: LoggedIn, session: str, kills: int) -> float:
     """Real `jsctl attach`, `attach --read-only` and `logs --follow` killed -9 mid-stream."""
     daemon = logged.daemon
-    commands = [["attach", "--read-only", session], ["logs", "--follow", session],
-                ["attach", session]]
+    commands = [
+        ["attach", "--read-only", session],
+        ["logs", "--follow", session],
+        ["attach", session],
+    ]
     started = time.perf_counter()
     for index in range(kills):
         argv = [*JSCTL, *commands[index % len(commands)]]
         terminal, its_end = pty.openpty()  # attach wants a terminal on stdin
-        process = subprocess.Popen(argv, env=daemon.env, stdin=its_end,
-                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            argv, env=daemon.env, stdin=its_end, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        )
         os.close(its_end)
         assert process.stdout is not None
         # Mid-stream: output is flowing (the first read returns once the stream started).
@@ -135,8 +166,11 @@ def test_reliability_under_kills_and_hostile_frames(sandbox: SandboxInfo) -> Non
         # A bystander writes numbered lines for the whole run; none may go missing.
         session = client.call("session.open", asset="web-01", name="numbers")["session"]
         origin = session["end_offset"]
-        client.call("session.write", session=session["id"],
-                    data="i=0; while :; do i=$((i+1)); printf 'n%07d\\n' $i; sleep 0.002; done\r")
+        client.call(
+            "session.write",
+            session=session["id"],
+            data="i=0; while :; do i=$((i+1)); printf 'n%07d\\n' $i; sleep 0.002; done\r",
+        )
 
         kill_s = kill_clients(logged, session["id"], KILLS)
         answers, internal, long_messages = hostile_frames(logged, FRAMES)
@@ -155,8 +189,7 @@ def test_reliability_under_kills_and_hostile_frames(sandbox: SandboxInfo) -> Non
 
         client.call("session.write", session=session["id"], data="\x03")
         time.sleep(0.5)
-        page = client.call("session.read", session=session["id"], offset=origin,
-                           max_bytes=16 << 20)
+        page = client.call("session.read", session=session["id"], offset=origin, max_bytes=16 << 20)
         numbers = [int(m) for m in LINE.findall(page["data"])]
         gaps = sum(1 for a, b in itertools.pairwise(numbers) if b != a + 1)
         rss_end = client.call("daemon.status")["rss_bytes"]
@@ -166,13 +199,18 @@ def test_reliability_under_kills_and_hostile_frames(sandbox: SandboxInfo) -> Non
     print(f"\n--- reliability ({KILLS} client kills, {FRAMES} hostile frames)")
     print(f"  daemon crashes                          {0 if same_pid else 1}")
     print(f"  client kills mid-stream                 {KILLS} in {kill_s:.1f} s")
-    print(f"  bystander lines received, gaps          {len(numbers)}, {gaps}"
-          f" (missed before the window: {page['missed']} B)")
+    print(
+        f"  bystander lines received, gaps          {len(numbers)}, {gaps}"
+        f" (missed before the window: {page['missed']} B)"
+    )
     print(f"  hostile frames answered                 {answers} of {FRAMES}")
-    print(f"  internal errors                         {internal}"
-          f" (log: {log.count('internal error')})")
+    print(
+        f"  internal errors                         {internal} (log: {log.count('internal error')})"
+    )
     print(f"  error messages over 400 characters      {long_messages}")
-    print(f"  RSS start / 10 hostile half-frames / end {rss_start >> 20} / {rss_hostile >> 20}"
-          f" / {rss_end >> 20} MiB (budget 64 MiB of partial frames)")
+    print(
+        f"  RSS start / 10 hostile half-frames / end {rss_start >> 20} / {rss_hostile >> 20}"
+        f" / {rss_end >> 20} MiB (budget 64 MiB of partial frames)"
+    )
     assert same_pid and internal == 0 and gaps == 0 and page["missed"] == 0
     assert numbers, "the bystander printed nothing"

@@ -76,8 +76,7 @@ TRIO_ECHO_SERVER = textwrap.dedent(
 
 def _start_echo(program: str) -> tuple[subprocess.Popen[bytes], Path]:
     path = Path(tempfile.mkdtemp(prefix="jsb", dir="/tmp")) / "echo.sock"
-    process = subprocess.Popen([sys.executable, "-c", program, str(path)],
-                               stdout=subprocess.PIPE)
+    process = subprocess.Popen([sys.executable, "-c", program, str(path)], stdout=subprocess.PIPE)
     assert process.stdout is not None
     process.stdout.readline()
     return process, path
@@ -94,8 +93,9 @@ def trio_echo_socket() -> Iterator[Path]:
 @pytest.fixture
 def echo_socket() -> Iterator[Path]:
     path = Path(tempfile.mkdtemp(prefix="jsb", dir="/tmp")) / "echo.sock"
-    process = subprocess.Popen([sys.executable, "-c", ECHO_SERVER, str(path)],
-                               stdout=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-c", ECHO_SERVER, str(path)], stdout=subprocess.PIPE
+    )
     assert process.stdout is not None
     process.stdout.readline()
     yield path
@@ -175,8 +175,11 @@ def test_jsctl_ping_process_against_click_import_floor() -> None:
         env = default_env(daemon.paths.socket)  # as a user runs it: no JSCTL_* overrides
         samples = interleaved(
             {
-                "python -c 'import click, msgpack'": [sys.executable, "-c",
-                                                      "import click, msgpack"],
+                "python -c 'import click, msgpack'": [
+                    sys.executable,
+                    "-c",
+                    "import click, msgpack",
+                ],
                 "jsctl ping": [JSCTL_SCRIPT, "ping"],
                 "python -c pass (interpreter)": [sys.executable, "-c", "pass"],
             },
@@ -184,6 +187,10 @@ def test_jsctl_ping_process_against_click_import_floor() -> None:
             runs=int(os.environ.get("JSCTL_BENCH_RUNS", "30")),
         )
     rows = {name: median_ms(values) for name, values in samples.items()}
-    report("whole-process wall time, median (ms)", rows,
-           baseline="python -c 'import click, msgpack'", target=1.2)
+    report(
+        "whole-process wall time, median (ms)",
+        rows,
+        baseline="python -c 'import click, msgpack'",
+        target=1.2,
+    )
     assert rows["jsctl ping"] > 0

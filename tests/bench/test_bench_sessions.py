@@ -59,7 +59,11 @@ def test_exec_process_against_ping_process(shared_login: LoggedIn) -> None:
             floor: [sys.executable, "-c", "import click, msgpack"],
             "jsctl ping": [benchlib.JSCTL_SCRIPT, "ping"],
             f"jsctl exec {ASSET} -- true (warm)": [
-                benchlib.JSCTL_SCRIPT, "exec", ASSET, "--", "true"
+                benchlib.JSCTL_SCRIPT,
+                "exec",
+                ASSET,
+                "--",
+                "true",
             ],
         },
         benchlib.default_env(daemon.paths.socket),  # as a user runs it: no JSCTL_* overrides

@@ -22,8 +22,9 @@ def frame(message: dict[str, Any]) -> bytes:
 
 
 def hello_frame(request_id: int = 1, **extra: Any) -> bytes:
-    return frame({"id": request_id, "method": "hello",
-                  "params": {"version": PROTOCOL_VERSION, **extra}})
+    return frame(
+        {"id": request_id, "method": "hello", "params": {"version": PROTOCOL_VERSION, **extra}}
+    )
 
 
 def raw_connect(daemon: DaemonProcess) -> socket.socket:
@@ -57,8 +58,9 @@ def exchange(sock: socket.socket, request_id: int, timeout: float) -> dict[str, 
     return None
 
 
-def call_raw(daemon: DaemonProcess, method: str, params: Any, timeout: float = 5.0,
-             token: str | None = None) -> dict[str, Any] | None:
+def call_raw(
+    daemon: DaemonProcess, method: str, params: Any, timeout: float = 5.0, token: str | None = None
+) -> dict[str, Any] | None:
     """One hostile call on a fresh connection after hello; the reply map, or None if the call
     was still running after ``timeout`` (a streaming or waiting call; it is then dropped)."""
     with contextlib.closing(raw_connect(daemon)) as sock:

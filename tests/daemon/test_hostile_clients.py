@@ -25,13 +25,20 @@ def test_kill_9_of_attach_and_logs_follow_mid_stream(logged_in: LoggedIn) -> Non
     with daemon.client() as client:
         session = client.call("session.open", asset="web-01", name="numbers")["session"]
         origin = session["end_offset"]
-        client.call("session.write", session=session["id"],
-                    data="i=0; while :; do i=$((i+1)); printf 'n%07d\\n' $i; sleep 0.002; done\r")
+        client.call(
+            "session.write",
+            session=session["id"],
+            data="i=0; while :; do i=$((i+1)); printf 'n%07d\\n' $i; sleep 0.002; done\r",
+        )
         for kind in itertools.islice(itertools.cycle(KINDS), 12):
             terminal, its_end = pty.openpty()  # attach wants a terminal on stdin
-            process = subprocess.Popen([*JSCTL, *kind, session["id"]], env=daemon.env,
-                                       stdin=its_end, stdout=subprocess.PIPE,
-                                       stderr=subprocess.DEVNULL)
+            process = subprocess.Popen(
+                [*JSCTL, *kind, session["id"]],
+                env=daemon.env,
+                stdin=its_end,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
             os.close(its_end)
             assert process.stdout is not None
             assert process.stdout.read(64), "no output was flowing"
@@ -42,8 +49,7 @@ def test_kill_9_of_attach_and_logs_follow_mid_stream(logged_in: LoggedIn) -> Non
         time.sleep(0.3)
         client.call("session.write", session=session["id"], data="\x03")
         time.sleep(0.3)
-        page = client.call("session.read", session=session["id"], offset=origin,
-                           max_bytes=16 << 20)
+        page = client.call("session.read", session=session["id"], offset=origin, max_bytes=16 << 20)
     numbers = [int(n) for n in LINE.findall(page["data"])]
     assert page["missed"] == 0 and len(numbers) > 50
     assert numbers == list(range(numbers[0], numbers[0] + len(numbers))), "a line went missing"

@@ -53,8 +53,8 @@ def hostile_values(known: list[str]) -> st.SearchStrategy[Any]:
 
 def plausible_value(param: Param, known: list[str]) -> st.SearchStrategy[Any]:
     """A value of the right kind, within its rules, so that calls get past the door too."""
-    words = st.one_of(st.sampled_from(known), st.text(max_size=10)) if known else st.text(
-        max_size=10
+    words = (
+        st.one_of(st.sampled_from(known), st.text(max_size=10)) if known else st.text(max_size=10)
     )
     by_kind: dict[str, st.SearchStrategy[Any]] = {
         "str": words,
@@ -78,8 +78,9 @@ def hostile_params(row: Method, known: list[str]) -> st.SearchStrategy[dict[str,
         )
         for param in row.params
     }
-    unknown = st.dictionaries(st.sampled_from(["bogus", HUGE, "", "__class__"]),
-                              hostile_values([]), max_size=1)
+    unknown = st.dictionaries(
+        st.sampled_from(["bogus", HUGE, "", "__class__"]), hostile_values([]), max_size=1
+    )
     return st.tuples(st.fixed_dictionaries({}, optional=values), unknown).map(
         lambda pair: {**pair[0], **pair[1]}
     )
@@ -98,15 +99,21 @@ def check_answer(method: str, params: dict[str, Any], reply: dict[str, Any] | No
         assert "result" in reply, reply
 
 
-def sweep(daemon: DaemonProcess, methods: list[str], known: list[str], examples: int,
-          avoid_known: frozenset[str] = frozenset()) -> None:
+def sweep(
+    daemon: DaemonProcess,
+    methods: list[str],
+    known: list[str],
+    examples: int,
+    avoid_known: frozenset[str] = frozenset(),
+) -> None:
     for name in methods:
         attack_method(daemon, name, [] if name in avoid_known else known, examples)
 
 
 def attack_method(daemon: DaemonProcess, name: str, known: list[str], examples: int) -> None:
-    @settings(max_examples=examples, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
     @given(hostile_params(METHODS[name], known))
     def attack(params: dict[str, Any]) -> None:
         check_answer(name, params, call_raw(daemon, name, params, timeout=2.0))
@@ -124,8 +131,13 @@ def attacked(sandbox: SandboxInfo) -> Iterator[tuple[LoggedIn, str]]:
 
 def bystander_still_exact(daemon: DaemonProcess, session: str) -> None:
     with daemon.client() as client:
-        reply = client.call("run.start", session=session, asset=None,
-                            command="printf 'b%.0s' $(seq 1 300); echo", wait=20)
+        reply = client.call(
+            "run.start",
+            session=session,
+            asset=None,
+            command="printf 'b%.0s' $(seq 1 300); echo",
+            wait=20,
+        )
         assert reply["state"] == "done" and reply["exit_status"] == 0, reply
         assert reply["output"].replace(b"\r\n", b"\n") == b"b" * 300 + b"\n"
 
@@ -188,9 +200,15 @@ def test_every_method_answers_properly_while_the_server_fails(
             params: dict[str, Any] = {}
             for param in METHODS[name].params:
                 if param.required:
-                    params[param.name] = {"str": "web-01", "list": ["web-01"], "int": 1,
-                                          "float": 0.5, "bool": True, "text": "x",
-                                          "bytes": b"x"}.get(param.kind)
+                    params[param.name] = {
+                        "str": "web-01",
+                        "list": ["web-01"],
+                        "int": 1,
+                        "float": 0.5,
+                        "bool": True,
+                        "text": "x",
+                        "bytes": b"x",
+                    }.get(param.kind)
             if name.startswith(("assets.", "nodes.", "accounts.")):
                 params["refresh"] = True
             check_answer(name, params, call_raw(daemon, name, params, timeout=15.0))

@@ -89,7 +89,8 @@ def test_garbage_and_bad_shapes_get_errors_and_the_connection_survives(
     garbage_body = b"\xc1\xc1\xc1"
     payload = (
         hello_frame()
-        + struct.pack(">I", len(garbage_body)) + garbage_body
+        + struct.pack(">I", len(garbage_body))
+        + garbage_body
         + encode_frame({"no": "id"})
         + encode_frame({"id": 7, "method": 5})
         + encode_frame({"id": 8, "method": "ping", "params": [1]})
@@ -97,8 +98,12 @@ def test_garbage_and_bad_shapes_get_errors_and_the_connection_survives(
     )
     replies = raw_exchange(daemon, payload, replies=6)
     codes = [getattr(r, "error", None) and r.error.code for r in replies]  # type: ignore[attr-defined]
-    assert codes[1:5] == [ErrorCode.BAD_FRAME, ErrorCode.BAD_REQUEST, ErrorCode.BAD_REQUEST,
-                          ErrorCode.BAD_REQUEST]
+    assert codes[1:5] == [
+        ErrorCode.BAD_FRAME,
+        ErrorCode.BAD_REQUEST,
+        ErrorCode.BAD_REQUEST,
+        ErrorCode.BAD_REQUEST,
+    ]
     assert replies[5].result["pong"] is True  # type: ignore[attr-defined]
 
 
@@ -173,8 +178,13 @@ def test_other_uid_is_refused(daemon: DaemonProcess) -> None:
 
 
 def test_one_daemon_per_socket(daemon: DaemonProcess) -> None:
-    second = subprocess.run([sys.executable, "-m", "jsctl_daemon"], env=daemon.env,
-                            capture_output=True, text=True, timeout=30)
+    second = subprocess.run(
+        [sys.executable, "-m", "jsctl_daemon"],
+        env=daemon.env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert second.returncode == 1
     assert "already serves this socket" in second.stderr
     with daemon.client() as client:
@@ -217,8 +227,9 @@ def test_socket_activation_adopts_the_listening_socket() -> None:
         "os.environ['LISTEN_FDS']='1'; os.environ['LISTEN_PID']=str(os.getpid()); "
         "sys.argv=['jsctl_daemon']; runpy.run_module('jsctl_daemon', run_name='__main__')"
     )
-    process = subprocess.Popen([sys.executable, "-c", code, str(listener.fileno())], env=env,
-                               pass_fds=[listener.fileno()])
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, str(listener.fileno())], env=env, pass_fds=[listener.fileno()]
+    )
     listener.close()  # only the daemon holds it now
     try:
         paths = DaemonProcess(home, env).paths

@@ -11,8 +11,14 @@ from jsctl_testing import JSCTL, short_tempdir
 def test_demo_runs_end_to_end() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("JSCTL_")}
     env["HOME"] = str(short_tempdir("jsdemo"))  # nothing of the user's own state is touched
-    result = subprocess.run([*JSCTL, "demo"], env=env, capture_output=True, text=True,
-                            timeout=240, stdin=subprocess.DEVNULL)
+    result = subprocess.run(
+        [*JSCTL, "demo"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        stdin=subprocess.DEVNULL,
+    )
     out = result.stdout + result.stderr
     assert result.returncode == 0, out[-3000:]
     assert "Logged in as Mei Chen" in out

@@ -24,11 +24,12 @@ from jsctl_protocol import ErrorCode, RpcError
         ("no-such-command-xyz 2>/dev/null", 127, ""),
         ("printf 'a\\nb\\n'; (exit 7)", 7, "a\nb\n"),
         ("printf 'caf\\303\\251 \\342\\234\\223\\n'", 0, "café ✓\n"),
-        ("echo \"quotes ' and \\\" and $((6*7))\"", 0, "quotes ' and \" and 42\n"),
+        ('echo "quotes \' and \\" and $((6*7))"', 0, "quotes ' and \" and 42\n"),
     ],
 )
-def test_exit_status_and_output(shared_login: LoggedIn, command: str, status: int,
-                                output: str) -> None:
+def test_exit_status_and_output(
+    shared_login: LoggedIn, command: str, status: int, output: str
+) -> None:
     result = shared_login.daemon.cli("exec", "web-01", "--", command)
     assert result.returncode == status, result.stderr
     assert result.stdout == output
@@ -83,12 +84,17 @@ def test_timeout_interrupts_and_leaves_a_usable_shell(shared_login: LoggedIn) ->
 
 
 def test_ctrl_c_on_jsctl_exec_interrupts_the_remote_command(shared_login: LoggedIn) -> None:
-    other = json.loads(shared_login.daemon.cli("--json", "exec", "--detach", "web-02", "--",
-                                               "sleep 20").stdout)
+    other = json.loads(
+        shared_login.daemon.cli("--json", "exec", "--detach", "web-02", "--", "sleep 20").stdout
+    )
     job = "sh -c 'echo started; exec sleep 30'"  # prints once it is itself running
-    process = subprocess.Popen([*JSCTL, "exec", "db-01", "--", job],
-                               env=shared_login.daemon.env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [*JSCTL, "exec", "db-01", "--", job],
+        env=shared_login.daemon.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert process.stdout is not None
     assert process.stdout.readline() == "started\n"
     process.send_signal(signal.SIGINT)
@@ -96,16 +102,23 @@ def test_ctrl_c_on_jsctl_exec_interrupts_the_remote_command(shared_login: Logged
     after = shared_login.daemon.cli("exec", "db-01", "--", "echo alive")
     assert after.stdout == "alive\n"
     # only this exec's run was interrupted: another session's run goes on
-    bystander = json.loads(shared_login.daemon.cli("--json", "wait", other["handle"],
-                                                   "--timeout", "0.1").stdout)
+    bystander = json.loads(
+        shared_login.daemon.cli("--json", "wait", other["handle"], "--timeout", "0.1").stdout
+    )
     assert bystander["state"] == "running"
     shared_login.daemon.cli("interrupt", other["handle"])
 
 
 def test_detach_wait_logs(shared_login: LoggedIn) -> None:
     cli = shared_login.daemon.cli
-    started = cli("--json", "exec", "--detach", "web-01", "--",
-                  "for i in 1 2 3; do echo line $i; sleep 0.2; done; (exit 5)")
+    started = cli(
+        "--json",
+        "exec",
+        "--detach",
+        "web-01",
+        "--",
+        "for i in 1 2 3; do echo line $i; sleep 0.2; done; (exit 5)",
+    )
     handle = json.loads(started.stdout)["handle"]
     waited = cli("wait", handle)
     assert waited.returncode == 5
@@ -131,8 +144,7 @@ def test_large_output_streams_in_order(shared_login: LoggedIn) -> None:
 
 def test_interrupt_from_another_process(shared_login: LoggedIn) -> None:
     daemon = shared_login.daemon
-    started = json.loads(daemon.cli("--json", "exec", "--detach", "db-01", "--",
-                                    "sleep 60").stdout)
+    started = json.loads(daemon.cli("--json", "exec", "--detach", "db-01", "--", "sleep 60").stdout)
     time.sleep(0.5)
     assert daemon.cli("interrupt", started["handle"]).returncode == 0
     waited = daemon.cli("wait", started["handle"], "--timeout", "20")
@@ -140,8 +152,13 @@ def test_interrupt_from_another_process(shared_login: LoggedIn) -> None:
 
 
 def test_scripts_without_a_tty_and_unknown_asset(shared_login: LoggedIn) -> None:
-    process = subprocess.run([*JSCTL, "exec", "no-such-asset", "--", "true"],
-                             env=shared_login.daemon.env, stdin=subprocess.DEVNULL,
-                             capture_output=True, text=True, timeout=60)
+    process = subprocess.run(
+        [*JSCTL, "exec", "no-such-asset", "--", "true"],
+        env=shared_login.daemon.env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert process.returncode == 1
     assert "no-such-asset" in process.stderr and "Traceback" not in process.stderr

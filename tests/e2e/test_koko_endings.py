@@ -123,9 +123,7 @@ def test_paused_session_refuses_runs_until_resumed(
     client.call("session.kill", sessions=[session])
 
 
-def test_asset_connect_error_is_the_open_error(
-    client: DaemonClient, sandbox: SandboxInfo
-) -> None:
+def test_asset_connect_error_is_the_open_error(client: DaemonClient, sandbox: SandboxInfo) -> None:
     sandbox.control().koko(asset_login_error="ssh: handshake failed: unable to authenticate")
     with pytest.raises(RpcError) as refused:
         _open(client)
@@ -136,7 +134,9 @@ def test_asset_connect_error_is_the_open_error(
 def test_a_character_split_across_kokos_frames_comes_out_whole(client: DaemonClient) -> None:
     session = _open(client)["id"]
     done = client.call(
-        "run.start", session=session, command="printf '<\\303'; sleep 0.3; printf '\\251>\\n'",
+        "run.start",
+        session=session,
+        command="printf '<\\303'; sleep 0.3; printf '\\251>\\n'",
         wait=20,
     )
     assert done["state"] == "done" and "<é>".encode() in done["output"]

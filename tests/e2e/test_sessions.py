@@ -28,8 +28,9 @@ def open_session(client: DaemonClient, asset: str = "web-01", **params: Any) -> 
     return str(client.call("session.open", asset=asset, **params)["session"]["id"])
 
 
-def read_until(client: DaemonClient, session: str, needle: bytes, offset: int = 0,
-               timeout: float = 20) -> tuple[bytes, int]:
+def read_until(
+    client: DaemonClient, session: str, needle: bytes, offset: int = 0, timeout: float = 20
+) -> tuple[bytes, int]:
     deadline = time.monotonic() + timeout
     seen = b""
     while needle not in seen:
@@ -51,14 +52,17 @@ def test_two_attached_clients_see_the_same_bytes_and_read_only_cannot_write(
 
         def watch(name: str, read_only: bool) -> None:
             with daemon.client() as viewer:
-                for item in viewer.stream("session.attach", session=session, offset=start,
-                                          read_only=read_only):
+                for item in viewer.stream(
+                    "session.attach", session=session, offset=start, read_only=read_only
+                ):
                     streams[name] += item.get("data", b"")
                     if b"done-42" in streams[name]:
                         return
 
-        threads = [threading.Thread(target=watch, args=("rw", False)),
-                   threading.Thread(target=watch, args=("ro", True))]
+        threads = [
+            threading.Thread(target=watch, args=("rw", False)),
+            threading.Thread(target=watch, args=("ro", True)),
+        ]
         for thread in threads:
             thread.start()
         time.sleep(0.5)
@@ -121,8 +125,11 @@ def test_interactive_attach_detach_reattach_in_a_pty(shared_login: LoggedIn) -> 
     def attach_and_type(keys: bytes) -> bytes:
         pid, fd = pty.fork()
         if pid == 0:
-            os.execve(sys.executable, [sys.executable, "-m", "jsctl_clients", "attach", session],
-                      daemon.env)
+            os.execve(
+                sys.executable,
+                [sys.executable, "-m", "jsctl_clients", "attach", session],
+                daemon.env,
+            )
         out = b""
         try:
             out += _drain(fd, 1.5)
@@ -219,8 +226,11 @@ def test_resize_screen_rename_and_kill(shared_login: LoggedIn) -> None:
         client.call("session.resize", session=session, cols=132, rows=43)
         run = client.call("run.start", session=session, command="stty size </dev/tty", wait=20)
         assert run["output"].strip() == b"43 132"
-        client.call("session.write", session=session,
-                    data="printf '\\033[2J\\033[5;10HFULLSCREEN-TEXT'; sleep 2\r")
+        client.call(
+            "session.write",
+            session=session,
+            data="printf '\\033[2J\\033[5;10HFULLSCREEN-TEXT'; sleep 2\r",
+        )
         time.sleep(1.0)
         screen = client.call("session.screen", session=session)
         assert screen["cols"] == 132 and screen["rows"] == 43

@@ -33,8 +33,9 @@ def zoned(shared_login: LoggedIn, sandbox: SandboxInfo) -> Iterator[LoggedIn]:
 
 def _route(sandbox: SandboxInfo, host: str) -> None:
     port = int(sandbox.url.rsplit(":", 1)[1])
-    sandbox.control().call("POST", "endpoints/", {"asset": "web-01", "host": host,
-                                                  "https_port": port})
+    sandbox.control().call(
+        "POST", "endpoints/", {"asset": "web-01", "host": host, "https_port": port}
+    )
 
 
 def test_terminals_and_files_follow_the_smart_endpoint(

@@ -129,10 +129,12 @@ async def test_cut_connection_is_found_after_the_liveness_window() -> None:
         heartbeat = KokoHeartbeat(CLIENT)
         n.start_soon(heartbeat.run)
         async with (
-            open_terminal(config, _cookie(s), s.backend.issue_token(ALICE), heartbeat=heartbeat)
-            as one,
-            open_terminal(config, _cookie(s), s.backend.issue_token(ALICE), heartbeat=heartbeat)
-            as two,
+            open_terminal(
+                config, _cookie(s), s.backend.issue_token(ALICE), heartbeat=heartbeat
+            ) as one,
+            open_terminal(
+                config, _cookie(s), s.backend.issue_token(ALICE), heartbeat=heartbeat
+            ) as two,
         ):
             for term in (one, two):
                 await read_until(term, b"$ ")

@@ -83,7 +83,11 @@ async def _refusal(
     raw = [(k.encode(), v.encode()) for k, v in headers]
     with pytest.raises(ConnectionRejected) as caught:
         async with open_websocket(
-            host, port, resource, use_ssl=info.verify, subprotocols=["JMS-KOKO"],
+            host,
+            port,
+            resource,
+            use_ssl=info.verify,
+            subprotocols=["JMS-KOKO"],
             extra_headers=raw,
         ):
             pass
@@ -212,7 +216,6 @@ async def test_tickets_bind_to_a_token_and_are_not_one_shot(v5: SandboxInfo) -> 
         assert '"type":"CONNECT"' in again.replace(" ", "")
         in_query = await _first_message(v5, f"{TERMINAL}?token={third}&ticket={free}", [])
         assert '"type":"CONNECT"' in in_query.replace(" ", "")
-
 
 
 async def test_unknown_and_stale_tickets(fresh_sandbox: SandboxFactory) -> None:

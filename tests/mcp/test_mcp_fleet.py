@@ -19,8 +19,11 @@ async def test_run_on_a_glob_answers_grouped_failures_first_with_read_handles(
     async with connect_agent(shared_login.daemon, token) as agent:
         listed = await agent.session.list_tools()
         # Annotations are for the client's approval logic, not the model's context.
-        size = len(listed.model_dump_json(by_alias=True, exclude_none=True,
-                                          exclude={"tools": {"__all__": {"annotations"}}}))
+        size = len(
+            listed.model_dump_json(
+                by_alias=True, exclude_none=True, exclude={"tools": {"__all__": {"annotations"}}}
+            )
+        )
         assert size / 4 <= TOOL_LIST_TOKENS  # the selector did not grow the tools past budget
         result = await agent.call("run", asset="*", command=DOWN_ON_WEB_02)
         assert not result.is_error, result.text

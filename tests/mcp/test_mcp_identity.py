@@ -26,9 +26,7 @@ async def _until_user(logged: LoggedIn, session: str, user: str) -> None:
 async def test_sudo_i_and_exit_are_tracked_shown_and_matched_by_rules(logged_in: LoggedIn) -> None:
     daemon = logged_in.daemon
     secret = logged_in.sandbox.control().account_secret("web-01", "deploy")
-    token = create_client(
-        daemon, "rooter", "--allow", "web-*", "--confirm", "user:root&kind:run"
-    )
+    token = create_client(daemon, "rooter", "--allow", "web-*", "--confirm", "user:root&kind:run")
     async with connect_agent(daemon, token) as agent:
         first = await agent.call("run", asset="web-01", account="deploy", command="id -un")
         assert first.fields["state"] == "done" and first.output.strip() == "deploy", first.text

@@ -64,15 +64,26 @@ def test_another_protocol_version_is_refused_with_what_to_do() -> None:
 def test_bad_frames_requests_methods_and_params_become_error_events() -> None:
     server = ServerConnection()
     garbage = struct.pack(">I", 3) + b"\xc1\xc1\xc1"
-    events = _events(server, garbage + encode_frame({"id": 5}) + encode_frame(
-        {"id": 6, "method": "sesion.list"}) + _hello() + encode_frame(
-        {"id": 8, "method": "hello", "params": {"version": "one"}}))
+    events = _events(
+        server,
+        garbage
+        + encode_frame({"id": 5})
+        + encode_frame({"id": 6, "method": "sesion.list"})
+        + _hello()
+        + encode_frame({"id": 8, "method": "hello", "params": {"version": "one"}}),
+    )
     codes = [e.error.code if isinstance(e, ErrorReply) else e.method for e in events]
-    assert codes == [ErrorCode.BAD_FRAME, ErrorCode.BAD_REQUEST, ErrorCode.UNKNOWN_METHOD,
-                     "hello", ErrorCode.BAD_PARAMS]
+    assert codes == [
+        ErrorCode.BAD_FRAME,
+        ErrorCode.BAD_REQUEST,
+        ErrorCode.UNKNOWN_METHOD,
+        "hello",
+        ErrorCode.BAD_PARAMS,
+    ]
     unknown = events[2]
     assert isinstance(unknown, ErrorReply) and "did you mean `session.list`" in (
-        unknown.error.message)
+        unknown.error.message
+    )
     assert not server.broken
     [too_big] = _events(server, struct.pack(">I", 1 << 30))
     assert isinstance(too_big, ErrorReply) and server.broken
@@ -81,8 +92,12 @@ def test_bad_frames_requests_methods_and_params_become_error_events() -> None:
 def test_params_reach_the_daemon_checked_and_without_nones() -> None:
     server = ServerConnection()
     server.greeted = True
-    [call] = _events(server, encode_frame(
-        {"id": 1, "method": "assets.list", "params": {"pattern": "web", "profile": None}}))
+    [call] = _events(
+        server,
+        encode_frame(
+            {"id": 1, "method": "assets.list", "params": {"pattern": "web", "profile": None}}
+        ),
+    )
     assert isinstance(call, Request) and call.params == {"pattern": "web"}
 
 
@@ -103,14 +118,19 @@ def test_the_client_matches_ids_streams_and_drops_late_answers() -> None:
     call_id, _ = client.send_request("run.start", {"command": "ls", "stream": True})
     gone_id, _ = client.send_request("ping", {})
     client.abandon(gone_id)
-    client.receive_data(b"".join(encode_frame(m) for m in (
-        {"id": hello_id, "result": {"protocol": PROTOCOL_VERSION, "pid": 9}},
-        {"id": gone_id, "result": {"pong": True}},
-        {"id": 999, "result": {}},
-        {"stream": call_id, "data": b"out"},
-        {"id": call_id, "result": {"exit": 0}},
-        {"id": None, "error": {"code": ErrorCode.LIMIT, "message": "too much"}},
-    )))
+    client.receive_data(
+        b"".join(
+            encode_frame(m)
+            for m in (
+                {"id": hello_id, "result": {"protocol": PROTOCOL_VERSION, "pid": 9}},
+                {"id": gone_id, "result": {"pong": True}},
+                {"id": 999, "result": {}},
+                {"stream": call_id, "data": b"out"},
+                {"id": call_id, "result": {"exit": 0}},
+                {"id": None, "error": {"code": ErrorCode.LIMIT, "message": "too much"}},
+            )
+        )
+    )
     events = []
     while (event := client.next_event()) is not None:
         events.append(event)

@@ -28,8 +28,9 @@ from jsctl_protocol import (
 scalars = st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.text() | st.binary()
 values = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=5)
-    | st.dictionaries(st.text(max_size=8), inner, max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=8), inner, max_size=5)
+    ),
     max_leaves=20,
 )
 messages = st.dictionaries(st.text(max_size=10), values, max_size=6)
@@ -119,8 +120,11 @@ def test_unencodable_message() -> None:
 
 @given(values)
 def test_parse_request_rejects_wrong_shapes_with_rpc_error(junk: Any) -> None:
-    for candidate in ({"id": junk, "method": "ping"}, {"id": 1, "method": junk},
-                      {"id": 1, "method": "ping", "params": junk}):
+    for candidate in (
+        {"id": junk, "method": "ping"},
+        {"id": 1, "method": junk},
+        {"id": 1, "method": "ping", "params": junk},
+    ):
         try:
             request = parse_request(candidate)
         except RpcError as exc:

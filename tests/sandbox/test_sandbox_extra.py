@@ -21,8 +21,9 @@ PROGRAM = (
 @pytest.mark.parametrize("command", ["sandbox", "demo"])
 @pytest.mark.parametrize("hidden", ["hypercorn", "starlette,PIL", "trustme", "pyotp"])
 def test_without_the_extra_the_command_says_what_to_install(command: str, hidden: str) -> None:
-    result = subprocess.run([sys.executable, "-c", PROGRAM, hidden, command],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", PROGRAM, hidden, command], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr

@@ -286,10 +286,7 @@ def test_persistent_sandbox_keeps_users_keys_sessions_ca_and_port(tmp_path: Path
             "Date": date,
             "Authorization": sign("get", PROFILE, date, key["id"], key["secret"]),
         }
-        assert (
-            httpx.get(info.url + PROFILE, headers=signed, verify=info.verify).status_code
-            == 200
-        )
+        assert httpx.get(info.url + PROFILE, headers=signed, verify=info.verify).status_code == 200
         assert web_login(info, "admin").get(PROFILE).status_code == 200  # same password
     finally:
         _stop(second)

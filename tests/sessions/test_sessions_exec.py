@@ -296,7 +296,10 @@ async def test_exec_returns_a_handle_when_the_call_wait_ends(
     ],
 )
 async def test_what_ends_a_shell_ends_only_the_command(
-    manager_factory: ManagerFactory, make_request: MakeRequest, shell: str, command: str,
+    manager_factory: ManagerFactory,
+    make_request: MakeRequest,
+    shell: str,
+    command: str,
     status: int,
 ) -> None:
     """A child shell (exec) and an agent's guarded shell both report the command's own status

@@ -149,4 +149,3 @@ def restart(ctx: click.Context) -> None:
     """Stop the daemon if it runs, then start it."""
     ctx.invoke(stop)
     ctx.invoke(start)
-

@@ -52,16 +52,17 @@ def _exit_code(run: dict[str, Any]) -> int:
 @account_option
 @profile_option
 @click.option("--session", "-s", help="Run in this session (id or name) instead of REF's.")
-@click.option("--timeout", type=TableNumber("run.start", "timeout"),
-              help="Interrupt (Ctrl-C) after this many seconds.")
+@click.option(
+    "--timeout",
+    type=TableNumber("run.start", "timeout"),
+    help="Interrupt (Ctrl-C) after this many seconds.",
+)
 @click.option("--detach", "-d", is_flag=True, help="Start and print a handle; don't wait.")
 @click.option(
     "--tty", "-t", is_flag=True,
     help="The terminal is the command's input; stdout and stderr come as one stream.",
 )  # fmt: skip
-@click.option(
-    "--no-stdin", "-n", is_flag=True, help="Don't pass this process's standard input on."
-)
+@click.option("--no-stdin", "-n", is_flag=True, help="Don't pass this process's standard input on.")
 @click.option(
     "--stdin", "-i", "forward_stdin", is_flag=True,
     help="Pass standard input on even from a terminal (read to its end first).",
@@ -254,8 +255,12 @@ def _as(session: dict[str, Any]) -> str:
 
 @click.command()
 @click.argument("handle")
-@click.option("--timeout", "-t", type=TableNumber("run.wait", "timeout"),
-              help="Give up waiting after this many seconds.")
+@click.option(
+    "--timeout",
+    "-t",
+    type=TableNumber("run.wait", "timeout"),
+    help="Give up waiting after this many seconds.",
+)
 @json_option
 def wait(handle: str, timeout: float | None) -> None:
     """Wait for a detached run (or fleet, or FLEET/ASSET) to finish; exit with its status."""

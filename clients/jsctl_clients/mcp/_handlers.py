@@ -429,8 +429,7 @@ class Tools:
                     identity=identity_field(info),
                     state=info["state"],
                     reason=f'"{info["reason"]}"' if info.get("reason") else None,
-                    paused=f'"by {info.get("paused_by") or "an administrator"}: input is '
-                    'dropped"'
+                    paused=f'"by {info.get("paused_by") or "an administrator"}: input is dropped"'
                     if info.get("paused")
                     else None,
                     server_idle_in=_server_idle_in(info),

@@ -32,8 +32,13 @@ KEY_BYTES = {
 }
 
 
-_JSON_TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean",
-               "list": "array"}
+_JSON_TYPES = {
+    "str": "string",
+    "int": "integer",
+    "float": "number",
+    "bool": "boolean",
+    "list": "array",
+}
 
 
 def _schema(param: Param) -> dict[str, Any]:
@@ -96,9 +101,18 @@ def _like(method: str, name: str, doc: str = "", *, required: bool = False) -> P
     (terse) doc line: every byte of a schema is paid in the agent's context window."""
     row = METHODS[method]
     source = next(param for param in row.params if param.name == name)
-    return Param(name, source.kind, doc, required, minimum=source.minimum,
-                 maximum=source.maximum, max_len=source.max_len, choices=source.choices,
-                 items=source.items, pattern=source.pattern)
+    return Param(
+        name,
+        source.kind,
+        doc,
+        required,
+        minimum=source.minimum,
+        maximum=source.maximum,
+        max_len=source.max_len,
+        choices=source.choices,
+        items=source.items,
+        pattern=source.pattern,
+    )
 
 
 def _s(name: str, doc: str = "", *, required: bool = False) -> Param:

@@ -11,9 +11,7 @@ import re
 import time
 from dataclasses import dataclass
 
-CHANGERS = re.compile(
-    r"\b(sudo|su|exit|logout|doas|runuser|machinectl|ssh|newgrp|sg|login)\b|\x04"
-)
+CHANGERS = re.compile(r"\b(sudo|su|exit|logout|doas|runuser|machinectl|ssh|newgrp|sg|login)\b|\x04")
 PROBE = "id -un; hostname"
 PROBE_OWNER = "jsctl (identity probe)"
 

@@ -122,7 +122,7 @@ def _stdin_lines(data: bytes, token: str) -> bytes:
     lines = [encoded[i : i + _STDIN_LINE] for i in range(0, len(encoded), _STDIN_LINE)]
     end = f"JSCTL_IN_{token}".encode()
     head = (
-        f' {_STDIN_FILE}=$(mktemp) && base64 -d >"${_STDIN_FILE}" <<\'{end.decode()}\';'
+        f" {_STDIN_FILE}=$(mktemp) && base64 -d >\"${_STDIN_FILE}\" <<'{end.decode()}';"
         f" {_STDIN_DECODED}=$?\n"
     ).encode()
     return head + b"".join(line + b"\n" for line in lines) + end + b"\n"
@@ -140,7 +140,7 @@ def exec_setup_line() -> bytes:
     """
     return (
         f" {_ERR}=$(mktemp 2>/dev/null || echo /dev/tty);"
-        f" trap '[ -f \"${_ERR}\" ] && rm -f \"${_ERR}\"' EXIT\n"
+        f' trap \'[ -f "${_ERR}" ] && rm -f "${_ERR}"\' EXIT\n'
     ).encode()
 
 

@@ -275,8 +275,10 @@ class Session:
         run = self.current_run
         # Bash drops the rest of the line when the job dies of SIGINT, so the run's END marker
         # never comes; the run is recovered with a probe instead.
-        if run is not None and CTRL_C in data and run.request_stop(
-            RunState.INTERRUPTED, self.ring.end_offset
+        if (
+            run is not None
+            and CTRL_C in data
+            and run.request_stop(RunState.INTERRUPTED, self.ring.end_offset)
         ):
             self._supervise(self._recover_run, run)
         await self._send(data)
