@@ -43,19 +43,49 @@ _FOR_AGENTS = (
     ),
     ("`jsctl sessions` lists them", "the `sessions` tool lists yours"),
     ("open a new one with `jsctl shell`", "use `run` with an asset to open a new one"),
-    ("`jsctl sessions`", "the `sessions` tool"),
 )
+
+# A `jsctl …` command an agent has a tool for; any other is the person's to run.
+_TOOL_FOR_COMMAND = {
+    "accounts": "the `find` tool",
+    "asset": "the `find` tool",
+    "assets": "the `find` tool",
+    "cp": "the `files` tool",
+    "exec": "the `run` tool",
+    "files": "the `files` tool",
+    "interrupt": "the `interrupt` tool",
+    "kill": "the `close` tool",
+    "logs": "the `read` tool",
+    "ls": "the `files` tool",
+    "screen": "the `screen` tool",
+    "sessions": "the `sessions` tool",
+    "shell": "`run` with an asset",
+    "wait": "the `read` tool",
+}
+_CLI_MENTION = re.compile(r"(?:(?<!to )(?P<run>run ))?`jsctl (?P<command>[a-z-]+)(?P<rest>[^`]*)`")
+
+
+def for_agents(message: str) -> str:
+    """``message`` with its CLI advice in an agent's terms: its tools, or a person to ask."""
+    for cli, agent in _FOR_AGENTS:
+        message = message.replace(cli, agent)
+
+    def reword(mention: re.Match[str]) -> str:
+        tool = _TOOL_FOR_COMMAND.get(mention["command"])
+        if tool is not None:
+            return f"use {tool}" if mention["run"] else tool
+        if mention["run"]:
+            return f"ask the person to run `jsctl {mention['command']}{mention['rest']}`"
+        return mention[0]
+
+    return _CLI_MENTION.sub(reword, message)
 
 
 def _explain_rpc(exc: RpcError) -> str:
-    message = exc.message
-    for cli, agent in _FOR_AGENTS:
-        message = message.replace(cli, agent)
+    message = for_agents(exc.message)
     if exc.code == ErrorCode.LOGIN_REQUIRED:
         if "jsctl login" not in message:
             message += " — ask the person to run `jsctl login`"
-        elif "ask" not in message:  # the daemon tells a person; the agent must ask one
-            message = message.replace("run `jsctl login", "ask the person to run `jsctl login")
         return f"{message}. Then retry this call; open sessions keep working meanwhile."
     if exc.code == ErrorCode.UNAUTHORIZED:
         return (
