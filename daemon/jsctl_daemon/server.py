@@ -32,7 +32,7 @@ from .fleet import FleetManager
 from .identity import IdentityTracker
 from .opener import KokoOpener
 from .policy import Policy
-from .rpc import Connection, Identity
+from .rpc import HUMAN, Connection, Identity
 from .session_index import SessionIndex, remove_stale_temp_files
 from .sessions import SessionLimits, SessionManager, open_session_manager
 
@@ -103,7 +103,8 @@ class Daemon:
         settings = self.settings.daemon
         return SessionLimits(
             max_per_profile=settings.max_sessions_per_profile or None,
-            max_per_owner=None,  # applies to agent clients only: see session_methods._open
+            max_per_owner=settings.max_sessions_per_client or None,
+            unlimited_owners=frozenset({HUMAN.owner}),  # the limit is an agent client's
             idle_timeout_s=settings.session_idle_timeout or None,
             buffer_bytes=settings.session_buffer_bytes,
         )

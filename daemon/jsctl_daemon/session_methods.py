@@ -74,15 +74,6 @@ async def _open(ctx: CallContext, params: dict[str, Any]) -> str:
         )
         if free is not None:
             return free
-    most = ctx.daemon.settings.daemon.max_sessions_per_client
-    if not ctx.identity.is_human and most:
-        mine = manager.list_sessions(owner=owner, include_ended=False).sessions
-        if len(mine) >= most:
-            raise RpcError(
-                ErrorCode.LIMIT,
-                f"client `{ctx.identity.name}` already has {len(mine)} open "
-                f"sessions (the limit is {most}); close one first",
-            )
     request = OpenRequest(
         profile=profile,
         asset=asset.name,

@@ -192,7 +192,6 @@ class SessionManager:
     def _check_limits(self, request: OpenRequest) -> None:
         live = [s for s in self._sessions.values() if not s.state.ended]
         per_profile = sum(1 for s in live if s.request.profile == request.profile)
-        per_owner = sum(1 for s in live if s.request.owner == request.owner)
         most = self.limits.max_per_profile
         if most is not None and per_profile >= most:
             raise SessionLimitReached(
@@ -200,9 +199,13 @@ class SessionManager:
                 f" is {most}) — close one with `jsctl kill`, or raise the limit"
             )
         most = self.limits.max_per_owner
-        if most is not None and per_owner >= most:
+        if most is None or request.owner in self.limits.unlimited_owners:
+            return
+        per_owner = sum(1 for s in live if s.request.owner == request.owner)
+        if per_owner >= most:
+            client = request.owner.partition("#")[0]  # an agent's owner id is NAME#ID
             raise SessionLimitReached(
-                f"`{request.owner}` already has {per_owner} open sessions (the limit is {most})"
+                f"client `{client}` already has {per_owner} open sessions (the limit is {most})"
                 " — close one with `jsctl kill`, or raise the limit"
             )
 

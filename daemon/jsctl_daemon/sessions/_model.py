@@ -31,7 +31,8 @@ class SessionLimits:
     """Configurable bounds; ``None`` means unlimited."""
 
     max_per_profile: int | None = None
-    max_per_owner: int | None = None
+    max_per_owner: int | None = None  # open sessions per owner (an agent client)…
+    unlimited_owners: frozenset[str] = frozenset()  # …except these (the person's own)
     idle_timeout_s: float | None = 3600.0  # no input, output or client use this long -> close
     buffer_bytes: int = 1 << 20  # per-session output ring buffer size
     keep_ended: int = 32  # ended sessions kept (readable) before the oldest is forgotten
