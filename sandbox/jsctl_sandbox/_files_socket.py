@@ -18,13 +18,13 @@ import trio
 from starlette.requests import HTTPConnection
 from starlette.websockets import WebSocket
 
+from jsctl_koko import ENVELOPE_KEYS, MessageType, decode_client_message
 from jsctl_sandbox._files_go import go_json
 from jsctl_sandbox._files_volume import FileVolume
 from jsctl_sandbox._koko_abort import abort_connection
 from jsctl_sandbox._koko_io import Outbox, consume_token, heartbeat, receive_within
 from jsctl_sandbox._koko_session import connect_data
 from jsctl_sandbox.koko_contract import KokoBackend, KokoGrant, KokoSettings, KokoUser
-from jsctl_sandbox.koko_envelope import ENVELOPE_KEYS, MessageType, decode_client_message
 
 __all__ = [
     "FileMessage",

@@ -12,6 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.types import Message
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from jsctl_koko import MessageType, encode_server_message
 from jsctl_sandbox.koko_contract import (
     KokoBackend,
     KokoGrant,
@@ -19,7 +20,6 @@ from jsctl_sandbox.koko_contract import (
     KokoTokenUserMismatch,
     KokoUser,
 )
-from jsctl_sandbox.koko_envelope import MessageType, encode_server_message
 
 __all__ = [
     "MISSING_PARAMS_ERROR",

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 import trio
 from starlette.websockets import WebSocket
 
+from jsctl_koko import KokoMessage, MessageType, decode_client_message
 from jsctl_sandbox._koko_abort import abort_connection
 from jsctl_sandbox._koko_io import (
     MISSING_PARAMS_ERROR,
@@ -37,7 +38,6 @@ from jsctl_sandbox._koko_io import (
 from jsctl_sandbox._koko_session import connect_data, session_data, share_join_data
 from jsctl_sandbox._koko_tasks import LIVE_TERMINALS, TerminalTasks
 from jsctl_sandbox.koko_contract import KokoBackend, KokoGrant, KokoSettings, KokoUser
-from jsctl_sandbox.koko_envelope import KokoMessage, MessageType, decode_client_message
 from jsctl_sandbox.pty_shell import PtyShell
 
 __all__ = ["MISSING_PARAMS_ERROR", "SUBPROTOCOL", "terminal_endpoint"]

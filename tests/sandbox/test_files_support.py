@@ -22,7 +22,7 @@ import httpx
 import trio
 from trio_websocket import WebSocketConnection, open_websocket_url
 
-from jsctl_sandbox.koko_envelope import ENVELOPE_KEYS
+from jsctl_koko import ENVELOPE_KEYS
 from jsctl_sandbox.testing import SandboxInfo, csrf_headers, web_login
 
 WAIT_S = 20.0  # bounds a hang; never an assertion about speed

@@ -8,12 +8,12 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jsctl_sandbox._koko_io import Utf8Splitter
-from jsctl_sandbox.koko_envelope import (
+from jsctl_koko import (
     ENVELOPE_KEYS,
     decode_client_message,
     encode_server_message,
 )
+from jsctl_sandbox._koko_io import Utf8Splitter
 
 
 def test_server_frame_has_every_v4_key_and_string_data() -> None:

@@ -31,6 +31,7 @@ from starlette.responses import Response
 from starlette.routing import WebSocketRoute
 from trio_websocket import WebSocketConnection, open_websocket_url
 
+from jsctl_koko import ENVELOPE_KEYS
 from jsctl_sandbox._koko_io import login_redirect
 from jsctl_sandbox.koko_contract import (
     KokoGrant,
@@ -39,7 +40,6 @@ from jsctl_sandbox.koko_contract import (
     KokoTokenUserMismatch,
     KokoUser,
 )
-from jsctl_sandbox.koko_envelope import ENVELOPE_KEYS
 from jsctl_sandbox.koko_terminal import terminal_endpoint
 from jsctl_sandbox.testing import SandboxInfo, csrf_headers, web_login
 

@@ -9,7 +9,8 @@ from typing import Any, Protocol
 import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection
 
-from ..jumpserver._koko_socket import envelope, parse_message
+from jsctl_koko import decode_server_message, encode_client_message
+
 from ._errors import FileSessionLost
 from ._settings import FileSettings
 
@@ -65,7 +66,7 @@ class KokoChannel:
                     return
                 if not isinstance(message, str):
                     continue
-                parsed = parse_message(message) or {}
+                parsed = decode_server_message(message) or {}
                 kind = parsed.get("type")
                 if kind == "PING":
                     with contextlib.suppress(trio.WouldBlock):
@@ -84,7 +85,7 @@ class KokoChannel:
                 await self._pings.receive()
             kind = "PING" if quiet.cancelled_caught else "PONG"
             try:
-                await self.send(envelope("", kind, kind.lower()))
+                await self.send(encode_client_message("", kind, kind.lower()))
             except FileSessionLost:
                 return
 

@@ -26,14 +26,9 @@ from urllib.parse import quote
 import trio
 from trio_websocket import ConnectionRejected, WebSocketConnection
 
-from ..jumpserver._koko_socket import (
-    await_connect,
-    connect_socket,
-    envelope,
-    koko_failures,
-    nested,
-    rejection_error,
-)
+from jsctl_koko import encode_client_message, nested
+
+from ..jumpserver._koko_socket import await_connect, connect_socket, koko_failures, rejection_error
 from ..jumpserver.config import ServerConfig
 from ..jumpserver.koko_auth import KokoCredentials
 from ._backend import ChunkSource, RemoteEntry
@@ -128,7 +123,7 @@ class SftpSession:
     async def _frame(
         self, msg_id: str, cmd: str, payload: dict[str, Any], raw: bytes = b""
     ) -> None:
-        head = envelope(msg_id, "SFTP_DATA", json.dumps(payload), cmd=cmd)
+        head = encode_client_message(msg_id, "SFTP_DATA", json.dumps(payload), cmd=cmd)
         if not raw:
             await self.channel.send(head)
             return

@@ -1,16 +1,15 @@
 """KoKo WebSocket plumbing shared by terminals and file sessions.
 
 Open the raw socket (TCP, TLS handshake up front for clear errors, then the JMS-KOKO upgrade),
-parse envelopes, wait for CONNECT, and turn a refused upgrade into the right error.
+wait for CONNECT, and turn a refused upgrade into the right error.
 """
 
 from __future__ import annotations
 
-import json
 import ssl
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import trio
 from trio_websocket import (
@@ -29,6 +28,7 @@ from jsctl_daemon.jumpserver.errors import (
     Unreachable,
 )
 from jsctl_daemon.jumpserver.koko_auth import KokoCredentials, as_credentials
+from jsctl_koko import decode_server_message
 
 if TYPE_CHECKING:
     from jsctl_daemon.jumpserver.koko import KokoSettings
@@ -36,10 +36,7 @@ if TYPE_CHECKING:
 __all__ = [
     "await_connect",
     "connect_socket",
-    "envelope",
     "koko_failures",
-    "nested",
-    "parse_message",
     "rejection_error",
     "unwrap_group",
 ]
@@ -122,30 +119,6 @@ async def connect_socket(
         ) from None
 
 
-def envelope(msg_id: str, msg_type: str, data: str, **extra: Any) -> str:
-    """One client text frame (``data`` is always a string; KoKo drops anything else)."""
-    return json.dumps({"id": msg_id, "type": msg_type, "data": data, **extra})
-
-
-def parse_message(text: str) -> dict[str, Any] | None:
-    """A server text frame as a dict, or None when it is not a JSON object."""
-    try:
-        message = json.loads(text)
-    except ValueError:
-        return None
-    return message if isinstance(message, dict) else None
-
-
-def nested(data: Any) -> Any:
-    """KoKo nests structured payloads as a JSON string inside ``data``."""
-    if isinstance(data, str) and data[:1] in ("{", "["):
-        try:
-            return json.loads(data)
-        except ValueError:
-            return data
-    return data
-
-
 async def await_connect(ws: WebSocketConnection, limit_s: float, what: str = "terminal") -> str:
     """Read until CONNECT and return its id; ERROR becomes TerminalRefused, silence a timeout."""
     with trio.move_on_after(limit_s):
@@ -156,7 +129,7 @@ async def await_connect(ws: WebSocketConnection, limit_s: float, what: str = "te
                 raise TerminalRefused("KoKo closed the connection before starting") from None
             if isinstance(message, bytes):
                 continue
-            parsed = parse_message(message) or {}
+            parsed = decode_server_message(message) or {}
             if parsed.get("type") == "ERROR":
                 raise TerminalRefused(str(parsed.get("err") or "unknown error"))
             if parsed.get("type") == "CONNECT" and parsed.get("id"):

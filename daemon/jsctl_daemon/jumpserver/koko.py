@@ -30,14 +30,7 @@ import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection
 
 from jsctl_daemon.jumpserver._koko_notice import NoticeTail, prompt_in
-from jsctl_daemon.jumpserver._koko_socket import (
-    await_connect,
-    connect_socket,
-    envelope,
-    koko_failures,
-    nested,
-    parse_message,
-)
+from jsctl_daemon.jumpserver._koko_socket import await_connect, connect_socket, koko_failures
 from jsctl_daemon.jumpserver.config import ServerConfig
 from jsctl_daemon.jumpserver.errors import (
     TerminalClosed,
@@ -46,6 +39,7 @@ from jsctl_daemon.jumpserver.errors import (
     TerminalRefused,
 )
 from jsctl_daemon.jumpserver.koko_auth import KokoCredentials
+from jsctl_koko import decode_server_message, encode_client_message, nested
 
 __all__ = ["KokoHeartbeat", "KokoSettings", "KokoTerminal", "open_terminal"]
 
@@ -154,7 +148,7 @@ class KokoTerminal:
         raise TerminalRefused(f"KoKo did not connect to the asset within {limit_s:g} s")
 
     def _handle_text(self, text: str) -> None:
-        message = parse_message(text)
+        message = decode_server_message(text)
         if message is None:
             return
         kind = message.get("type")
@@ -192,12 +186,12 @@ class KokoTerminal:
         except UnicodeDecodeError:
             await self._send(data)
             return
-        await self._send(envelope(self._id, "TERMINAL_DATA", text))
+        await self._send(encode_client_message(self._id, "TERMINAL_DATA", text))
 
     async def resize(self, cols: int, rows: int) -> None:
         """Tell KoKo the new window size."""
         size = json.dumps({"cols": int(cols), "rows": int(rows)})
-        await self._send(envelope(self._id, "TERMINAL_RESIZE", size))
+        await self._send(encode_client_message(self._id, "TERMINAL_RESIZE", size))
 
     def _beat(self, now: float, settings: KokoSettings, nursery: trio.Nursery) -> bool:
         """One heartbeat look; False once the terminal has ended (forget it).
@@ -225,7 +219,7 @@ class KokoTerminal:
 
     async def _ping(self) -> None:
         with suppress(TerminalEnded):  # receive() reports why
-            await self._send(envelope(self._id, "PING", ""))
+            await self._send(encode_client_message(self._id, "PING", ""))
 
     async def _ws_ping(self, patience: float) -> None:
         with trio.move_on_after(patience), suppress(ConnectionClosed):
@@ -242,7 +236,7 @@ class KokoTerminal:
             scope.shield = True
             if self._ended is None:
                 with suppress(TerminalEnded):
-                    await self._send(envelope(self._id, "CLOSE", ""))
+                    await self._send(encode_client_message(self._id, "CLOSE", ""))
                 self._ended = TerminalClosed("the terminal was closed")
             await self._ws.aclose()
 
@@ -320,7 +314,7 @@ async def open_terminal(
                 connect_id = await await_connect(ws, settings.connect_timeout)
                 terminal = KokoTerminal(ws, connect_id, settings)
                 init = json.dumps({"cols": int(cols), "rows": int(rows), "code": ""})
-                await terminal._send(envelope(connect_id, "TERMINAL_INIT", init))
+                await terminal._send(encode_client_message(connect_id, "TERMINAL_INIT", init))
                 await terminal._await_shell(settings.asset_timeout)
                 if heartbeat is None:
                     heartbeat = KokoHeartbeat(settings)

@@ -1,8 +1,12 @@
-"""The KoKo terminal WebSocket's JSON envelope (sheet 7.3), sans I/O.
+"""KoKo's terminal and file WebSocket messages (the JSON envelope, sheet 7.3), sans I/O.
 
-Server frames always carry every v4 key; ``data`` is always a string (structured
-payloads are JSON encoded inside it). Client frames may omit keys, unknown keys are
-ignored, and a frame whose ``data`` is not a string is dropped.
+The one statement of the format, for both ends: the daemon writes client frames and reads
+server frames; the sandbox, imitating KoKo, does the opposite. Standard library only, so the
+daemon and the sandbox can both depend on it and neither on the other.
+
+Server frames always carry every v4 key; ``data`` is always a string (structured payloads are
+JSON encoded inside it). Client frames may omit keys, unknown keys are ignored, and a frame
+whose ``data`` is not a string is dropped.
 """
 
 from __future__ import annotations
@@ -20,7 +24,10 @@ __all__ = [
     "KokoMessage",
     "MessageType",
     "decode_client_message",
+    "decode_server_message",
+    "encode_client_message",
     "encode_server_message",
+    "nested",
 ]
 
 
@@ -132,3 +139,30 @@ def decode_client_message(text: str) -> KokoMessage | None:
     return KokoMessage(
         type=fields["type"], id=fields["id"], data=fields["data"], err=fields["err"], raw=raw
     )
+
+
+# --- the client's side (jsctl's daemon): a per-frame path, kept to one json call each way ------
+
+
+def encode_client_message(msg_id: str, msg_type: str, data: str, **extra: Any) -> str:
+    """One client text frame (``data`` is always a string; KoKo drops anything else)."""
+    return json.dumps({"id": msg_id, "type": msg_type, "data": data, **extra})
+
+
+def decode_server_message(text: str) -> dict[str, Any] | None:
+    """A server text frame as a dict, or None when it is not a JSON object."""
+    try:
+        message = json.loads(text)
+    except ValueError:
+        return None
+    return message if isinstance(message, dict) else None
+
+
+def nested(data: Any) -> Any:
+    """KoKo nests structured payloads as a JSON string inside ``data``."""
+    if isinstance(data, str) and data[:1] in ("{", "["):
+        try:
+            return json.loads(data)
+        except ValueError:
+            return data
+    return data

@@ -1,0 +1,56 @@
+"""KoKo's message format is stated once (jsctl_koko): what one end writes, the other reads."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from jsctl_koko import (
+    ENVELOPE_KEYS,
+    decode_client_message,
+    decode_server_message,
+    encode_client_message,
+    encode_server_message,
+    nested,
+)
+
+TEXT = st.text(max_size=200)
+
+
+@given(msg_id=TEXT, kind=st.sampled_from(["TERMINAL_DATA", "TERMINAL_RESIZE", "PING"]), data=TEXT)
+def test_what_the_daemon_writes_the_sandbox_reads(msg_id: str, kind: str, data: str) -> None:
+    decoded = decode_client_message(encode_client_message(msg_id, kind, data))
+    assert decoded is not None
+    assert (decoded.id, decoded.type, decoded.data, decoded.err, decoded.raw) == (
+        msg_id,
+        kind,
+        data,
+        "",
+        b"",
+    )
+
+
+@given(msg_id=TEXT, data=TEXT, err=TEXT)
+def test_what_the_sandbox_writes_the_daemon_reads(msg_id: str, data: str, err: str) -> None:
+    frame = decode_server_message(encode_server_message("CLOSE", id=msg_id, data=data, err=err))
+    assert frame is not None and set(frame) == set(ENVELOPE_KEYS)
+    assert (frame["id"], frame["type"], frame["data"], frame["err"]) == (msg_id, "CLOSE", data, err)
+
+
+def test_structured_data_travels_nested_as_a_string() -> None:
+    payload = {"session": {"id": "s1", "user": "mei"}, "permission": {"actions": ["connect"]}}
+    frame = decode_server_message(encode_server_message("TERMINAL_SESSION", data=payload))
+    assert frame is not None and isinstance(frame["data"], str)
+    assert nested(frame["data"]) == payload
+    assert nested("[1, 2") == "[1, 2"  # not JSON after all: the text itself
+    assert nested("plain") == "plain" and nested(None) is None
+
+
+def test_what_is_not_a_frame_is_refused_not_raised() -> None:
+    for text in ("", "not json", "[1, 2]", "42", json.dumps("CLOSE")):
+        assert decode_server_message(text) is None
+        assert decode_client_message(text) is None
+    assert decode_client_message(json.dumps({"type": "TERMINAL_DATA", "data": 42})) is None
+    assert decode_client_message(json.dumps({"type": "X", "raw": "%%%"})) is None
