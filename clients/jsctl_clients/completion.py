@@ -1,8 +1,9 @@
 """Shell completion fast path: `_JSCTL_COMPLETE=<shell> jsctl WORD... CURRENT` prints candidates.
 
-Subcommands and flags come from the generated static spec; asset, account, session, profile,
-client and node names from the daemon's cache, asked with a short timeout. Never starts the
-daemon, never prints an error into the line, never imports click.
+Subcommands and flags come from the static spec (derived from the click commands and kept);
+asset, account, session, profile, client and node names from the daemon's cache, asked with a
+short timeout. Never starts the daemon, never prints an error into the line, and imports click
+only when the kept spec is stale.
 """
 
 from __future__ import annotations
@@ -37,9 +38,7 @@ def complete_main(argv: list[str] | None = None) -> int:
 def candidates(shell: str, args: list[str], spec: Spec | None = None) -> list[str]:
     """The output lines for a command line split into words (the last one under the cursor)."""
     if spec is None:
-        from ._completion_spec import SPEC
-
-        spec = SPEC
+        spec = kept_spec()
     if shell == "bash":
         args = join_equals(args)  # bash splits --opt=value at "="; click sees one word
     words, current = (args[:-1], args[-1]) if args else ([], "")
@@ -51,6 +50,19 @@ def candidates(shell: str, args: list[str], spec: Spec | None = None) -> list[st
     if want.kind in DAEMON_KINDS:
         found += [(name, "") for name in daemon_candidates(want)]
     return [f"plain\t{lead}{_clean(value)}\t{_clean(help_)}" for value, help_ in found]
+
+
+def kept_spec() -> Spec:
+    """Completion's spec: a view of the click commands, kept until one of them changes."""
+    from ._views import load, spec_sources
+
+    return load("spec", _build_spec, spec_sources())  # type: ignore[return-value]
+
+
+def _build_spec() -> object:
+    from ._completion_gen import build_spec  # imports click and every command: only when stale
+
+    return build_spec()
 
 
 def _clean(text: str) -> str:

@@ -10,13 +10,12 @@ from . import _params as p
 from ._methods_consent import CONSENT_METHODS, SECRET_METHODS
 from ._methods_files import FILE_METHODS
 from ._methods_fleet import FLEET_METHODS
-from ._table import Method, Param
+from ._methods_sessions import SESSION_METHODS
+from ._table import Cli, Method, Param
 from ._table import Permission as P
 from ._version import PROTOCOL_VERSION
 
 __all__ = ["METHODS", "PROTOCOL_VERSION", "TOOL_METHODS", "method"]
-
-MAX_WAIT_S = 1e9  # "forever" in seconds: finite, so every deadline is a real number
 
 METHODS: dict[str, Method] = {
     m.name: m
@@ -42,7 +41,14 @@ METHODS: dict[str, Method] = {
             "{protocol, daemon_version, pid, identity: {kind, name}}",
             P.PUBLIC,
         ),
-        Method("ping", "Check that the daemon answers.", (), "{pong: true, time}", P.PUBLIC),
+        Method(
+            "ping",
+            "Check that the daemon answers.",
+            (),
+            "{pong: true, time}",
+            P.PUBLIC,
+            cli=Cli("ping", "daemon_cmds"),
+        ),
         Method(
             "daemon.status",
             "Daemon pid, version, uptime, memory, clients and sessions.",
@@ -71,6 +77,7 @@ METHODS: dict[str, Method] = {
                 Param("insecure", "bool", "skip TLS verification"),
             ),
             "{login_id, step, ...}",
+            cli=Cli("login", "auth_cmds", "Log in to a JumpServer (password, captcha, MFA) once."),
         ),
         Method(
             "auth.login.answer",
@@ -98,6 +105,7 @@ METHODS: dict[str, Method] = {
             "Revoke what can be revoked server-side and forget the profile's login.",
             (p.profile,),
             p.JSON_OK,
+            cli=Cli("logout", "auth_cmds", "Revoke and forget a profile's login."),
         ),
         Method(
             "auth.whoami",
@@ -105,12 +113,14 @@ METHODS: dict[str, Method] = {
             (p.profile,),
             "{profile, url, user, org, web_session, access_key, koko: {via, header_auth, detail}}",
             P.READ,
+            cli=Cli("whoami", "auth_cmds", "Show who you are logged in as, and until when."),
         ),
         Method(
             "auth.doctor",
             "Check server, TLS, REST auth, web session and KoKo, with fixes.",
             (p.profile,),
             "{checks: [{name, ok, detail, fix}]}",
+            cli=Cli("doctor", "auth_cmds", "Diagnose daemon, socket, network, TLS and login."),
         ),
         Method(
             "profile.list",
@@ -118,6 +128,7 @@ METHODS: dict[str, Method] = {
             (),
             "{default, profiles: [...]}",
             P.READ,
+            cli=Cli("profile", "auth_cmds", "List profiles, choose the default, forget one."),
         ),
         Method(
             "profile.use",
@@ -158,6 +169,7 @@ METHODS: dict[str, Method] = {
             " is_active}], total, cached_at, stale, warning, org}",
             P.READ,
             tools=("find",),
+            cli=Cli("assets", "directory_cmds", "List permitted assets (cached; --refresh)."),
         ),
         Method(
             "assets.show",
@@ -166,6 +178,7 @@ METHODS: dict[str, Method] = {
             "{asset: {..., protocols: [{name, port}], accounts: [...]}}",
             P.READ,
             tools=("find",),
+            cli=Cli("asset", "directory_cmds", "Show one asset with its protocols and accounts."),
         ),
         Method(
             "accounts.list",
@@ -175,6 +188,7 @@ METHODS: dict[str, Method] = {
             " has_secret, actions}]}",
             P.READ,
             tools=("find",),
+            cli=Cli("accounts", "directory_cmds", "List the accounts you may use on an asset."),
         ),
         Method(
             "nodes.list",
@@ -183,6 +197,7 @@ METHODS: dict[str, Method] = {
             "{nodes: [{id, key, path, name, assets_amount}], cached_at, org}",
             P.READ,
             tools=("find",),
+            cli=Cli("nodes", "directory_cmds", "List asset nodes (--tree to draw them)."),
         ),
         Method(
             "connect_methods",
@@ -191,214 +206,9 @@ METHODS: dict[str, Method] = {
             "{methods: {protocol: [{component, type, value, label, ...}]}}",
             P.READ,
             tools=("find",),
+            cli=Cli("connect-methods", "directory_cmds", "Show how you may connect."),
         ),
-        # --- sessions
-        Method(
-            "session.open",
-            "Open a terminal session on an asset (or reuse a named one).",
-            (
-                p.asset,
-                p.account,
-                p.profile,
-                p.org,
-                Param("name", "str", "a name to find the session by", max_len=64),
-                Param("cols", "int", "terminal width", minimum=2, maximum=1000),
-                Param("rows", "int", "terminal height", minimum=2, maximum=1000),
-                Param("reuse", "bool", "reuse an idle live session on the same asset/account"),
-            ),
-            "{session}",
-            P.USE,
-            tools=("run",),
-        ),
-        Method(
-            "session.list",
-            "Live and recent sessions (an agent sees its own).",
-            (Param("all", "bool", "include closed sessions"),),
-            "{sessions: [...]}",
-            P.READ,
-            tools=("read", "sessions"),
-        ),
-        Method(
-            "session.get",
-            "One session's details.",
-            (p.session,),
-            "{session}",
-            P.READ,
-            tools=("read", "sessions"),
-        ),
-        Method(
-            "session.read",
-            "Output from an absolute offset; tells exactly how many bytes were missed.",
-            (
-                p.session,
-                Param(
-                    "offset",
-                    "int",
-                    "absolute byte offset (default: what is still buffered)",
-                    minimum=0,
-                    maximum=1 << 62,
-                ),
-                p.max_bytes,
-                p.wait_output,
-            ),
-            "{data, offset, next_offset, missed, state}",
-            P.READ,
-            tools=("read",),
-        ),
-        Method(
-            "session.attach",
-            "Stream a session's output from an offset until detach or its end.",
-            (
-                p.session,
-                Param(
-                    "offset",
-                    "int",
-                    "start offset (default: recent output)",
-                    minimum=0,
-                    maximum=1 << 62,
-                ),
-                Param("read_only", "bool", "this attachment may not write or resize"),
-            ),
-            "streams {data, offset, missed} and {state}; ends with {state, reason}",
-            P.READ,
-            streams=True,
-        ),
-        Method(
-            "session.write",
-            "Send input bytes to a session.",
-            (p.session, Param("data", "text", "bytes or text to send", required=True)),
-            "{written}",
-            P.USE,
-            tools=("input",),
-        ),
-        Method(
-            "session.resize",
-            "Set a session's terminal size.",
-            (
-                p.session,
-                Param("cols", "int", "width", required=True, minimum=2, maximum=1000),
-                Param("rows", "int", "height", required=True, minimum=2, maximum=1000),
-            ),
-            p.JSON_OK,
-            P.USE,
-            tools=("input",),
-        ),
-        Method(
-            "session.kill",
-            "End sessions now.",
-            (Param("sessions", "list", "ids or names", required=True, max_len=4096, items="str"),),
-            "{killed: [...]}",
-            P.USE,
-            tools=("close",),
-        ),
-        Method(
-            "session.rename",
-            "Name a session.",
-            (p.session, Param("name", "str", "new name", required=True, max_len=64)),
-            "{session}",
-            P.USE,
-            tools=("sessions",),
-        ),
-        Method(
-            "session.screen",
-            "What a person would see on the session's screen now.",
-            (p.session,),
-            "{text, cols, rows, cursor}",
-            P.READ,
-            tools=("screen",),
-        ),
-        # --- runs (exec)
-        Method(
-            "run.start",
-            "Run one command in a session (new or reused) and wait up to `timeout` for it.",
-            (
-                Param("command", "str", "shell command line", required=True, max_len=64 << 10),
-                Param("session", "str", "session id or name to run in", max_len=64),
-                Param("asset", "str", "asset for a new or reused session", max_len=256),
-                p.account,
-                p.profile,
-                p.org,
-                Param(
-                    "timeout",
-                    "float",
-                    "seconds before the command is interrupted",
-                    minimum=0,
-                    maximum=MAX_WAIT_S,
-                ),
-                Param(
-                    "wait",
-                    "float",
-                    "seconds to wait before answering `running`",
-                    minimum=0,
-                    maximum=MAX_WAIT_S,
-                ),
-                Param(
-                    "request_id",
-                    "str",
-                    "idempotency key: a retry returns the same run",
-                    max_len=128,
-                ),
-                Param("stream", "bool", "push output as it comes (CLI)"),
-                Param(
-                    "stdin",
-                    "bytes",
-                    "what the command reads on its standard input (<= 1 MiB)",
-                    max_len=16 << 20,
-                ),  # the handler names the real limit and `jsctl cp`
-                Param(
-                    "keep_state",
-                    "bool",
-                    "run in the session's own shell so cd and variables persist (agents);"
-                    " default: a child shell as ssh runs, with stderr apart",
-                ),
-                Param("tty", "bool", "terminal as stdin, stdout and stderr as one stream"),
-                Param("max_bytes", "int", "at most this many output bytes in the answer"),
-            ),
-            "{handle, session, state, exit_status, output, stderr, prompt, next_offset,"
-            " total_bytes}",
-            P.USE,
-            streams="stream",
-            tools=("run",),
-        ),
-        Method(
-            "run.get",
-            "A run's state and exit status.",
-            (p.handle,),
-            "{run}",
-            P.READ,
-            tools=("run", "read"),
-        ),
-        Method(
-            "run.wait",
-            "Wait for a run to end.",
-            (p.handle, p.timeout),
-            "{run}",
-            P.READ,
-            tools=("run", "read"),
-        ),
-        Method(
-            "run.read",
-            "A run's output from an offset.",
-            (
-                p.handle,
-                Param(
-                    "offset", "int", "offset within the run's output", minimum=0, maximum=1 << 62
-                ),
-                p.max_bytes,
-                p.wait_output,
-            ),
-            "{data, offset, next_offset, missed, state, exit_status}",
-            P.READ,
-            tools=("run", "read"),
-        ),
-        Method(
-            "run.interrupt",
-            "Send Ctrl-C to a run (or to a session's foreground).",
-            (Param("target", "str", "run handle or session", required=True, max_len=128),),
-            p.JSON_OK,
-            P.USE,
-            tools=("interrupt",),
-        ),
+        *SESSION_METHODS,
         *FILE_METHODS,
         *CONSENT_METHODS,
         *FLEET_METHODS,
@@ -423,7 +233,13 @@ METHODS: dict[str, Method] = {
             ),
             "{client, token}",
         ),
-        Method("client.list", "Agent identities.", (), "{clients: [...]}"),
+        Method(
+            "client.list",
+            "Agent identities.",
+            (),
+            "{clients: [...]}",
+            cli=Cli("client", "agent_cmds", "Create, list and revoke agent client identities."),
+        ),
         Method(
             "client.revoke",
             "Revoke an identity now; its sessions are closed.",
@@ -442,6 +258,7 @@ METHODS: dict[str, Method] = {
             ),
             "{records: [...]}",
             streams="follow",
+            cli=Cli("audit", "agent_cmds", "Show what agents and you did, with exit statuses."),
         ),
         Method(
             "complete",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._table import Method, Param
+from ._table import Cli, Method, Param
 from ._table import Permission as P
 
 _approval_id = Param("id", "str", "approval request id (ap-NNNNN)", required=True, max_len=64)
@@ -18,6 +18,7 @@ CONSENT_METHODS: tuple[Method, ...] = (
         "{approvals: [{id, client, kind, asset, account, command, rule, state, age_s, ...}]}",
         P.HUMAN,
         streams="follow",
+        cli=Cli("approvals", "consent_cmds", "List agents' calls waiting for your approval."),
     ),
     Method(
         "approval.decide",
@@ -30,6 +31,10 @@ CONSENT_METHODS: tuple[Method, ...] = (
         ),
         "{approvals: [...]}",
         P.HUMAN,
+        cli=(
+            Cli("approve", "consent_cmds", "Approve held agent calls (with an MFA code)."),
+            Cli("deny", "consent_cmds", "Deny held agent calls, with a reason for the agent."),
+        ),
     ),
     Method(
         "approval.get",
@@ -57,5 +62,6 @@ SECRET_METHODS: tuple[Method, ...] = (
         ),
         "{session, prompt, echoed}",
         P.HUMAN,
+        cli=Cli("secret", "consent_cmds", "Answer a session's password prompt, unseen by agents."),
     ),
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import _params as p
-from ._table import Method, Param
+from ._table import Cli, Method, Param
 from ._table import Permission as P
 
 _file_path = Param("path", "str", "remote path relative to the file root (default: /)")
@@ -17,7 +17,9 @@ _transfer_reply = (
 )
 
 
-def _transfer(name: str, summary: str, sources: str, dest: str) -> Method:
+def _transfer(
+    name: str, summary: str, sources: str, dest: str, cli: tuple[Cli, ...] = ()
+) -> Method:
     """An upload or download row: streamed progress, then the copied files."""
     return Method(
         name,
@@ -34,6 +36,7 @@ def _transfer(name: str, summary: str, sources: str, dest: str) -> Method:
         P.USE,
         streams=True,
         tools=("files",),
+        cli=cli,
     )
 
 
@@ -45,6 +48,7 @@ FILE_METHODS: tuple[Method, ...] = (
         "{session, api, root, path, entry, entries: [{name, path, type, size, mtime, mode}]}",
         P.READ,
         tools=("files",),
+        cli=Cli("ls", "file_cmds", "List files on an asset (ASSET:PATH)."),
     ),
     Method(
         "files.stat",
@@ -53,6 +57,7 @@ FILE_METHODS: tuple[Method, ...] = (
         "{entry}",
         P.READ,
         tools=("files",),
+        cli=Cli("stat", "file_cmds", "Show a remote file's type, size and time."),
     ),
     Method(
         "files.mkdir",
@@ -61,6 +66,7 @@ FILE_METHODS: tuple[Method, ...] = (
         "{path, created}",
         P.USE,
         tools=("files",),
+        cli=Cli("mkdir", "file_cmds", "Create directories on an asset."),
     ),
     Method(
         "files.remove",
@@ -69,6 +75,7 @@ FILE_METHODS: tuple[Method, ...] = (
         "{path, removed}",
         P.USE,
         tools=("files",),
+        cli=Cli("rm", "file_cmds", "Remove files on an asset (-r for directories)."),
     ),
     Method(
         "files.move",
@@ -83,12 +90,14 @@ FILE_METHODS: tuple[Method, ...] = (
         "{path}",
         P.USE,
         tools=("files",),
+        cli=Cli("mv", "file_cmds", "Move or rename files on or to/from an asset."),
     ),
     _transfer(
         "files.upload",
         "Copy local files (absolute paths the daemon reads) to a remote path, streamed.",
         sources="absolute local paths",
         dest="remote path or directory",
+        cli=(Cli("cp", "file_cmds", "Copy files to or from an asset, with progress."),),
     ),
     _transfer(
         "files.download",
@@ -102,6 +111,7 @@ FILE_METHODS: tuple[Method, ...] = (
         (),
         "{sessions: [{id, profile, asset, account, owner, api, root, busy}]}",
         P.READ,
+        cli=Cli("files", "file_cmds", "List or close the daemon's file sessions."),
     ),
     Method(
         "files.close",

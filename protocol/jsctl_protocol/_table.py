@@ -138,11 +138,24 @@ def _number(value: float | None) -> str:
     return "any" if value is None else f"{value:g}"
 
 
+class Cli:
+    """The `jsctl` command that presents a row to a person: its name, the module under
+    ``jsctl_clients.cli`` holding its click command (attribute: the name with ``_`` for ``-``,
+    unless given), and its one-line help (default: the row's doc)."""
+
+    __slots__ = ("attribute", "help", "module", "name")
+
+    def __init__(self, name: str, module: str, help: str = "", attribute: str = "") -> None:
+        self.name, self.module, self.help = name, module, help
+        self.attribute = attribute or name.replace("-", "_")
+
+
 class Method:
     """A row of the method table: everything front ends and the daemon need to know."""
 
     __slots__ = (
         "_names",
+        "cli",
         "doc",
         "name",
         "params",
@@ -171,10 +184,13 @@ class Method:
         # May a client repeat the call when the daemon went away mid-call? Reads may; a call
         # that changes something only when the row says so.
         retry_safe: bool | None = None,
+        # The `jsctl` command(s) presenting it (help defaults to ``doc``).
+        cli: Cli | tuple[Cli, ...] = (),
     ) -> None:
         self.name, self.doc, self.params, self.result = name, doc, params, result
         self.permission, self.starts_daemon, self.streams = permission, starts_daemon, streams
         self.tools = tools
+        self.cli = (cli,) if isinstance(cli, Cli) else cli
         self.retry_safe = (
             permission in (Permission.PUBLIC, Permission.READ) if retry_safe is None else retry_safe
         )

@@ -8,7 +8,7 @@ import time
 from jsctl_fixtures import LoggedIn
 from mcp_agent import connect_agent, create_client
 
-from jsctl_clients.mcp._tools import HINTS, TOOLS
+from jsctl_clients.mcp._tools import TOOLS
 
 
 async def test_every_tool_carries_complete_annotations(shared_login: LoggedIn) -> None:
@@ -21,7 +21,8 @@ async def test_every_tool_carries_complete_annotations(shared_login: LoggedIn) -
         assert hints is not None and hints.title, tool.name
         assert None not in (hints.read_only_hint, hints.destructive_hint,
                             hints.idempotent_hint, hints.open_world_hint), tool.name  # fmt: skip
-        assert hints.read_only_hint == specs[tool.name].read_only == HINTS[tool.name].read_only
+        assert hints.read_only_hint == specs[tool.name].read_only
+        assert hints.title == specs[tool.name].title
         assert not (hints.read_only_hint and hints.destructive_hint), tool.name
     assert {t.name for t in listed.tools if t.annotations and t.annotations.destructive_hint} >= {
         "run", "input", "files", "close"

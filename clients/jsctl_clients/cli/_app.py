@@ -1,4 +1,5 @@
-"""The root `jsctl` group: lazy subcommands, the global --json flag, errors and exit codes."""
+"""The root `jsctl` group: lazy subcommands (a view of the method table), the global --json flag,
+errors and exit codes."""
 
 from __future__ import annotations
 
@@ -17,51 +18,20 @@ from ..rpc import DaemonClient, DaemonUnreachable
 
 EXIT_OK, EXIT_FAILED, EXIT_UNREACHABLE = 0, 1, 2
 
-# name -> (module under jsctl_clients.cli, attribute, one-line help). Modules load on use only.
-COMMANDS: dict[str, tuple[str, str, str]] = {
-    "ping": ("daemon_cmds", "ping", "Check that the daemon answers."),
-    "paths": ("daemon_cmds", "paths", "Show socket, state, config and log locations."),
-    "daemon": ("daemon_cmds", "daemon", "Start, stop, restart or inspect the daemon."),
-    "login": ("auth_cmds", "login", "Log in to a JumpServer (password, captcha, MFA) once."),
-    "logout": ("auth_cmds", "logout", "Revoke and forget a profile's login."),
-    "whoami": ("auth_cmds", "whoami", "Show who you are logged in as, and until when."),
-    "doctor": ("auth_cmds", "doctor", "Diagnose daemon, socket, network, TLS and login."),
-    "profile": ("auth_cmds", "profile", "List profiles, choose the default, forget one."),
-    "mcp": ("agent_cmds", "mcp", "Serve jsctl to a coding agent over MCP (`mcp install`)."),
-    "client": ("agent_cmds", "client", "Create, list and revoke agent client identities."),
-    "audit": ("agent_cmds", "audit", "Show what agents and you did, with exit statuses."),
-    "approvals": ("consent_cmds", "approvals", "List agents' calls waiting for your approval."),
-    "approve": ("consent_cmds", "approve", "Approve held agent calls (with an MFA code)."),
-    "deny": ("consent_cmds", "deny", "Deny held agent calls, with a reason for the agent."),
-    "secret": ("consent_cmds", "secret", "Answer a session's password prompt, unseen by agents."),
-    # directory
-    "assets": ("directory_cmds", "assets", "List permitted assets (cached; --refresh)."),
-    "asset": ("directory_cmds", "asset", "Show one asset with its protocols and accounts."),
-    "accounts": ("directory_cmds", "accounts", "List the accounts you may use on an asset."),
-    "nodes": ("directory_cmds", "nodes", "List asset nodes (--tree to draw them)."),
-    "connect-methods": ("directory_cmds", "connect_methods", "Show how you may connect."),
-    "exec": ("session_cmds", "exec_", "Run a command on an asset; exit with its exit status."),
-    "shell": ("session_cmds", "shell", "Open an interactive terminal on an asset."),
-    "attach": ("session_cmds", "attach", "Reattach to a session (--read-only to watch)."),
-    "sessions": ("session_cmds", "sessions", "List terminal sessions."),
-    "kill": ("session_cmds", "kill", "End sessions now."),
-    "rename": ("session_cmds", "rename", "Name a session."),
-    "screen": ("session_cmds", "screen", "Show a session's screen as a person would see it."),
-    "logs": ("session_cmds", "logs", "Print a session's or a run's output from an offset."),
-    "wait": ("session_cmds", "wait", "Wait for a detached run; exit with its status."),
-    "interrupt": ("session_cmds", "interrupt", "Send Ctrl-C to a run or a session."),
-    # files over 443 (F1)
-    "ls": ("file_cmds", "ls", "List files on an asset (ASSET:PATH)."),
-    "cp": ("file_cmds", "cp", "Copy files to or from an asset, with progress."),
-    "mv": ("file_cmds", "mv", "Move or rename files on or to/from an asset."),
-    "mkdir": ("file_cmds", "mkdir", "Create directories on an asset."),
-    "rm": ("file_cmds", "rm", "Remove files on an asset (-r for directories)."),
-    "stat": ("file_cmds", "stat", "Show a remote file's type, size and time."),
-    "files": ("file_cmds", "files", "List or close the daemon's file sessions."),
-    "sandbox": ("sandbox_cmds", "sandbox", "Run the bundled JumpServer-compatible sandbox."),
-    "demo": ("demo_cmds", "demo", "See jsctl work end to end against the sandbox."),
-    "completion": ("completion_cmds", "completion", "Print the shell completion script."),
-}
+
+def commands() -> dict[str, tuple[str, str, str]]:
+    """name -> (module under jsctl_clients.cli, attribute, one-line help): a view of the method
+    table's `cli=` declarations and the client-only commands, kept until a source changes."""
+    from .._views import commands_sources, load
+
+    return load("commands", _build_commands, commands_sources())  # type: ignore[return-value]
+
+
+def _build_commands() -> object:
+    from ._commands import build_commands
+
+    return build_commands()
+
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -147,9 +117,21 @@ def json_option(function: F) -> F:
 class LazyGroup(click.Group):
     """A group whose subcommands are imported only when used."""
 
-    def __init__(self, *args: Any, lazy: dict[str, tuple[str, str, str]], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        lazy: dict[str, tuple[str, str, str]] | Callable[[], dict[str, tuple[str, str, str]]],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self._lazy = lazy
+        self._load = lazy
+
+    @property
+    def _lazy(self) -> dict[str, tuple[str, str, str]]:
+        """name -> (module, attribute, help); a callable is asked once, on first use."""
+        if callable(self._load):
+            self._load = self._load()
+        return self._load
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(super().list_commands(ctx)) | set(self._lazy))
@@ -175,7 +157,7 @@ class LazyGroup(click.Group):
 
 @click.group(
     cls=LazyGroup,
-    lazy=COMMANDS,
+    lazy=commands,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 @click.option("--json", "json_output", is_flag=True, help="Print JSON for every command.")

@@ -15,4 +15,7 @@ _ENABLE_HELP = "\n".join(f"  {line}" for line in ENABLE.values())
 @click.argument("shell", type=click.Choice(sorted(SCRIPTS)))
 def completion(shell: str) -> None:
     """Print the completion script for SHELL (commands, flags, assets, sessions, profiles)."""
+    from ..completion import kept_spec
+
+    kept_spec()  # derive the spec now, so the first TAB press does not pay for it
     click.echo(SCRIPTS[shell], nl=False)

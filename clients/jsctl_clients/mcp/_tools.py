@@ -2,7 +2,8 @@
 
 Every byte here is paid in every agent's context window, so the wording is terse and the
 schemas forbid what the tools do not take. Tool names are the tool groups the method table
-declares (``TOOL_METHODS``: what ``jsctl client create --tools`` restricts).
+declares (``TOOL_METHODS``: what ``jsctl client create --tools`` restricts); each tool's
+annotations (read-only, destructive, idempotent, open-world) follow from its group's rows.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from jsctl_protocol import METHODS, Method, Param, RpcError
+from jsctl_protocol import METHODS, TOOL_METHODS, Method, Param, Permission, RpcError
 from jsctl_protocol._table import DEFAULT_MAX_NUMBER
 
 KEYS = "enter|tab|esc|backspace|space|up|down|left|right|home|end|pgup|pgdn|ctrl-[a-z]"
@@ -63,15 +64,22 @@ class ToolSpec:
     """One tool: its name, description and parameters (table ``Param``s, checked by the table's
     own validator, ``Method.check_params``)."""
 
-    def __init__(self, name: str, description: str, params: tuple[Param, ...] = ()) -> None:
-        self.name, self.description, self.params = name, description, params
+    def __init__(
+        self, name: str, title: str, description: str, params: tuple[Param, ...] = ()
+    ) -> None:
+        self.name, self.title, self.description, self.params = name, title, description, params
         self.required = tuple(param.name for param in params if param.required)
         self._row = Method(name, description, params)
 
     @property
+    def hints(self) -> Hints:
+        """What the tool may do, derived from the rows of its tool group (see ``hints_for``)."""
+        return hints_for(self.name, self.title)
+
+    @property
     def read_only(self) -> bool:
         """Whether the tool only looks (its MCP annotation)."""
-        return HINTS[self.name].read_only
+        return self.hints.read_only
 
     def input_schema(self) -> dict[str, Any]:
         """The JSON Schema of the tool's arguments."""
@@ -138,11 +146,13 @@ FILE_ACTIONS = ("ls", "stat", "mkdir", "rm", "mv", "upload", "download")
 TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(
         "find",
+        "Find assets and accounts",
         "List assets you may use; with asset, its accounts.",
         (_s("pattern", "glob or text in name/address"), _s("asset", "asset name")),
     ),
     ToolSpec(
         "run",
+        "Run a shell command",
         "Run a shell command in a session or on an asset (opens/reuses one); asset glob (web-*),"
         " list (a,b) or node: runs on each, grouped. Returns output, exit status, how to"
         " read more; if still running after wait s (default 30), a handle.",
@@ -159,12 +169,14 @@ TOOLS: tuple[ToolSpec, ...] = (
     ),
     ToolSpec(
         "read",
+        "Read output",
         "Read output of a session or run from offset (default: where you stopped; negative: that"
         " many bytes before the end); wait s for more or the run's end.",
         (_s("id", _ID, required=True), Param("offset", "int", ""), _wait(), _chars()),
     ),
     ToolSpec(
         "input",
+        "Type into a session",
         "Type into a session: text then keys, or seq in order (items: key names or text:…);"
         " returns the output that follows.",
         (
@@ -175,21 +187,31 @@ TOOLS: tuple[ToolSpec, ...] = (
             _wait(),
         ),
     ),
-    ToolSpec("interrupt", "Send Ctrl-C to a run or session.", (_s("id", _ID, required=True),)),
+    ToolSpec(
+        "interrupt",
+        "Interrupt (Ctrl-C)",
+        "Send Ctrl-C to a run or session.",
+        (_s("id", _ID, required=True),),
+    ),
     ToolSpec(
         "screen",
+        "Show a session's screen",
         "The session's screen as a person sees it (full-screen programs).",
         (_s("session", _SESSION, required=True),),
     ),
     ToolSpec(
         "sessions",
+        "List your sessions",
         "Your sessions, their runs and unread output; `paused` (an administrator paused it: "
         "input is dropped) and `server_idle_in` (KoKo ends a session that long after its last "
         "input, output or resize — its own limit, 30 minutes by default).",
     ),
-    ToolSpec("close", "End a session.", (_s("session", _SESSION, required=True),)),
+    ToolSpec(
+        "close", "Close a session", "End a session.", (_s("session", _SESSION, required=True),)
+    ),
     ToolSpec(
         "files",
+        "Files on an asset",
         "Files on an asset. path: remote, under its file root; local: absolute path on this"
         " machine (upload source, download target); to: mv target. Dirs need recursive (mkdir:"
         " parents); overwriting needs force.",
@@ -221,14 +243,17 @@ class Hints:
     open_world: bool  # reaches outside the daemon (JumpServer, assets)
 
 
-HINTS: dict[str, Hints] = {
-    "find": Hints("Find assets and accounts", True, False, True, True),
-    "run": Hints("Run a shell command", False, True, False, True),
-    "read": Hints("Read output", True, False, True, False),
-    "input": Hints("Type into a session", False, True, False, True),
-    "interrupt": Hints("Interrupt (Ctrl-C)", False, True, False, True),
-    "screen": Hints("Show a session's screen", True, False, True, False),
-    "sessions": Hints("List your sessions", True, False, True, False),
-    "close": Hints("Close a session", False, True, True, True),
-    "files": Hints("Files on an asset", False, True, False, True),
-}
+def hints_for(tool: str, title: str) -> Hints:
+    """A tool's annotations, from the rows of its tool group: it only looks if every row only
+    reads; repeating it is harmless if every row is retry-safe; it reaches outside the daemon if
+    it changes something (on an asset) or a row names a profile (asks its JumpServer)."""
+    rows = [METHODS[name] for name in TOOL_METHODS[tool]]
+    read_only = all(row.permission in (Permission.PUBLIC, Permission.READ) for row in rows)
+    reaches_server = any(param.name == "profile" for row in rows for param in row.params)
+    return Hints(
+        title=title,
+        read_only=read_only,
+        destructive=not read_only,
+        idempotent=all(row.retry_safe for row in rows),
+        open_world=not read_only or reaches_server,
+    )

@@ -24,7 +24,7 @@ from jsctl_paths import Paths
 from ._handlers import DEFAULT_PAGE_CHARS, Tools
 from ._link import DaemonLink
 from ._memory import ReadMemory
-from ._tools import HINTS, TOOLS, Hints
+from ._tools import TOOLS, Hints
 
 INSTRUCTIONS = (
     "Shell sessions on servers behind a JumpServer bastion, kept by the jsctl daemon across"
@@ -40,7 +40,7 @@ def tool_list() -> list[types.Tool]:
             name=spec.name,
             description=spec.description,
             input_schema=spec.input_schema(),
-            annotations=_annotations(HINTS[spec.name]),
+            annotations=_annotations(spec.hints),
         )
         for spec in TOOLS
     ]
