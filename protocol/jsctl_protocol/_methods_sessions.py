@@ -184,7 +184,7 @@ SESSION_METHODS: tuple[Method, ...] = (
         streams="stream",
         tools=("run",),
         cli=Cli(
-            "exec", "session_cmds", "Run a command on an asset; exit with its exit status.", "exec_"
+            "exec", "run_cmds", "Run a command on an asset; exit with its exit status.", "exec_"
         ),
     ),
     Method(
@@ -202,7 +202,7 @@ SESSION_METHODS: tuple[Method, ...] = (
         "{run}",
         P.READ,
         tools=("run", "read"),
-        cli=Cli("wait", "session_cmds", "Wait for a detached run; exit with its status."),
+        cli=Cli("wait", "run_cmds", "Wait for a detached run; exit with its status."),
     ),
     Method(
         "run.read",

@@ -12,7 +12,7 @@ from jsctl_protocol._table import Cli
 CLIENT_COMMANDS: tuple[Cli, ...] = (
     Cli("paths", "daemon_cmds", "Show socket, state, config and log locations."),
     Cli("daemon", "daemon_cmds", "Start, stop, restart or inspect the daemon."),
-    Cli("mcp", "agent_cmds", "Serve jsctl to a coding agent over MCP (`mcp install`)."),
+    Cli("mcp", "mcp_cmds", "Serve jsctl to a coding agent over MCP (`mcp install`)."),
     Cli("sandbox", "sandbox_cmds", "Run the bundled JumpServer-compatible sandbox."),
     Cli("demo", "demo_cmds", "See jsctl work end to end against the sandbox."),
     Cli("completion", "completion_cmds", "Print the shell completion script."),

@@ -23,9 +23,9 @@ from ..fleet_view import (
 from ..rpc import DaemonClient
 from ._app import Runtime
 from ._render import table
-from .session_cmds import EXIT_INTERRUPTED, EXIT_LOST, EXIT_TIMEOUT, EXIT_WAITING
+from .run_cmds import EXIT_INTERRUPTED, EXIT_LOST, EXIT_TIMEOUT, EXIT_WAITING
 
-# One asset's run, as `jsctl wait` on a single run exits (session_cmds).
+# One asset's run, as `jsctl wait` on a single run exits (run_cmds).
 _RUN_EXITS = {
     "timeout": EXIT_TIMEOUT,
     "interrupted": EXIT_INTERRUPTED,
