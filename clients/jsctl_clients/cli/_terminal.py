@@ -78,8 +78,11 @@ def interactive(paths: Any, session: str, read_only: bool) -> tuple[str, dict[st
             "an interactive attach needs a terminal on stdin; use "
             "`jsctl logs --follow` or `jsctl exec` from scripts",
         )
-    reader = DaemonClient.connect(paths, autostart=False)
-    writer = DaemonClient.connect(paths, autostart=False)
+    # As the rest of the CLI: an agent's token ($JSCTL_CLIENT_TOKEN) makes it that client, with
+    # its allow-list; without it an agent's `jsctl attach` acted as the person.
+    token = os.environ.get("JSCTL_CLIENT_TOKEN") or None
+    reader = DaemonClient.connect(paths, autostart=False, token=token)
+    writer = DaemonClient.connect(paths, autostart=False, token=token)
     wake_read, wake_write = os.pipe()
     outcome = _Outcome()
 
