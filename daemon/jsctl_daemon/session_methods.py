@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
+import secrets
 import time
+from dataclasses import dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import trio
 
 from jsctl_protocol import MAX_STDIN_BYTES, ErrorCode, RpcError, quote_input
+from jsctl_protocol._methods_sessions import WATCH_LINK_PREFIX
 
 from .directory_methods import resolve_target
 from .rpc import HANDLERS, CallContext
@@ -154,10 +159,14 @@ async def session_read(ctx: CallContext, params: dict[str, Any]) -> dict[str, An
 async def session_attach(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """Push output from an offset until the client goes or the session ends."""
     manager = _manager(ctx)
-    session_id = _visible(ctx, params["session"])
+    read_only = bool(params.get("read_only"))
+    ref = params["session"]
+    if ref.startswith(WATCH_LINK_PREFIX):
+        session_id = _redeem(ctx, ref, read_only)
+    else:
+        session_id = _visible(ctx, ref)
     info = manager.get(session_id)
     offset = params.get("offset", max(info.start_offset, info.end_offset - RECENT_BYTES))
-    read_only = bool(params.get("read_only"))
     attachment = manager.attach(session_id, ctx.identity.name, read_only=read_only)
     if read_only:
         ctx.connection.read_only_sessions.add(session_id)
@@ -184,6 +193,88 @@ async def session_attach(ctx: CallContext, params: dict[str, Any]) -> dict[str, 
     finally:
         ctx.connection.read_only_sessions.discard(session_id)
         manager.detach(session_id, attachment.id)
+
+
+# --- watch links: the person hands another local client one read-only look at a session
+
+
+@dataclass(frozen=True)
+class _Share:
+    session_id: str
+    expires_at: float
+    by: str
+
+
+DEFAULT_SHARE_S = 600.0
+# Per session manager (one per daemon), by the token's digest: the token itself is never kept,
+# logged or audited, and a daemon restart forgets every link (its sessions are gone too).
+_SHARES: WeakKeyDictionary[SessionManager, dict[str, _Share]] = WeakKeyDictionary()
+_BAD_LINK = "this watch link is unknown, used or expired; ask for a new one (`jsctl share SESSION`)"
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _shares(ctx: CallContext) -> dict[str, _Share]:
+    shares = _SHARES.setdefault(_manager(ctx), {})
+    now = time.time()
+    for key in [key for key, share in shares.items() if share.expires_at <= now]:
+        del shares[key]
+    return shares
+
+
+@HANDLERS.handler("session.share")
+async def session_share(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Mint a one-time, expiring, read-only watch link for a live session."""
+    session_id = _visible(ctx, params["session"])
+    info = _manager(ctx).get(session_id)
+    if info.state.ended:
+        raise RpcError(
+            ErrorCode.BAD_PARAMS,
+            f"session {session_id} has ended ({info.reason}): nothing to watch",
+        )
+    expires_in = float(params.get("expires", DEFAULT_SHARE_S))
+    token = WATCH_LINK_PREFIX + secrets.token_urlsafe(24)
+    expires_at = time.time() + expires_in
+    _shares(ctx)[_digest(token)] = _Share(session_id, expires_at, ctx.identity.name)
+    ctx.daemon.audit.record(
+        ctx, "session.share", session=session_id, asset=info.asset, expires_in=expires_in
+    )
+    return {
+        "token": token,
+        "session": session_id,
+        "asset": info.asset,
+        "expires_at": expires_at,
+        "command": f"jsctl attach --read-only {token}",
+    }
+
+
+def _redeem(ctx: CallContext, token: str, read_only: bool) -> str:
+    """The session a watch link shows, spending the link; refusals never repeat the token."""
+    if not read_only:
+        raise RpcError(
+            ErrorCode.FORBIDDEN, "a watch link only watches: attach with read_only (--read-only)"
+        )
+    share = _shares(ctx).pop(_digest(token), None)
+    if share is None:
+        ctx.daemon.audit.record(ctx, "session.watch_refused", reason="unknown, used or expired")
+        raise RpcError(ErrorCode.NOT_FOUND, _BAD_LINK)
+    info = _manager(ctx).get(share.session_id)  # UnknownSession when it is gone
+    allowed = ctx.daemon.policy.asset_filter(ctx.identity)
+    if allowed is not None and not allowed(info.asset, ()):
+        ctx.daemon.audit.record(
+            ctx, "session.watch_refused", session=info.id, reason="asset outside the allow-list"
+        )
+        raise RpcError(
+            ErrorCode.FORBIDDEN,
+            f"client `{ctx.identity.name}` may not watch sessions on {info.asset}: it is outside"
+            " the client's allow-list (the link is spent)",
+        )
+    ctx.daemon.audit.record(
+        ctx, "session.watch", session=info.id, asset=info.asset, shared_by=share.by
+    )
+    return share.session_id
 
 
 @HANDLERS.handler("session.write")

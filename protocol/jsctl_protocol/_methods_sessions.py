@@ -7,6 +7,9 @@ from ._table import Cli, Method, Param
 from ._table import Permission as P
 
 MAX_WAIT_S = 1e9  # "forever" in seconds: finite, so every deadline is a real number
+# A watch link (session.share) is this prefix and a random token; session.attach takes it in
+# place of a session id, once, read-only.
+WATCH_LINK_PREFIX = "jsw-"
 
 SESSION_METHODS: tuple[Method, ...] = (
     # --- sessions
@@ -83,6 +86,23 @@ SESSION_METHODS: tuple[Method, ...] = (
         P.READ,
         streams=True,
         cli=Cli("attach", "session_cmds", "Reattach to a session (--read-only to watch)."),
+    ),
+    Method(
+        "session.share",
+        "A one-time, expiring, read-only watch link; session.attach takes it as `session`.",
+        (
+            p.session,
+            Param(
+                "expires",
+                "float",
+                "seconds the link may be used in (default 600)",
+                minimum=1,
+                maximum=86400,
+            ),
+        ),
+        "{token, session, asset, expires_at, command}",
+        P.HUMAN,
+        cli=Cli("share", "session_cmds", "Print a one-time link to watch a session read-only."),
     ),
     Method(
         "session.write",

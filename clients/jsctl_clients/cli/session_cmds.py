@@ -12,6 +12,7 @@ from jsctl_protocol import FLEET_HANDLE_PREFIX, ErrorCode, RpcError
 from ..rpc import DaemonClient
 from ._app import fail, json_option, runtime
 from ._render import age, table, write_bytes
+from ._types import TableNumber
 from .run_cmds import account_option, profile_option
 
 
@@ -79,22 +80,21 @@ def interrupt(target: str) -> None:
     rt.emit(rt.call("run.interrupt", target=target), lambda _: click.echo("interrupt sent"))
 
 
-def _attach(session_id: str, read_only: bool) -> None:
+def _attach(session_id: str, read_only: bool, label: str = "") -> None:
     from ._terminal import HELP, interactive
 
     rt = runtime()
     click.echo(
-        f"[jsctl: attached to {session_id}{' read-only' if read_only else ''}; {HELP}]", err=True
+        f"[jsctl: attached to {label or session_id}{' read-only' if read_only else ''}; {HELP}]",
+        err=True,
     )
     how, final = interactive(rt.paths, session_id, read_only)
     if how == "detached":
-        click.echo(
-            f"\r\n[jsctl: detached; the session keeps running — `jsctl attach {session_id}`]",
-            err=True,
-        )
+        again = "a new link to return" if label else f"`jsctl attach {session_id}`"
+        click.echo(f"\r\n[jsctl: detached; the session keeps running — {again}]", err=True)
     else:
         reason = (final or {}).get("reason") or "the session ended"
-        click.echo(f"\r\n[jsctl: session {session_id} ended: {reason}]", err=True)
+        click.echo(f"\r\n[jsctl: {label or f'session {session_id}'} ended: {reason}]", err=True)
 
 
 @click.command()
@@ -124,7 +124,14 @@ def shell(ref: str, account: str | None, profile: str | None, name: str | None) 
 @click.argument("session")
 @click.option("--read-only", "-r", is_flag=True, help="Watch only: keystrokes are not sent.")
 def attach(session: str, read_only: bool) -> None:
-    """Reattach to a session, showing recent output first (detach with Ctrl-] d)."""
+    """Reattach to a session, showing recent output first (detach with Ctrl-] d).
+
+    SESSION may be a watch link from `jsctl share` (read-only, usable once)."""
+    from jsctl_protocol._methods_sessions import WATCH_LINK_PREFIX
+
+    if session.startswith(WATCH_LINK_PREFIX):
+        _attach(session, read_only=True, label="a shared session")
+        return
     rt = runtime()
     info = rt.call("session.get", session=session)["session"]
     if info["state"] in ("closed", "lost"):
@@ -255,3 +262,32 @@ def screen(session: str) -> None:
     """Show what a person would see on SESSION's screen now (full-screen programs too)."""
     rt = runtime()
     rt.emit(rt.call("session.screen", session=session), lambda r: click.echo(r["text"]))
+
+
+@click.command()
+@click.argument("session")
+@click.option(
+    "--expires",
+    "-e",
+    type=TableNumber("session.share", "expires"),
+    help="Seconds the link may be used in (default 600).",
+)
+@json_option
+def share(session: str, expires: float | None) -> None:
+    """Print a one-time link another local client uses to watch SESSION read-only.
+
+    Give it to someone (or an agent allowed the asset) on this machine, as this user: they run
+    `jsctl attach --read-only LINK`. It works once, until it expires; `jsctl audit` shows both.
+    """
+    rt = runtime()
+    reply = rt.call("session.share", session=session, expires=expires)
+
+    def show(r: dict[str, Any]) -> None:
+        minutes = max(1, round((r["expires_at"] - time.time()) / 60))
+        click.echo(
+            f"watch link for session {r['session']} ({r['asset']}): read-only, usable once, "
+            f"within {minutes} min:"
+        )
+        click.echo(f"  {r['command']}")
+
+    rt.emit(reply, show)
