@@ -37,6 +37,12 @@ _DEFAULT_PREFIX = "jms_"
 _PREFIX_COOKIE = "SESSION_COOKIE_NAME_PREFIX"
 _LANGUAGE_COOKIE = "django_language"
 _MAX_RETRY_WAIT = 30.0
+# Requests in flight to one site at once. Each waits for a pooled connection it can keep:
+# a burst (a fleet opening 100 terminals: asset detail, connection token, smart endpoint
+# each) beyond the pool would open a TLS connection per extra request and drop it again,
+# and httpx's pool walks every queued request on each change. A real core serves a user's
+# requests with a few web workers (sheet 6: tokens come at ~15/s), so more gains nothing.
+MAX_IN_FLIGHT = 8
 
 
 def _strip_quotes(value: str) -> str:
@@ -81,6 +87,7 @@ class Connection:
             verify: ssl.SSLContext | bool = config.ssl_context or False
         except (OSError, ssl.SSLError) as exc:
             raise TLSFailure(config.url, f"cannot use CA file {config.ca_file}: {exc}") from None
+        self._in_flight = trio.CapacityLimiter(MAX_IN_FLIGHT)
         self._client = httpx.AsyncClient(
             base_url=config.url,
             verify=verify,
@@ -88,6 +95,9 @@ class Connection:
             timeout=config.timeout,
             headers={"Accept-Language": "en", "User-Agent": "jsctl"},
             transport=transport,
+            limits=httpx.Limits(
+                max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT
+            ),
         )
 
     # -- cookies -----------------------------------------------------------------------------
@@ -239,7 +249,8 @@ class Connection:
     async def _send(self, request: httpx.Request, signed: bool) -> httpx.Response:
         key_auth = SignatureAuth(self.access_key) if signed and self.access_key else None
         try:
-            response = await self._client.send(request, auth=key_auth, follow_redirects=False)
+            async with self._in_flight:  # the body is read before the slot is given back
+                response = await self._client.send(request, auth=key_auth, follow_redirects=False)
         except httpx.TimeoutException:
             raise Unreachable(
                 self.config.url, f"no answer within {self.config.timeout:g} s"
