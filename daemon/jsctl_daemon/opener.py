@@ -25,6 +25,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# The smart endpoint's answer depends on the asset (its labels, then its IP against the
+# endpoint rules) and the protocol, not on the token it is asked with; like the asset's detail
+# it is asked again once older than this, and at once after a failed connection.
+SITE_MAX_AGE = 30.0
+_SITES_KEPT = 4096
+
 
 async def koko_site(state: ProfileState, token_id: str) -> ServerConfig:
     """Where KoKo serves this token's asset: the core's site unless the smart endpoint names
@@ -35,6 +41,36 @@ async def koko_site(state: ProfileState, token_id: str) -> ServerConfig:
     if site is not config:
         log.info("profile %s: KoKo for this asset is at %s (smart endpoint)", state.name, site.url)
     return site
+
+
+class KokoSites:
+    """Where KoKo served each asset lately, per profile (a fleet reopening its assets, exec's
+    pool replacing a session, ask the core once rather than for every terminal)."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str, str], tuple[float, ServerConfig]] = {}
+
+    def get(self, profile: str, asset_id: str) -> ServerConfig | None:
+        """The site remembered for the asset, if younger than ``SITE_MAX_AGE``."""
+        known = self._known.get((profile, asset_id))
+        if known is None or trio.current_time() - known[0] > SITE_MAX_AGE:
+            return None
+        return known[1]
+
+    def put(self, profile: str, asset_id: str, site: ServerConfig) -> None:
+        """Remember the site the core named for the asset."""
+        if len(self._known) >= _SITES_KEPT:
+            now = trio.current_time()
+            self._known = {k: v for k, v in self._known.items() if now - v[0] <= SITE_MAX_AGE}
+        self._known[(profile, asset_id)] = (trio.current_time(), site)
+
+    def drop(self, profile: str, asset_id: str) -> None:
+        """Ask the core again next time (a connection there failed)."""
+        self._known.pop((profile, asset_id), None)
+
+    async def forget_profile(self, profile: str) -> None:
+        """Drop what a profile's login learnt (an ``auth.on_forget`` listener)."""
+        self._known = {k: v for k, v in self._known.items() if k[0] != profile}
 
 
 class KokoOpener:
@@ -48,6 +84,8 @@ class KokoOpener:
         self._heartbeat = KokoHeartbeat()
         # Closing many sessions at once (kill, logout) expires their tokens a few at a time.
         self._expiring = trio.CapacityLimiter(8)
+        self.sites = KokoSites()
+        auth.on_forget.append(self.sites.forget_profile)
 
     async def run_heartbeat(self) -> None:
         """PING and watch every terminal this opener opened (runs until cancelled)."""
@@ -60,9 +98,8 @@ class KokoOpener:
         with state.tagged():
             token = await state.api.create_connection_token(request.asset_id, request.account_alias)
             try:
-                config = await koko_site(state, token.id)
-                terminal_cm, terminal = await self._connect(
-                    request, state, credentials, token.id, config
+                terminal_cm, terminal = await self._open_at_site(
+                    request, state, credentials, token.id
                 )
                 async with contextlib.AsyncExitStack() as stack:
                     stack.push_async_exit(terminal_cm)
@@ -76,6 +113,21 @@ class KokoOpener:
                 ):
                     async with self._expiring:
                         await state.api.expire_connection_token(token.id)
+
+    async def _open_at_site(
+        self, request: OpenRequest, state: ProfileState, credentials: KokoCredentials, token: str
+    ) -> tuple[AbstractAsyncContextManager[KokoTerminal], KokoTerminal]:
+        """The terminal on the KoKo serving the asset (the one the core named lately, if any)."""
+        assert request.asset_id is not None
+        config = self.sites.get(state.name, request.asset_id)
+        if config is None:
+            config = await koko_site(state, token)
+            self.sites.put(state.name, request.asset_id, config)
+        try:
+            return await self._connect(request, state, credentials, token, config)
+        except Exception:
+            self.sites.drop(state.name, request.asset_id)
+            raise
 
     async def _connect(
         self,
