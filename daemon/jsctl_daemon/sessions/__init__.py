@@ -17,7 +17,7 @@ from ._errors import (
     UnknownRun,
     UnknownSession,
 )
-from ._manager import DEFAULT_READ_BYTES, SessionManager, open_session_manager
+from ._manager import SessionManager, open_session_manager
 from ._markers import quote_for_shell
 from ._model import (
     AttachmentInfo,
@@ -31,6 +31,7 @@ from ._model import (
     SessionListing,
     SessionState,
 )
+from ._registry import DEFAULT_READ_BYTES
 from ._ring import ReadResult, RingBuffer
 from ._session import Opener
 

@@ -36,6 +36,10 @@ _TYPED_CHUNK = 32 << 10  # keystrokes a frame when a run types a lot (its standa
 Opener = Callable[[OpenRequest], AbstractAsyncContextManager[TerminalTransport]]
 
 
+def _unwatched() -> None:
+    pass
+
+
 class Session:
     """A live terminal owned by the daemon: clients attach, read by offset, type, run commands."""
 
@@ -45,6 +49,7 @@ class Session:
         request: OpenRequest,
         limits: SessionLimits,
         helpers: trio.Nursery | None = None,
+        on_change: Callable[[], None] | None = None,
     ) -> None:
         self.id = session_id
         self.name = request.name
@@ -68,6 +73,9 @@ class Session:
         self._pump_scope = trio.CancelScope()  # kill and the idle limit cancel this
         self._stop_reason: str | None = None
         self._helpers = helpers  # where a run's time limit and Ctrl-C recovery tasks run
+        # Told when the session goes live or ends and when a run starts or finishes (the
+        # session index follows these), never per output chunk.
+        self._on_change = on_change or _unwatched
         self._screen = LazyScreen(request.cols, request.rows, limits.screen_catchup_bytes)
         self._recorder: AsciicastRecorder | None = None
         self.use = TerminalUse()
@@ -185,6 +193,7 @@ class Session:
     def _go_live(self, transport: TerminalTransport) -> None:
         self._transport = transport
         self.state = SessionState.LIVE
+        self._on_change()
         if self.request.record_path is not None:
             title = f"{self.request.account}@{self.request.asset}"
             self._recorder = AsciicastRecorder(
@@ -236,6 +245,7 @@ class Session:
         self.state = state
         self.reason = reason
         self.ended_at = time.time()
+        self._on_change()
         if self.current_run is not None:
             self.current_run.lose(self.ring.end_offset, f"the session ended: {reason}")
             self.release_finished_run()
@@ -337,6 +347,7 @@ class Session:
         )
         self.runs[run.id] = run
         self.current_run = run
+        self._on_change()
         return run
 
     async def type_run(self, run: Run, time_limit_s: float | None) -> None:
@@ -400,6 +411,7 @@ class Session:
         run = self.current_run
         if run is not None and run.state.finished:
             self.current_run = None
+            self._on_change()
             if run.shell_ended and self.guard_token is None:
                 self.exiting = True  # never type into a shell on its way out
             if run.unanswered:
