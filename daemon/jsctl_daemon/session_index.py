@@ -1,6 +1,7 @@
 """A small on-disk index of live sessions and runs, so that nothing is lost silently.
 
-The daemon rewrites it (0600, atomically) shortly after sessions or runs change. When a daemon
+The daemon rewrites it (0600, atomically) when the session manager says sessions or runs
+changed, at most once a second; idle sessions cost it nothing. When a daemon
 starts and finds sessions still marked live, the previous daemon died without closing them:
 they are kept as *lost*, with when and why, and every front end can say so instead of "no
 such session".
@@ -25,7 +26,7 @@ from .storage import StateCorrupt, read_private_json, write_private_json
 log = logging.getLogger(__name__)
 
 INDEX_FILE = "sessions-index.json"
-WRITE_EVERY_S = 1.0  # at most this stale after a crash; never on an exec's hot path
+WRITE_EVERY_S = 1.0  # writes at most this often: a burst of changes (a fleet) is one write
 KEEP_LOST_S = 7 * 86400
 KEEP_LOST = 500
 # What write_private_json leaves behind when interrupted: ".NAME.<8 random characters>".
@@ -58,7 +59,7 @@ class SessionIndex:
     def __init__(self, state_dir: Path) -> None:
         self._file = state_dir / INDEX_FILE
         self.lost: dict[str, dict[str, Any]] = {}  # session id -> what was known of it
-        self._written: object = None
+        self._written: tuple[bool, list[dict[str, Any]]] | None = None
 
     def load(self) -> None:
         """Read what the previous daemon left; its live sessions become lost."""
@@ -114,11 +115,18 @@ class SessionIndex:
                 )
 
     async def run(self, sessions: SessionManager) -> None:
-        """Keep the file in step with the live sessions until cancelled, then write it closed."""
+        """Keep the file in step with the live sessions until cancelled, then write it closed.
+
+        Written when the manager notes a change (at once after a quiet spell, then at most
+        once a second), so it is at most a second behind and does nothing while none comes.
+        """
+        changes = sessions.changes
         try:
             while True:
+                seen = changes.version
                 self._write_if_changed(sessions, clean_exit=False)
                 await trio.sleep(WRITE_EVERY_S)
+                await changes.wait_past(seen)
         finally:  # synchronous: a cancelled daemon still writes its last word
             self._write_if_changed(sessions, clean_exit=True)
 
@@ -146,8 +154,7 @@ class SessionIndex:
                         "started_at": run.started_at,
                     }
             entries.append(entry)
-        fingerprint = (clean_exit, tuple(sorted(str(e) for e in entries)))
-        if fingerprint == self._written:
+        if self._written == (clean_exit, entries):  # e.g. a run started and ended meanwhile
             return
         try:
             write_private_json(
@@ -163,7 +170,7 @@ class SessionIndex:
         except OSError as exc:
             log.warning("cannot write the session index %s: %s", self._file, exc)
             return
-        self._written = fingerprint
+        self._written = (clean_exit, entries)
 
 
 def _story(record: dict[str, Any]) -> str:
