@@ -22,6 +22,40 @@ from jsctl_paths import Paths
 JSCTL = [sys.executable, "-m", "jsctl_clients"]
 
 
+def in_a_terminal(env: dict[str, str], *args: str) -> tuple[int, int]:
+    """Start `jsctl ARGS` on a fresh 100x30 pseudo-terminal; (pid, fd of the terminal)."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(sys.executable, [*JSCTL, *args], env)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    return pid, fd
+
+
+def drain_pty(fd: int, seconds: float, until: bytes = b"") -> bytes:
+    """What a terminal shows within ``seconds`` (sooner once ``until`` appears, or at its end)."""
+    import select
+
+    out = b""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0 and not (until and until in out):
+        ready, _, _ = select.select([fd], [], [], left)
+        if not ready:
+            break
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    return out
+
+
 def short_tempdir(prefix: str = "js") -> Path:
     """A short temp dir (Unix socket paths are limited to ~100 bytes)."""
     return Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))

@@ -7,7 +7,6 @@ import fcntl
 import json
 import os
 import pty
-import select
 import struct
 import subprocess
 import sys
@@ -16,24 +15,7 @@ import time
 
 import pytest
 from jsctl_fixtures import LoggedIn
-from jsctl_testing import JSCTL
-
-
-def _drain(fd: int, seconds: float) -> bytes:
-    out = b""
-    deadline = time.monotonic() + seconds
-    while (left := deadline - time.monotonic()) > 0:
-        ready, _, _ = select.select([fd], [], [], left)
-        if not ready:
-            break
-        try:
-            chunk = os.read(fd, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
-    return out
+from jsctl_testing import JSCTL, drain_pty
 
 
 @pytest.mark.parametrize(
@@ -113,24 +95,24 @@ def test_exec_never_types_into_a_persons_half_typed_line(shared_login: LoggedIn)
                                    "--name", "persons-shell"], daemon.env)  # fmt: skip
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
     try:
-        assert b"root@web-02" in _drain(fd, 3.0)
+        assert b"root@web-02" in drain_pty(fd, 3.0)
         os.write(fd, b"echo rm -rf /tmp/x")
-        assert b"/tmp/x" in _drain(fd, 1.0)
+        assert b"/tmp/x" in drain_pty(fd, 1.0)
         for _ in range(3):
             result = daemon.cli("exec", "web-02", "--", "echo X")
             assert (result.returncode, result.stdout) == (0, "X\n"), result.stderr
         refused = daemon.cli("exec", "--session", "persons-shell", "--", "echo never")
         assert refused.returncode != 0 and "is attached to it" in refused.stderr
-        seen = _drain(fd, 1.0)
+        seen = drain_pty(fd, 1.0)
         assert b"7391" not in seen and b"never" not in seen  # nothing reached the person
         os.write(fd, b" done\r")  # the person's own line is intact and runs as typed
-        assert b"rm -rf /tmp/x done" in _drain(fd, 2.0)
+        assert b"rm -rf /tmp/x done" in drain_pty(fd, 2.0)
         sessions = json.loads(daemon.cli("--json", "sessions").stdout)["sessions"]
         shell = next(s for s in sessions if s["name"] == "persons-shell")
         assert shell["purpose"] == "shell"
         assert any(s["purpose"] == "exec" and s["asset"] == "web-02" for s in sessions)
         os.write(fd, b"\x1dd")
-        _drain(fd, 2.0)
+        drain_pty(fd, 2.0)
     finally:
         os.waitpid(pid, 0)
         os.close(fd)

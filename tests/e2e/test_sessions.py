@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import pty
-import select
 import shutil
-import struct
 import sys
-import termios
 import threading
 import time
 from typing import Any
 
 import pytest
 from jsctl_fixtures import LoggedIn, login
-from jsctl_testing import DaemonProcess
+from jsctl_testing import DaemonProcess, drain_pty, in_a_terminal
 
 from jsctl_clients.rpc import DaemonClient
 from jsctl_protocol import ErrorCode, RpcError
@@ -132,11 +128,11 @@ def test_interactive_attach_detach_reattach_in_a_pty(shared_login: LoggedIn) -> 
             )
         out = b""
         try:
-            out += _drain(fd, 1.5)
+            out += drain_pty(fd, 1.5)
             os.write(fd, keys)
-            out += _drain(fd, 1.5)
+            out += drain_pty(fd, 1.5)
             os.write(fd, b"\x1dd")
-            out += _drain(fd, 2.0)
+            out += drain_pty(fd, 2.0)
         finally:
             _, status = os.waitpid(pid, 0)
             os.close(fd)
@@ -152,19 +148,10 @@ def test_interactive_attach_detach_reattach_in_a_pty(shared_login: LoggedIn) -> 
         client.call("session.kill", sessions=[session])
 
 
-def _in_a_terminal(env: dict[str, str], *args: str) -> tuple[int, int]:
-    """Start `jsctl ARGS` on a fresh 100x30 pseudo-terminal; (pid, fd of the terminal)."""
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execve(sys.executable, [sys.executable, "-m", "jsctl_clients", *args], env)
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
-    return pid, fd
-
-
 def _detach_and_close(pid: int, fd: int) -> bytes:
     """Press Ctrl-] d, then close the terminal; the CLI must have exited 0."""
     os.write(fd, b"\x1dd")
-    out = _drain(fd, 2.0)
+    out = drain_pty(fd, 2.0)
     _, status = os.waitpid(pid, 0)
     os.close(fd)
     assert os.waitstatus_to_exitcode(status) == 0
@@ -177,10 +164,10 @@ def test_shell_top_detach_close_the_terminal_reattach_from_another(
 ) -> None:
     """The issue's own story: top keeps running while no terminal shows it."""
     daemon = shared_login.daemon
-    pid, fd = _in_a_terminal(daemon.env, "shell", "web-01", "--name", "top-box")
-    _drain(fd, 2.0)
+    pid, fd = in_a_terminal(daemon.env, "shell", "web-01", "--name", "top-box")
+    drain_pty(fd, 2.0)
     os.write(fd, b"top -d 1\r")
-    first = _drain(fd, 3.0)
+    first = drain_pty(fd, 3.0)
     assert b"load average" in first
     assert b"detached; the session keeps running" in _detach_and_close(pid, fd)
 
@@ -191,32 +178,15 @@ def test_shell_top_detach_close_the_terminal_reattach_from_another(
         assert after["state"] == "live" and after["end_offset"] > before["end_offset"]
     assert "load average" in daemon.cli("screen", "top-box").stdout
 
-    pid, fd = _in_a_terminal(daemon.env, "attach", "top-box")
-    again = _drain(fd, 3.0)
+    pid, fd = in_a_terminal(daemon.env, "attach", "top-box")
+    again = drain_pty(fd, 3.0)
     assert b"load average" in again  # recent output first, then top's live refreshes
     os.write(fd, b"q")  # quit top: the shell prompt comes back in the same session
-    assert b"root@web-01" in _drain(fd, 1.5)
+    assert b"root@web-01" in drain_pty(fd, 1.5)
     os.write(fd, b"echo back-$((6*7))\r")
-    assert b"back-42" in _drain(fd, 2.0)
+    assert b"back-42" in drain_pty(fd, 2.0)
     _detach_and_close(pid, fd)
     daemon.cli("kill", "top-box")
-
-
-def _drain(fd: int, seconds: float) -> bytes:
-    out = b""
-    deadline = time.monotonic() + seconds
-    while (left := deadline - time.monotonic()) > 0:
-        ready, _, _ = select.select([fd], [], [], left)
-        if not ready:
-            break
-        try:
-            chunk = os.read(fd, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
-    return out
 
 
 def test_resize_screen_rename_and_kill(shared_login: LoggedIn) -> None:

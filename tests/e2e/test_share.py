@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import json
 import os
-import pty
-import select
-import sys
 import time
 from typing import Any
 
 import pytest
 from jsctl_fixtures import LoggedIn
-from jsctl_testing import DaemonProcess
+from jsctl_testing import DaemonProcess, drain_pty, in_a_terminal
 
 from jsctl_protocol import ErrorCode, RpcError
 
@@ -26,37 +23,13 @@ def _agent(daemon: DaemonProcess, name: str, allow: str) -> dict[str, str]:
     return {**daemon.env, "JSCTL_CLIENT_TOKEN": token_file.read_text().strip()}
 
 
-def _in_a_terminal(env: dict[str, str], *args: str) -> tuple[int, int]:
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execve(sys.executable, [sys.executable, "-m", "jsctl_clients", *args], env)
-    return pid, fd
-
-
-def _drain(fd: int, seconds: float, until: bytes = b"") -> bytes:
-    out = b""
-    deadline = time.monotonic() + seconds
-    while (left := deadline - time.monotonic()) > 0 and not (until and until in out):
-        ready, _, _ = select.select([fd], [], [], left)
-        if not ready:
-            break
-        try:
-            chunk = os.read(fd, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
-    return out
-
-
 def _finish(pid: int, fd: int) -> tuple[int, bytes]:
     """The exit code of the CLI in the terminal, pressing Ctrl-] d if it still runs."""
-    out = _drain(fd, 1.0)
+    out = drain_pty(fd, 1.0)
     ended, status = os.waitpid(pid, os.WNOHANG)
     if ended == 0:
         os.write(fd, b"\x1dd")
-        out += _drain(fd, 3.0)
+        out += drain_pty(fd, 3.0)
         _, status = os.waitpid(pid, 0)
     os.close(fd)
     return os.waitstatus_to_exitcode(status), out
@@ -67,9 +40,9 @@ def test_an_agents_attach_is_the_agent_not_the_person(shared_login: LoggedIn) ->
     agent = _agent(daemon, "attacher", "web-*")
     with daemon.client(token=agent["JSCTL_CLIENT_TOKEN"]) as client:
         session = client.call("session.open", asset="web-01")["session"]["id"]
-    pid, fd = _in_a_terminal(agent, "attach", session)
+    pid, fd = in_a_terminal(agent, "attach", session)
     try:
-        _drain(fd, 1.5)
+        drain_pty(fd, 1.5)
         with daemon.client() as person:
             attached = person.call("session.get", session=session)["session"]["attachments"]
         # It was attached (and typed) as the person, outside the client's rules and audit.
@@ -79,7 +52,7 @@ def test_an_agents_attach_is_the_agent_not_the_person(shared_login: LoggedIn) ->
     assert code == 0, out
     with daemon.client() as person:
         person_session = person.call("session.open", asset="web-02")["session"]["id"]
-    pid, fd = _in_a_terminal(agent, "attach", "--read-only", person_session)
+    pid, fd = in_a_terminal(agent, "attach", "--read-only", person_session)
     code, out = _finish(pid, fd)
     assert code == 1 and b"no session" in out, out
     daemon.cli("kill", session, person_session)
@@ -102,14 +75,14 @@ def test_a_watch_link_shows_the_session_once_read_only(shared_login: LoggedIn) -
     assert human.returncode == 0, human.stderr
     assert f"session {session} (web-01): read-only, usable once, within 10 min" in human.stdout
     link = _share(daemon, "shared-box")
-    pid, fd = _in_a_terminal(daemon.env, "attach", "--read-only", link["token"])
+    pid, fd = in_a_terminal(daemon.env, "attach", "--read-only", link["token"])
     try:
-        assert b"attached to a shared session read-only" in _drain(fd, 5.0, b"read-only")
+        assert b"attached to a shared session read-only" in drain_pty(fd, 5.0, b"read-only")
         with daemon.client() as person:
             person.call("session.write", session=session, data="echo seen-$((6*7))\r")
-        assert b"seen-42" in _drain(fd, 10.0, b"seen-42")
+        assert b"seen-42" in drain_pty(fd, 10.0, b"seen-42")
         os.write(fd, b"echo typed-by-watcher\r")  # a watcher's keys go nowhere
-        _drain(fd, 1.0)
+        drain_pty(fd, 1.0)
         with daemon.client() as person:
             screen = person.call("session.screen", session=session)["text"]
             attached = person.call("session.get", session=session)["session"]["attachments"]
@@ -119,7 +92,7 @@ def test_a_watch_link_shows_the_session_once_read_only(shared_login: LoggedIn) -
         code, out = _finish(pid, fd)
     assert code == 0 and b"a new link to return" in out, out
     assert link["token"].encode() not in out.split(b"\n", 1)[1]
-    pid, fd = _in_a_terminal(daemon.env, "attach", "--read-only", link["token"])
+    pid, fd = in_a_terminal(daemon.env, "attach", "--read-only", link["token"])
     code, again = _finish(pid, fd)  # spent
     assert code == 1 and b"unknown, used or expired" in again, again
     assert link["token"].encode() not in again.split(b"\n", 1)[1]
