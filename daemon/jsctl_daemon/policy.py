@@ -27,8 +27,6 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 # Names a client may not take: they are how the person appears in listings and the audit.
 RESERVED_NAMES = frozenset({"human", "person", "me", "root", "jsctl", "daemon"})
 
-ALWAYS = {"hello", "ping", "daemon.status", "auth.whoami", "profile.list", "session.attach"}
-
 AssetFilter = Callable[[str, Sequence[str]], bool]
 AccountFilter = Callable[[str, str], bool]
 
@@ -191,7 +189,7 @@ class Policy:
         tools = record.get("tools")
         if (
             tools
-            and method.name not in ALWAYS
+            and not method.every_client
             and not any(method.name in TOOL_METHODS[tool] for tool in tools)
         ):
             raise RpcError(

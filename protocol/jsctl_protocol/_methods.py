@@ -40,6 +40,7 @@ METHODS: dict[str, Method] = {
             ),
             "{protocol, daemon_version, pid, identity: {kind, name}}",
             P.PUBLIC,
+            every_client=True,
         ),
         Method(
             "ping",
@@ -48,6 +49,7 @@ METHODS: dict[str, Method] = {
             "{pong: true, time}",
             P.PUBLIC,
             cli=Cli("ping", "daemon_cmds"),
+            every_client=True,
         ),
         Method(
             "daemon.status",
@@ -55,6 +57,7 @@ METHODS: dict[str, Method] = {
             (),
             "{pid, version, uptime_s, rss_bytes, clients, sessions, socket, profiles}",
             P.READ,
+            every_client=True,
         ),
         Method(
             "daemon.shutdown",
@@ -114,6 +117,7 @@ METHODS: dict[str, Method] = {
             "{profile, url, user, org, web_session, access_key, koko: {via, header_auth, detail}}",
             P.READ,
             cli=Cli("whoami", "auth_cmds", "Show who you are logged in as, and until when."),
+            every_client=True,
         ),
         Method(
             "auth.doctor",
@@ -129,6 +133,7 @@ METHODS: dict[str, Method] = {
             "{default, profiles: [...]}",
             P.READ,
             cli=Cli("profile", "auth_cmds", "List profiles, choose the default, forget one."),
+            every_client=True,
         ),
         Method(
             "profile.use",

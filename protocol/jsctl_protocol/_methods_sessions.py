@@ -86,6 +86,7 @@ SESSION_METHODS: tuple[Method, ...] = (
         P.READ,
         streams=True,
         cli=Cli("attach", "session_cmds", "Reattach to a session (--read-only to watch)."),
+        every_client=True,
     ),
     Method(
         "session.share",

@@ -157,6 +157,7 @@ class Method:
         "_names",
         "cli",
         "doc",
+        "every_client",
         "name",
         "params",
         "permission",
@@ -186,11 +187,14 @@ class Method:
         retry_safe: bool | None = None,
         # The `jsctl` command(s) presenting it (help defaults to ``doc``).
         cli: Cli | tuple[Cli, ...] = (),
+        # May every agent client call it, whatever tool groups it was limited to?
+        every_client: bool = False,
     ) -> None:
         self.name, self.doc, self.params, self.result = name, doc, params, result
         self.permission, self.starts_daemon, self.streams = permission, starts_daemon, streams
         self.tools = tools
         self.cli = (cli,) if isinstance(cli, Cli) else cli
+        self.every_client = every_client
         self.retry_safe = (
             permission in (Permission.PUBLIC, Permission.READ) if retry_safe is None else retry_safe
         )

@@ -3,6 +3,8 @@ commands, MCP annotations and completion's command list come from it."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 import pytest
 
@@ -14,7 +16,7 @@ from jsctl_clients.mcp._tools import TOOLS
 from jsctl_daemon import handlers
 from jsctl_daemon.policy import TOOL_METHODS as POLICY_TOOLS
 from jsctl_daemon.rpc import HANDLERS, Registry
-from jsctl_protocol import METHODS, TOOL_METHODS, Permission
+from jsctl_protocol import METHODS, TOOL_METHODS, Permission, RpcError
 from jsctl_protocol._table import Cli
 
 
@@ -105,3 +107,25 @@ def test_completion_offers_the_command_index_and_its_kept_spec_is_not_stale() ->
     assert spec == build_spec()
     top = {name: help_ for name, (_m, _a, help_) in commands().items()}
     assert spec[""][0] == top
+
+
+def test_rows_every_client_may_call_are_open_to_a_client_limited_to_one_tool(
+    tmp_path: Path,
+) -> None:
+    from jsctl_daemon.policy import Policy
+
+    policy = Policy(tmp_path)
+    _record, token = policy.create("narrow", ["*"], None, ["screen"], None)
+    identity = policy.identify(token)
+    for row in METHODS.values():
+        allowed = row.every_client or "screen" in row.tools
+        if row.permission is Permission.HUMAN:
+            assert not row.every_client, row.name
+            allowed = False
+        try:
+            policy.authorize(identity, row)
+        except RpcError as exc:
+            assert not allowed, f"{row.name}: {exc.message}"
+        else:
+            assert allowed, row.name
+    assert {row.name for row in METHODS.values() if row.every_client} >= {"hello", "ping"}
