@@ -43,7 +43,8 @@ def cache_dirs() -> Iterator[str]:
     """Where views are kept, first choice first."""
     yield os.path.join(_HERE, "__pycache__")
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    yield os.path.join(base, "jsctl")
+    if os.path.isabs(base):  # no home at all: never a relative `~/.cache` under the cwd
+        yield os.path.join(base, "jsctl")
 
 
 def fingerprint(sources: tuple[str, ...]) -> tuple[tuple[int, str, int, int], ...]:

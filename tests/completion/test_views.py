@@ -3,9 +3,12 @@ and the hot path reads the kept copy instead of building the method table."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from jsctl_clients import _views
 
@@ -68,3 +71,10 @@ def test_the_hot_path_reads_the_kept_index_without_building_the_table() -> None:
     subprocess.run([sys.executable, "-c", probe], check=True)  # keeps it, if it was stale
     again = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True)
     assert again.stdout.decode().strip() == "[]"
+
+
+def test_views_are_kept_only_in_absolute_places(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")  # never a directory under the cwd
+    assert [os.path.isabs(place) for place in _views.cache_dirs()] == [True]
+    monkeypatch.setenv("XDG_CACHE_HOME", "/somewhere/cache")
+    assert list(_views.cache_dirs())[1] == "/somewhere/cache/jsctl"
