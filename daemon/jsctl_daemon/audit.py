@@ -20,7 +20,7 @@ import trio
 
 if TYPE_CHECKING:
     from .rpc import CallContext
-    from .sessions import OpenRequest, RunInfo, SessionManager
+    from .sessions import OpenRequest, RunInfo, SessionInfo, SessionManager
 
 log = logging.getLogger(__name__)
 
@@ -165,19 +165,15 @@ class AuditLog:
 
     def watch_session(self, base: dict[str, Any], sessions: SessionManager, session: str) -> None:
         """Record how a session ended (state and reason: KoKo's notice, a cut connection, …)."""
-        if self._nursery is not None:
-            self._nursery.start_soon(self._watch_session, sessions, session, base)
-
-    async def _watch_session(
-        self, sessions: SessionManager, session: str, base: dict[str, Any]
-    ) -> None:
-        try:
-            info = await sessions.wait_ended(session)
-        except Exception:  # the session was forgotten: nothing more to record
+        if self._nursery is None:
             return
-        self.append(
-            {**base, "action": "session.end", "state": info.state.value, "reason": info.reason}
-        )
+
+        def ended(info: SessionInfo) -> None:
+            self.append(
+                {**base, "action": "session.end", "state": info.state.value, "reason": info.reason}
+            )
+
+        sessions.when_ended(session, ended)
 
     def query(
         self,

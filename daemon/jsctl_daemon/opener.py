@@ -97,10 +97,13 @@ class KokoOpener:
         state, credentials = await self._auth.koko_credentials(request.profile)
         with state.tagged():
             token = await state.api.create_connection_token(request.asset_id, request.account_alias)
+            token_id = token.id
+            del token  # this frame lives as long as the session: it keeps only what it needs
             try:
                 terminal_cm, terminal = await self._open_at_site(
-                    request, state, credentials, token.id
+                    request, state, credentials, token_id
                 )
+                del credentials
                 async with contextlib.AsyncExitStack() as stack:
                     stack.push_async_exit(terminal_cm)
                     yield terminal
@@ -112,7 +115,7 @@ class KokoOpener:
                     contextlib.suppress(JumpServerError),
                 ):
                     async with self._expiring:
-                        await state.api.expire_connection_token(token.id)
+                        await state.api.expire_connection_token(token_id)
 
     async def _open_at_site(
         self, request: OpenRequest, state: ProfileState, credentials: KokoCredentials, token: str

@@ -60,7 +60,12 @@ async def test_the_index_follows_changes_and_rests_while_none_come(
             "started_at": run.started_at,
         }
 
+        ends: list[tuple[str, str]] = []
+        manager.when_ended(opened[1], lambda info: ends.append((info.id, info.state.value)))
         await manager.kill(opened[1])
+        assert ends == [(opened[1], "closed")]
+        manager.when_ended(opened[1], lambda info: ends.append((info.id, "told at once")))
+        assert ends[-1] == (opened[1], "told at once")  # it had already ended
         manager.rename(opened[2], "nightly")
         await trio.sleep(1.1)
         sessions = {s["id"]: s for s in _read(tmp_path)["sessions"]}

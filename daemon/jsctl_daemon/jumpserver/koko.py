@@ -310,6 +310,7 @@ async def open_terminal(
     with koko_failures():
         async with trio.open_nursery() as nursery:
             ws = await connect_socket(nursery, config, resource, credentials, settings)
+            del credentials, resource  # this frame lives as long as the terminal
             try:
                 connect_id = await await_connect(ws, settings.connect_timeout)
                 terminal = KokoTerminal(ws, connect_id, settings)

@@ -12,6 +12,7 @@ import re
 import secrets
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from functools import partial
 
 import trio
 
@@ -65,12 +66,14 @@ class SessionManager(RunControl, TerminalAccess):
         session_id = _new_session_id()
         while session_id in self._sessions or self._name_holder(session_id) is not None:
             session_id = _new_session_id()
-        session = Session(session_id, request, self.limits, self._nursery, self.changes.note)
+        changed = partial(self._session_changed, session_id)
+        session = Session(session_id, request, self.limits, self._nursery, changed)
         self._sessions[session_id] = session
         try:
             await self._nursery.start(session.serve, self._opener)
         except BaseException:
             del self._sessions[session_id]
+            self._end_listeners.pop(session_id, None)
             raise
         return session.info()
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+from collections.abc import Callable, Iterable
 
 import trio
 
@@ -12,6 +13,8 @@ from ._run import Run
 from ._session import Session
 
 DEFAULT_READ_BYTES = 64 << 10
+logger = logging.getLogger(__name__)
+EndListener = Callable[[SessionInfo], None]
 
 
 class Changes:
@@ -42,6 +45,28 @@ class SessionRegistry:
         self.changes = Changes()
         self._sessions: dict[str, Session] = {}
         self._requests: dict[tuple[str, str], str] = {}  # (owner, request id) -> run id
+        self._end_listeners: dict[str, list[EndListener]] = {}  # session id -> listeners
+
+    def when_ended(self, ref: str, listener: EndListener) -> None:
+        """Call ``listener`` with the session's final state once it ends (a callback, not a
+        waiting task: 500 idle sessions keep no task each for it)."""
+        session = self._session(ref)
+        if session.state.ended:
+            listener(session.info())
+        else:
+            self._end_listeners.setdefault(session.id, []).append(listener)
+
+    def _session_changed(self, session_id: str) -> None:
+        """A session went live or ended, or one of its runs started or finished."""
+        self.changes.note()
+        session = self._sessions.get(session_id)
+        if session is None or not session.state.ended:
+            return
+        for listener in self._end_listeners.pop(session_id, ()):
+            try:
+                listener(session.info())
+            except Exception:  # a listener's bug never breaks the session's ending
+                logger.exception("session %s: an end listener failed", session_id)
 
     def _session(self, ref: str) -> Session:
         session = self._sessions.get(ref)
