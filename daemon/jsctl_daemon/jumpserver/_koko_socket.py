@@ -86,7 +86,7 @@ async def connect_socket(
     *,
     message_queue_size: int = _QUEUE,
     max_message_size: int = 2**20,
-    receive_buffer_size: int = 4096,
+    receive_buffer_size: int = 64 * 1024,
 ) -> WebSocketConnection:
     """A WebSocket to ``resource`` on KoKo whose reader task runs in ``nursery``.
 
