@@ -17,6 +17,7 @@ Example ``config.toml``::
     max_sessions_per_profile = 64
     max_sessions_per_client = 16
     session_idle_timeout = 0     # 0 = never reap idle sessions
+    server_idle_warning = 300    # warn this long before KoKo's own idle limit ends a session
     directory_ttl = 300          # seconds before the asset cache refreshes in the background
     fleet_parallel = 32          # runs at once of one `jsctl exec 'web-*'` (its --parallel)
     fleet_confirm_over = 20      # a fleet on more assets needs --yes (agents: refused)
@@ -59,6 +60,7 @@ class DaemonSettings:
     max_sessions_per_profile: int = 64
     max_sessions_per_client: int = 16
     session_idle_timeout: float = 0.0
+    server_idle_warning: float = 300.0  # warn this long before KoKo ends a quiet session
     directory_ttl: float = 300.0
     record_sessions: bool = False
     approval_timeout: float = 300.0  # a held agent call not decided by then counts as denied

@@ -16,7 +16,7 @@ from .jumpserver._endpoint import koko_config
 from .jumpserver.config import ServerConfig
 from .jumpserver.errors import JumpServerError, LoginRequired
 from .jumpserver.koko_auth import KokoCredentials
-from .sessions import OpenRequest
+from .sessions import SERVER_IDLE_KEY, OpenRequest
 from .terminal import TerminalTransport
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 # it is asked again once older than this, and at once after a failed connection.
 SITE_MAX_AGE = 30.0
 _SITES_KEPT = 4096
+IDLE_LIMIT_TTL_S = 600.0  # the server's idle setting is read again after this long
 
 
 async def koko_site(state: ProfileState, token_id: str) -> ServerConfig:
@@ -86,6 +87,9 @@ class KokoOpener:
         self._expiring = trio.CapacityLimiter(8)
         self.sites = KokoSites()
         auth.on_forget.append(self.sites.forget_profile)
+        # Per profile: (when read, KoKo's idle limit in seconds or None when unreadable).
+        self._idle_limits: dict[str, tuple[float, float | None]] = {}
+        self._idle_locks: dict[str, trio.Lock] = {}
 
     async def run_heartbeat(self) -> None:
         """PING and watch every terminal this opener opened (runs until cancelled)."""
@@ -106,6 +110,9 @@ class KokoOpener:
                 del credentials
                 async with contextlib.AsyncExitStack() as stack:
                     stack.push_async_exit(terminal_cm)
+                    idle_s = await self._idle_limit(state)
+                    if idle_s is not None:
+                        terminal.info[SERVER_IDLE_KEY] = idle_s
                     yield terminal
             finally:
                 # KoKo consumed the token on connect; expiring it again is cleanup (404 is fine).
@@ -131,6 +138,26 @@ class KokoOpener:
         except Exception:
             self.sites.drop(state.name, request.asset_id)
             raise
+
+    async def _idle_limit(self, state: ProfileState) -> float | None:
+        """The server's SECURITY_MAX_IDLE_TIME in seconds (cached per profile); None when it
+        cannot be read (sessions then show KoKo's default, marked as assumed)."""
+        lock = self._idle_locks.setdefault(state.name, trio.Lock())
+        async with lock:  # a fleet opening 100 sessions asks once
+            cached = self._idle_limits.get(state.name)
+            now = trio.current_time()
+            if cached is not None and now - cached[0] < IDLE_LIMIT_TTL_S:
+                return cached[1]
+            try:
+                with trio.move_on_after(5):
+                    minutes = await state.api.max_idle_minutes()
+                    seconds = None if minutes is None else minutes * 60.0
+                    self._idle_limits[state.name] = (now, seconds)
+                    return seconds
+            except JumpServerError as exc:
+                log.info("profile %s: cannot read the server's idle limit: %s", state.name, exc)
+            self._idle_limits[state.name] = (now, None)
+            return None
 
     async def _connect(
         self,

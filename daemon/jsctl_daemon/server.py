@@ -106,6 +106,7 @@ class Daemon:
             max_per_owner=settings.max_sessions_per_client or None,
             unlimited_owners=frozenset({HUMAN.owner}),  # the limit is an agent client's
             idle_timeout_s=settings.session_idle_timeout or None,
+            server_idle_warning_s=settings.server_idle_warning,
             buffer_bytes=settings.session_buffer_bytes,
         )
 

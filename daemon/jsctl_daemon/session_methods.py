@@ -22,15 +22,24 @@ from .sessions import (
     OpenRequest,
     RunInfo,
     SessionBusy,
+    SessionInfo,
     SessionManager,
     UnknownRun,
     UnknownSession,
 )
-from .wire import limits_to_wire, read_to_wire, run_to_wire, session_to_wire
+from .wire import (
+    limits_to_wire,
+    read_to_wire,
+    run_to_wire,
+    server_idle_warning,
+    session_to_wire,
+)
 
 ATTACH_CHUNK = 256 * 1024
-RECENT_BYTES = 64 * 1024
-ATTACH_COALESCE_S = 0.001  # what an attach shows first when no offset is given
+RECENT_BYTES = 64 * 1024  # what an attach shows first when no offset is given
+ATTACH_COALESCE_S = 0.001
+ATTACH_FLOOD_BYTES = 16 * 1024  # a push this large means output is flooding: gather longer
+ATTACH_FLOOD_COALESCE_S = 0.005
 DEFAULT_RUN_WAIT_S = 30.0
 STREAM_POLL_S = 30.0
 
@@ -172,24 +181,34 @@ async def session_attach(ctx: CallContext, params: dict[str, Any]) -> dict[str, 
         ctx.connection.read_only_sessions.add(session_id)
     await ctx.push({"session": session_to_wire(info), "attachment": attachment.id})
     try:
+        pushed = 0
+        warned_for: float | None = None  # the activity time the idle warning was pushed for
         while True:
             result = manager.read_from(session_id, offset, ATTACH_CHUNK)
             if result.data or result.missed:
                 await ctx.push(read_to_wire(result, offset))
                 offset = result.next_offset
+                pushed = len(result.data)
                 continue
-            info = manager.get(session_id)
-            if info.state.ended:
+            if info.state.ended:  # the snapshot is from after the last wait: nothing is left
                 return {
                     "state": info.state.value,
                     "reason": info.reason,
                     "exit_status": info.exit_status,
                     "next_offset": offset,
                 }
-            await manager.wait_for_output(session_id, offset, 60.0)
-            # Let a burst gather: one larger push costs far less than many small ones, and a
-            # person cannot see a millisecond.
-            await trio.sleep(ATTACH_COALESCE_S)
+            warning = server_idle_warning(info)
+            if warning is not None and info.server_active_at != warned_for:
+                warned_for = info.server_active_at
+                await ctx.push({"notice": warning})  # once per quiet spell, to stderr
+            patience = 60.0 if warned_for == info.server_active_at else _until_warning(info)
+            info = await manager.wait_for_output(session_id, offset, patience)
+            # Let a burst gather: one larger push costs far less than many small ones (for
+            # the daemon, the client and the scheduler that wakes both), and a person cannot
+            # see a millisecond; while output floods, a few more.
+            await trio.sleep(
+                ATTACH_FLOOD_COALESCE_S if pushed >= ATTACH_FLOOD_BYTES else ATTACH_COALESCE_S
+            )
     finally:
         ctx.connection.read_only_sessions.discard(session_id)
         manager.detach(session_id, attachment.id)
@@ -275,6 +294,14 @@ def _redeem(ctx: CallContext, token: str, read_only: bool) -> str:
         ctx, "session.watch", session=info.id, asset=info.asset, shared_by=share.by
     )
     return share.session_id
+
+
+def _until_warning(info: SessionInfo) -> float:
+    """How long an attach may wait before KoKo's idle warning is due (at most a minute)."""
+    if info.server_idle_timeout_s is None or info.server_active_at is None:
+        return 60.0
+    due = info.server_active_at + info.server_idle_timeout_s - info.server_idle_warning_s
+    return min(60.0, max(0.05, due - time.time()))
 
 
 @HANDLERS.handler("session.write")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from .sessions import ReadResult, RunInfo, SessionInfo, SessionLimits
@@ -39,6 +40,8 @@ def session_to_wire(info: SessionInfo) -> dict[str, Any]:
         "paused_by": info.transport_info.get("paused_by"),
         "server_idle_timeout_s": info.server_idle_timeout_s,
         "server_idle_at": _server_idle_at(info),
+        "server_idle_known": info.server_idle_known,
+        "server_idle_warning": server_idle_warning(info),
     }
 
 
@@ -47,6 +50,21 @@ def _server_idle_at(info: SessionInfo) -> float | None:
     if info.state.ended or info.server_idle_timeout_s is None or info.server_active_at is None:
         return None
     return info.server_active_at + info.server_idle_timeout_s
+
+
+def server_idle_warning(info: SessionInfo, now: float | None = None) -> str | None:
+    """The warning to show when KoKo's idle cut-off is near (``server_idle_warning_s``)."""
+    at = _server_idle_at(info)
+    if at is None:
+        return None
+    left = at - (time.time() if now is None else now)
+    if left >= info.server_idle_warning_s:
+        return None
+    return (
+        f"KoKo ends this session for idleness in ~{max(0, round(left))} s unless something is "
+        "typed, printed or resized (the server's SECURITY_MAX_IDLE_TIME; reading or attaching "
+        "does not count)"
+    )
 
 
 def limits_to_wire(limits: SessionLimits) -> dict[str, Any]:

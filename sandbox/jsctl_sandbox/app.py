@@ -19,6 +19,7 @@ from . import (
     _views_endpoints,
     _views_login,
     _views_perms,
+    _views_settings,
     _views_tokens,
     _views_users,
 )
@@ -133,6 +134,7 @@ def build_app(state: SandboxState) -> ASGIApp:
         *_views_endpoints.routes(),
         *_views_assets_admin.routes(),
         *_views_perms.routes(),
+        *_views_settings.routes(),
         *_views_tokens.routes(),
         *_control.routes(),
         *_control_fidelity.routes(),

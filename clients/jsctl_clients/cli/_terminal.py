@@ -53,6 +53,9 @@ def _pump_output(
         stream = client.stream("session.attach", session=session, read_only=read_only)
         for item in stream:
             data = item.get("data")
+            if item.get("notice"):  # e.g. KoKo's idle cut-off is near
+                sys.stderr.write(f"\r\n[jsctl: {item['notice']}]\r\n")
+                sys.stderr.flush()
             if item.get("missed"):
                 out.write(
                     f"\r\n[jsctl: {item['missed']} bytes of older output are no longer "

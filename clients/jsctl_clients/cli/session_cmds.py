@@ -142,19 +142,14 @@ def attach(session: str, read_only: bool) -> None:
     _attach(info["id"], read_only)
 
 
-SERVER_IDLE_WARN_S = 300  # say so when KoKo's idle cut-off is this close
-
-
 def _state(session: dict[str, Any]) -> str:
     """State, why it ended, paused, and KoKo's idle cut-off when it is close."""
     text = str(session["state"]) + (f" ({session['reason']})" if session["reason"] else "")
     if session.get("paused"):
         who = f" by {session['paused_by']}" if session.get("paused_by") else ""
         text += f", paused{who}: input is dropped"
-    idle_at = session.get("server_idle_at")
-    if idle_at is not None and idle_at - time.time() < SERVER_IDLE_WARN_S:
-        left = max(0, round(idle_at - time.time()))
-        text += f", KoKo ends it for idleness in ~{left} s unless something is typed or printed"
+    if session.get("server_idle_warning"):  # the daemon says when KoKo's cut-off is near
+        text += f"; {session['server_idle_warning']}"
     return text
 
 
@@ -196,14 +191,29 @@ def sessions(show_all: bool) -> None:
             f"{limits['max_per_owner'] or '∞'} per client, idle timeout "
             f"{limits['idle_timeout_s'] or 'none'} s, buffer {limits['buffer_bytes']} B"
         )
-        server_idle = limits.get("server_idle_timeout_s")
-        if server_idle:
-            click.echo(
-                f"KoKo ends a session after {server_idle / 60:g} min without input, output or "
-                "resize (its default SECURITY_MAX_IDLE_TIME; your administrator may differ)"
-            )
+        click.echo(_server_idle_line(listing["sessions"], limits))
 
     rt.emit(data, show)
+
+
+def _server_idle_line(sessions: list[dict[str, Any]], limits: dict[str, Any]) -> str:
+    """KoKo's idle limit: as the server says it (SECURITY_MAX_IDLE_TIME), else its default."""
+    told = sorted(
+        {s["server_idle_timeout_s"] for s in sessions if s.get("server_idle_known")} - {None}
+    )
+    if told:
+        said = " / ".join(f"{value / 60:g}" for value in told)
+        return (
+            f"KoKo ends a session after {said} min without input, output or resize (the "
+            "server's SECURITY_MAX_IDLE_TIME)"
+        )
+    assumed = limits.get("server_idle_timeout_s")
+    if not assumed:
+        return "KoKo's idle limit is unknown"
+    return (
+        f"KoKo ends a session after {assumed / 60:g} min without input, output or resize (its "
+        "default SECURITY_MAX_IDLE_TIME; the server's own could not be read)"
+    )
 
 
 LOST_RECENT_S = 86400  # lost sessions older than this show with --all only

@@ -163,6 +163,9 @@ class SessionTools:
                     if info.get("paused")
                     else None,
                     server_idle_in=_server_idle_in(info),
+                    idle_warning=f'"{info["server_idle_warning"]}"'
+                    if info.get("server_idle_warning")
+                    else None,
                     run=info.get("current_run"),
                     read_to=read_to,
                     unread=f"{unread}B",

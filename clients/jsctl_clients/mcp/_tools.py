@@ -203,8 +203,8 @@ TOOLS: tuple[ToolSpec, ...] = (
         "sessions",
         "List your sessions",
         "Your sessions, their runs and unread output; `paused` (an administrator paused it: "
-        "input is dropped) and `server_idle_in` (KoKo ends a session that long after its last "
-        "input, output or resize — its own limit, 30 minutes by default).",
+        "input is dropped), `server_idle_in` (KoKo ends a session that long after its last "
+        "input, output or resize) and `idle_warning` when that is near.",
     ),
     ToolSpec(
         "close", "Close a session", "End a session.", (_s("session", _SESSION, required=True),)

@@ -36,6 +36,7 @@ PERMS = "/api/v1/perms/users/self"
 CONNECT_METHODS = "/api/v1/terminal/components/connect-methods/"
 TOKENS = "/api/v1/authentication/connection-token/"
 HEALTH = "/api/health/"
+PUBLIC_SETTINGS = "/api/v1/settings/public/"
 
 
 def _object(body: Any, where: str) -> dict[str, Any]:
@@ -75,6 +76,18 @@ class JumpServerAPI:
         """Slide the web session's 24 h expiry; False when it is already gone (v4.3+)."""
         response = await self.conn.request("GET", USER_SESSION, auth="cookie", allow=(401, 403))
         return response.status_code == 200
+
+    async def max_idle_minutes(self) -> int | None:
+        """The server's ``SECURITY_MAX_IDLE_TIME`` (minutes), which KoKo enforces.
+
+        Any valid user reads it from the public settings (v3.10 … v4.10: ``PublicSettingApi``
+        with ``IsValidUserOrConnectionToken``); None when the answer does not carry a number.
+        """
+        body = _object(await self.conn.get_json(PUBLIC_SETTINGS), f"GET {PUBLIC_SETTINGS}")
+        value = body.get("SECURITY_MAX_IDLE_TIME")
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            return None
+        return value
 
     async def orgs(self) -> list[Org]:
         """Organisations the user may work in (the workbench list)."""

@@ -20,6 +20,7 @@ from ._errors import (
 from ._manager import SessionManager, open_session_manager
 from ._markers import quote_for_shell
 from ._model import (
+    SERVER_IDLE_KEY,
     AttachmentInfo,
     ExecResult,
     OpenRequest,
@@ -37,6 +38,7 @@ from ._session import Opener
 
 __all__ = [
     "DEFAULT_READ_BYTES",
+    "SERVER_IDLE_KEY",
     "AttachmentInfo",
     "ExecResult",
     "InvalidName",

@@ -8,6 +8,9 @@ from pathlib import Path
 
 from ._ring import ReadResult
 
+# The transport's info key under which the opener puts the server's own idle limit (seconds).
+SERVER_IDLE_KEY = "server_idle_timeout_s"
+
 
 @dataclass(frozen=True)
 class OpenRequest:
@@ -44,6 +47,7 @@ class SessionLimits:
     # KoKo ends a session after SECURITY_MAX_IDLE_TIME without input, output or resize (its
     # default: 30 minutes). Shown with sessions and warned about; never worked around.
     server_idle_timeout_s: float | None = 1800.0
+    server_idle_warning_s: float = 300.0  # warn this long before KoKo's idle cut-off
 
 
 class SessionState(Enum):
@@ -116,6 +120,8 @@ class SessionInfo:
     # output and resizes only, so reading or attaching does not hold it off.
     server_idle_timeout_s: float | None = None
     server_active_at: float | None = None  # last input, output or resize (wall clock)
+    server_idle_warning_s: float = 300.0
+    server_idle_known: bool = False  # the limit was read from the server, not assumed
 
 
 @dataclass(frozen=True)

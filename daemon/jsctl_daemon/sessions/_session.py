@@ -16,6 +16,7 @@ from ._errors import SessionEnded, SessionNotReady, SessionPaused
 from ._lines import exec_setup_line, guard_line
 from ._markers import new_token
 from ._model import (
+    SERVER_IDLE_KEY,
     AttachmentInfo,
     OpenRequest,
     RunState,
@@ -117,9 +118,20 @@ class Session:
             recording=str(self._recorder.path) if self._recorder else None,
             transport_info=self._transport.info if self._transport is not None else {},
             purpose=self.request.purpose,
-            server_idle_timeout_s=self.limits.server_idle_timeout_s,
+            server_idle_timeout_s=self._server_idle_timeout_s(),
             server_active_at=self.server_active_at,
+            server_idle_warning_s=self.limits.server_idle_warning_s,
+            server_idle_known=self._transport is not None
+            and SERVER_IDLE_KEY in self._transport.info,
         )
+
+    def _server_idle_timeout_s(self) -> float | None:
+        """KoKo's idle limit: read from the server by the opener when it could, else assumed."""
+        if self._transport is not None:
+            told = self._transport.info.get(SERVER_IDLE_KEY)
+            if isinstance(told, int | float):
+                return float(told)
+        return self.limits.server_idle_timeout_s
 
     def _notify(self) -> None:
         self._waiters.unpark_all()  # costs nothing when no one waits (most output chunks)
