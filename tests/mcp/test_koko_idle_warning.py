@@ -108,11 +108,15 @@ def test_idle_limit_read_from_the_server_and_warned_before_koko_strikes(
             assert f"[jsctl: {WARNING}".encode() in watched, watched[-400:]
 
             with daemon.client() as client:  # something typed: the warning goes away
+                before_offset = _session(daemon, session)["end_offset"]
                 client.call("session.write", session=session, data="\r")
                 deadline = time.monotonic() + 10
-                while _session(daemon, session)["server_idle_warning"] is not None:
+                while (now := _session(daemon, session))["server_idle_warning"] is not None or (
+                    now["end_offset"] == before_offset  # the new prompt: output counts too
+                ):
                     assert time.monotonic() < deadline, "typing did not clear the warning"
                     time.sleep(0.1)
+                time.sleep(0.5)  # the prompt has passed KoKo before its clock moves
                 sandbox.control().advance_clock(LIMIT_S + 60)  # KoKo's clock: quiet too long
                 deadline = time.monotonic() + 20
                 while (ended := _session(daemon, session))["state"] == "live":
