@@ -32,7 +32,9 @@ def secret_prompt(ctx: CallContext, session_id: str) -> str | None:
     if info.state.ended:
         return None
     start = max(info.start_offset, info.end_offset - TAIL_BYTES)
-    return prompt_of(manager.read_from(session_id, start, TAIL_BYTES).data)
+    found = prompt_of(manager.read_from(session_id, start, TAIL_BYTES).data)
+    asked = info.transport_info.get("connect_prompt")  # KoKo asks before it connects
+    return found or (str(asked) if asked else None)
 
 
 def _refusal(session_id: str, prompt: str) -> RpcError:
@@ -166,6 +168,7 @@ def install_guards() -> None:
     HANDLERS.wrap("run.wait", _annotating("run"))
     HANDLERS.wrap("run.read", _annotating(""))
     HANDLERS.wrap("session.get", _annotating("session"))
+    HANDLERS.wrap("session.open", _annotating("session"))
     HANDLERS.wrap("session.read", _annotating(""))
 
 

@@ -176,12 +176,17 @@ async def test_live_only_once_koko_relays_the_shell() -> None:
             assert out.startswith(b"Connecting to root(root)@10.0.0.11  0.0")
 
 
-async def test_password_prompt_refuses_the_terminal() -> None:
+async def test_password_prompt_hands_the_terminal_over_not_relaying() -> None:
     async with site() as s:
         s.backend.needs_password = True
-        with pytest.raises(TerminalRefused, match="asks in the terminal for `root\\(root\\)'s"):
-            async with open_terminal(s.config, s.cookie(), s.backend.issue_token(ALICE)):
-                pass
+        async with open_terminal(s.config, s.cookie(), s.backend.issue_token(ALICE)) as term:
+            assert term.info["relaying"] is False
+            assert term.info["connect_prompt"] == "root(root)'s password:"
+            await term.send_input(b"s3cret\r")  # a person's answer (jsctl secret)
+            assert "connect_prompt" not in term.info
+            await term.send_input(b"echo after-$((2*21))\r")  # KoKo relays the shell first
+            out = await read_until(term, b"after-42")
+            assert term.info["relaying"] is True and b"s3cret" not in out
 
 
 async def test_connect_error_refuses_with_kokos_line() -> None:

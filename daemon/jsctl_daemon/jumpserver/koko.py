@@ -4,10 +4,11 @@
 session cookie (or, on v5, the access key: see koko_auth), waits for CONNECT, sends
 TERMINAL_INIT, waits until KoKo has logged in to the asset (TERMINAL_SESSION comes right before
 KoKo starts relaying the shell; input sent earlier could be eaten by a password or
-keyboard-interactive prompt), then yields a :class:`KokoTerminal`. How a session ended is only
-ever said in the terminal: KoKo prints a red notice (idle, max time, expired permission, admin
-kill) or ``Connecting to … error: …`` before CLOSE (sheet 7.6); :mod:`._koko_notice` reads it
-into the end reason.
+keyboard-interactive prompt), then yields a :class:`KokoTerminal` — or yields it earlier, not
+yet ``relaying``, when KoKo asks in the terminal for a secret that a person must answer. How a
+session ended is only ever said in the terminal: KoKo prints a red notice (idle, max time,
+expired permission, admin kill) or ``Connecting to … error: …`` before CLOSE (sheet 7.6);
+:mod:`._koko_notice` reads it into the end reason.
 
 A :class:`KokoHeartbeat` PINGs terminals and notices dead ones. The daemon runs one for all
 its terminals (a task per terminal would cost memory for every idle session); a terminal opened
@@ -126,8 +127,11 @@ class KokoTerminal:
     async def _await_shell(self, limit_s: float) -> None:
         """Wait until KoKo relays the asset's shell (TERMINAL_SESSION), keeping the output.
 
-        A prompt for a secret in the meantime, a failed asset login (CLOSE) or no shell within
-        ``limit_s`` refuse the terminal: input typed now would be eaten by the prompt.
+        A failed asset login (CLOSE) or no shell within ``limit_s`` refuse the terminal. When
+        KoKo asks for a secret first (an ``@INPUT``/``@USER`` account, a password or
+        keyboard-interactive prompt), the terminal is handed over at once with ``relaying``
+        False and ``connect_prompt`` set: only a person answers it (``jsctl secret``), and
+        nothing else may be typed before ``relaying`` turns True.
         """
         with trio.move_on_after(limit_s):
             while "session" not in self._info:
@@ -138,12 +142,10 @@ class KokoTerminal:
                 self.early.append(chunk)
                 asking = prompt_in(self._tail.data)
                 if asking is not None:
-                    raise TerminalRefused(
-                        f"KoKo asks in the terminal for `{asking}` before it connects (the "
-                        "account has no stored secret, or the asset wants keyboard-interactive "
-                        "answers); jsctl does not type secrets into terminals — pick an account "
-                        "with a stored secret (`jsctl accounts ASSET`)"
-                    )
+                    self._info["relaying"] = False
+                    self._info["connect_prompt"] = asking
+                    return
+            self._info["relaying"] = True
             return
         raise TerminalRefused(f"KoKo did not connect to the asset within {limit_s:g} s")
 
@@ -160,6 +162,8 @@ class KokoTerminal:
             data = nested(message.get("data"))
             if isinstance(data, dict):
                 self._info.update(_session_facts(data))
+            self._info["relaying"] = True  # KoKo logged in to the asset: the shell is next
+            self._info.pop("connect_prompt", None)
         elif kind in ("TERMINAL_PERM_EXPIRED", "TERMINAL_PERM_VALID"):
             self._info["permission_state"] = kind
         elif kind in ("TERMINAL_SESSION_PAUSE", "TERMINAL_SESSION_RESUME"):
@@ -181,6 +185,8 @@ class KokoTerminal:
         """Keystrokes: TERMINAL_DATA when the bytes are UTF-8 text, a binary frame otherwise."""
         if not data:
             return
+        if b"\r" in data or b"\n" in data:
+            self._info.pop("connect_prompt", None)  # answered; KoKo may still ask again
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:

@@ -185,10 +185,8 @@ class Session:
         try:
             async with opener(self.request) as transport:
                 self._go_live(transport)
-                if self.guard_token is not None:
-                    await transport.send_input(guard_line(self.guard_token))
-                elif self.request.purpose == "exec":
-                    await transport.send_input(exec_setup_line())
+                if not self.connecting:
+                    await self._set_up(transport)
                 started = True
                 task_status.started()
                 await self._serve_live(transport)
@@ -201,6 +199,19 @@ class Session:
         finally:
             self._end(SessionState.CLOSED, self._stop_reason or "the daemon stopped")
             self.done.set()
+
+    @property
+    def connecting(self) -> bool:
+        """KoKo asks in the terminal for a secret before it connects to the asset: the session
+        is usable only by a person answering it (``jsctl secret``) until the shell relays."""
+        return self._transport is not None and self._transport.info.get("relaying") is False
+
+    async def _set_up(self, transport: TerminalTransport) -> None:
+        """What the shell gets first: an agent's guard loop, or exec's settings."""
+        if self.guard_token is not None:
+            await transport.send_input(guard_line(self.guard_token))
+        elif self.request.purpose == "exec":
+            await transport.send_input(exec_setup_line())
 
     def _go_live(self, transport: TerminalTransport) -> None:
         self._transport = transport
@@ -216,6 +227,8 @@ class Session:
 
     async def _serve_live(self, transport: TerminalTransport) -> None:
         with self._pump_scope:
+            if self.connecting and await self._pump(transport, until_relayed=True):
+                await self._set_up(transport)
             await self._pump(transport)
         if self._pump_scope.cancelled_caught:
             self._end(SessionState.CLOSED, self._stop_reason or self._idle_reason())
@@ -224,14 +237,17 @@ class Session:
         seconds = self.limits.idle_timeout_s or 0
         return f"closed after {seconds:g} s without activity (the idle limit)"
 
-    async def _pump(self, transport: TerminalTransport) -> None:
+    async def _pump(self, transport: TerminalTransport, *, until_relayed: bool = False) -> bool:
+        """Output into the session until the terminal ends (or, ``until_relayed``, until KoKo
+        relays the shell: True then)."""
         try:
-            while True:
+            while not (until_relayed and not self.connecting):
                 self._on_output(await transport.receive())
         except TerminalClosed as exc:
             self._end(SessionState.CLOSED, exc.reason)
         except TerminalLost as exc:
             self._end(SessionState.LOST, exc.reason)
+        return not self.state.ended
 
     def _on_output(self, chunk: bytes) -> None:
         for output_filter in self.output_filters:  # e.g. a typed secret's echo removed
@@ -442,6 +458,11 @@ class Session:
             return f"it is running `{shown}` (run {run.id})"
         if self.exiting:
             return "its shell is exiting"
+        if self.connecting:
+            return (
+                "KoKo asks for the account's secret before it connects to the asset (a person "
+                f"answers it with `jsctl secret {self.id}`)"
+            )
         for attachment in self._attachments.values():
             if not (watchers_ok and attachment.read_only):
                 return f"{attachment.client} is attached to it"
