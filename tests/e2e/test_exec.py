@@ -75,19 +75,22 @@ def test_stdin_goes_to_the_remote_command_and_is_audited_by_size_only(
 def test_timeout_interrupts_and_leaves_a_usable_shell(shared_login: LoggedIn) -> None:
     cli = shared_login.daemon.cli
     started = time.monotonic()
-    result = cli("exec", "db-01", "--timeout", "1", "--", "sleep 30")
+    result = cli("exec", "db-01", "--timeout", "1", "--", "echo out; echo oops >&2; sleep 30")
     assert result.returncode == 124
     assert "timed out" in result.stderr
+    assert result.stdout == "out\n"
+    assert "oops" in result.stderr  # what it wrote before the Ctrl-C is kept, and apart
     assert time.monotonic() - started < 20
     after = cli("exec", "db-01", "--", "echo alive")
     assert after.returncode == 0 and after.stdout == "alive\n"
+    assert "oops" not in after.stderr  # and not handed to the next command
 
 
 def test_ctrl_c_on_jsctl_exec_interrupts_the_remote_command(shared_login: LoggedIn) -> None:
     other = json.loads(
         shared_login.daemon.cli("--json", "exec", "--detach", "web-02", "--", "sleep 20").stdout
     )
-    job = "sh -c 'echo started; exec sleep 30'"  # prints once it is itself running
+    job = "sh -c 'echo dying words >&2; echo started; exec sleep 30'"  # prints once running
     process = subprocess.Popen(
         [*JSCTL, "exec", "db-01", "--", job],
         env=shared_login.daemon.env,
@@ -99,6 +102,7 @@ def test_ctrl_c_on_jsctl_exec_interrupts_the_remote_command(shared_login: Logged
     assert process.stdout.readline() == "started\n"
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=30) == 130
+    assert process.stderr is not None and "dying words" in process.stderr.read()
     after = shared_login.daemon.cli("exec", "db-01", "--", "echo alive")
     assert after.stdout == "alive\n"
     # only this exec's run was interrupted: another session's run goes on

@@ -128,9 +128,19 @@ def _stdin_lines(data: bytes, token: str) -> bytes:
     return head + b"".join(line + b"\n" for line in lines) + end + b"\n"
 
 
-def probe_line(token: str) -> bytes:
-    """A line whose marker proves the shell reads commands again and reports the last status."""
-    return f" {printf_marker(MarkerKind.PROBE, token, '$?')}\n".encode()
+def probe_line(token: str, *, stderr_of: str | None = None) -> bytes:
+    """A line whose marker proves the shell reads commands again and reports the last status.
+
+    ``stderr_of`` (the interrupted run's token): first print that run's STDERR marker and what
+    its command wrote to the stderr file, which Ctrl-C kept the run's own line from printing.
+    """
+    stderr = ""
+    if stderr_of is not None:
+        stderr = (
+            f" {printf_marker(MarkerKind.STDERR, stderr_of)};"
+            f' if [ -s "${_ERR}" ]; then cat "${_ERR}"; : >"${_ERR}"; fi;'
+        )
+    return f" _jsctl_s=$?;{stderr} {printf_marker(MarkerKind.PROBE, token, '$_jsctl_s')}\n".encode()
 
 
 def exec_setup_line() -> bytes:

@@ -47,6 +47,7 @@ class Run:
         self.shell_ended = False  # the command ended the shell it ran in (keep_state runs)
         self.stdout_end: int | None = None  # where standard error starts (stderr_apart runs)
         self.stderr_start: int | None = None
+        self.stderr_end: int | None = None  # set when a probe printed it (after Ctrl-C)
         self.prompt: str | None = None  # what the command seems to wait for, while it waits
         self.prompt_kind: str | None = None
         self.token = new_token()
@@ -95,7 +96,8 @@ class Run:
         """The bytes of standard error printed after the command, once the run finished."""
         if self.end_offset is None or self.stderr_start is None:
             return None
-        return self.stderr_start, max(self.stderr_start, self.end_offset)
+        end = self.stderr_end if self.stderr_end is not None else self.end_offset
+        return self.stderr_start, max(self.stderr_start, end)
 
     @property
     def output_offset(self) -> int:
@@ -147,6 +149,8 @@ class Run:
         elif marker.kind is MarkerKind.STDERR and marker.token == self.token:
             if self.stdout_end is None:
                 self.stdout_end, self.stderr_start = marker.start, marker.end
+                if self._stop_offset is not None:  # printed by a probe after Ctrl-C
+                    self.stdout_end = min(marker.start, self._stop_offset)
         elif marker.kind is MarkerKind.QUIT and marker.token == self.token:
             self._shell_ended(marker, "exited")
         elif (
@@ -156,6 +160,8 @@ class Run:
         ):
             self._shell_ended(marker, "ended (the command replaced it or it exited)")
         elif marker.kind is MarkerKind.PROBE and marker.token in self._probe_tokens:
+            if self.stderr_start is not None and self.stderr_start > (self._stop_offset or 0):
+                self.stderr_end = marker.start  # the stderr the probe printed
             end = self._stop_offset if self._stop_offset is not None else marker.start
             note = "Ctrl-C was sent and the shell answered a probe: it is ready for commands"
             self.finish(self.stopping or RunState.INTERRUPTED, marker.status, end, note)
@@ -272,7 +278,7 @@ class Run:
                 return
             token = new_token()
             self.expect_probe(token)
-            await send(probe_line(token))
+            await send(probe_line(token, stderr_of=self.token if self.stderr_apart else None))
             with trio.move_on_after(patience):
                 await self.finished.wait()
             if not self.state.finished:
