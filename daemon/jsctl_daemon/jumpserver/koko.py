@@ -32,6 +32,7 @@ from trio_websocket import ConnectionClosed, WebSocketConnection
 
 from jsctl_daemon.jumpserver._koko_notice import NoticeTail, prompt_in
 from jsctl_daemon.jumpserver._koko_socket import await_connect, connect_socket, koko_failures
+from jsctl_daemon.jumpserver._tls_buffers import release_idle_buffers
 from jsctl_daemon.jumpserver.config import ServerConfig
 from jsctl_daemon.jumpserver.errors import (
     TerminalClosed,
@@ -209,6 +210,8 @@ class KokoTerminal:
         if self._ended is not None:
             return False
         silent = now - self._heard_at
+        if silent >= settings.tick:  # quiet since the last look: OpenSSL's buffers can go
+            release_idle_buffers(getattr(self._ws, "_stream", None))
         if silent < settings.liveness:
             if now - self._sent_at >= settings.ping_interval:
                 self._sent_at = now  # KoKo's read deadline wants a message now and then

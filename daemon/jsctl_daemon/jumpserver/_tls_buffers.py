@@ -1,0 +1,75 @@
+"""Give back OpenSSL's record buffers of idle TLS connections (memory per idle terminal).
+
+OpenSSL 3 allocates about 16 KiB of record buffers at a connection's first read and keeps them
+while a read waits for data, although CPython asks it to release them
+(``SSL_MODE_RELEASE_BUFFERS``): every idle KoKo terminal would hold them, 8 MiB for 500.
+``SSL_free_buffers`` gives them back (it refuses while a record is half read; the next read
+allocates them again). Python's ssl module does not expose it, so it is called through ctypes
+on the connection's ``SSL *``, which CPython keeps right after the object header and the socket
+reference of its ``_ssl._SSLSocket``. That layout is checked once on a fresh object, and the
+handle is checked again at every use, by the app data CPython stores on it (the Python object
+itself); on any mismatch, or without ctypes or libssl symbols, this does nothing.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import ssl
+from functools import cache
+from typing import Any
+
+import trio
+
+__all__ = ["release_idle_buffers"]
+
+log = logging.getLogger(__name__)
+_HANDLE_OFFSET = object.__basicsize__ + ctypes.sizeof(ctypes.c_void_p)
+
+
+class _LibSSL:
+    def __init__(self, library: ctypes.CDLL) -> None:
+        self.free_buffers = library.SSL_free_buffers
+        self.free_buffers.argtypes = [ctypes.c_void_p]
+        self.free_buffers.restype = ctypes.c_int
+        self.app_data = library.SSL_get_ex_data
+        self.app_data.argtypes = [ctypes.c_void_p, ctypes.c_int]
+        self.app_data.restype = ctypes.c_void_p
+
+    def handle(self, inner: object) -> int | None:
+        """The ``SSL *`` of CPython's ``_ssl._SSLSocket``, if it is the one that object owns."""
+        address = ctypes.c_void_p.from_address(id(inner) + _HANDLE_OFFSET).value
+        if not address or self.app_data(address, 0) != id(inner):
+            return None
+        return address
+
+
+@cache
+def _libssl() -> _LibSSL | None:
+    try:
+        import _ssl
+
+        lib = _LibSSL(ctypes.CDLL(_ssl.__file__))  # its libssl's symbols resolve through it
+        probe = ssl.create_default_context().wrap_bio(ssl.MemoryBIO(), ssl.MemoryBIO())
+        if lib.handle(_inner(probe)) is None:
+            raise LookupError("unexpected layout of ssl objects")
+    except Exception as exc:  # another Python or OpenSSL build: keep the buffers
+        log.info("idle TLS buffers are kept (%s)", exc)
+        return None
+    return lib
+
+
+def _inner(ssl_object: Any) -> object:
+    return ssl_object._sslobj
+
+
+def release_idle_buffers(stream: object) -> bool:
+    """Free the record buffers of a TLS stream between reads; True when freed."""
+    if not isinstance(stream, trio.SSLStream):
+        return False
+    lib = _libssl()
+    ssl_object = getattr(stream, "_ssl_object", None)
+    if lib is None or not isinstance(ssl_object, ssl.SSLObject):
+        return False
+    handle = lib.handle(_inner(ssl_object))
+    return handle is not None and lib.free_buffers(handle) == 1

@@ -1,0 +1,57 @@
+"""An idle TLS connection gives OpenSSL's record buffers back, and works on afterwards."""
+
+from __future__ import annotations
+
+import ctypes
+import ssl
+
+import trio
+
+from jsctl_daemon.jumpserver._tls_buffers import release_idle_buffers
+from jsctl_sandbox.testing import SandboxInfo
+
+_FIELDS = ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks")
+_FIELDS += ("fordblks", "keepcost")
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [  # glibc's mallinfo2: what malloc has handed out (uordblks, hblkhd)
+        (name, ctypes.c_size_t) for name in _FIELDS
+    ]
+
+
+def _malloc_in_use() -> int:
+    libc = ctypes.CDLL("libc.so.6")
+    libc.mallinfo2.restype = _MallInfo2
+    info = libc.mallinfo2()
+    return int(info.uordblks + info.hblkhd)
+
+
+async def _health(stream: trio.SSLStream[trio.SocketStream]) -> bytes:
+    await stream.send_all(b"GET /api/health/ HTTP/1.1\r\nHost: sandbox\r\n\r\n")
+    answer = b""
+    while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+        answer += await stream.receive_some(65536)
+    return answer
+
+
+async def test_an_idle_tls_connection_frees_its_record_buffers(sandbox: SandboxInfo) -> None:
+    host, port = "127.0.0.1", int(sandbox.url.rsplit(":", 1)[1])
+    context = ssl.create_default_context(cafile=sandbox.ca_file)
+    streams = []
+    for _ in range(20):
+        tcp = await trio.open_tcp_stream(host, port)
+        stream = trio.SSLStream(tcp, context, server_hostname="localhost", https_compatible=True)
+        assert b" 200 " in await _health(stream)
+        streams.append(stream)
+    before = _malloc_in_use()
+    assert all([release_idle_buffers(stream) for stream in streams])
+    freed = (before - _malloc_in_use()) / len(streams)
+    assert freed > 8 << 10, f"{freed:.0f} bytes freed per connection"
+    for stream in streams:  # the next read and write allocate them again
+        assert b" 200 " in await _health(stream)
+        await stream.aclose()
+
+    tcp = await trio.open_tcp_stream(host, port)
+    assert not release_idle_buffers(tcp)  # not TLS: nothing to free
+    await tcp.aclose()
