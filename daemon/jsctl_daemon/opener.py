@@ -108,12 +108,18 @@ class KokoOpener:
                     request, state, credentials, token_id
                 )
                 del credentials
-                async with contextlib.AsyncExitStack() as stack:
-                    stack.push_async_exit(terminal_cm)
+                # As `async with` would (entered in _connect); an exit stack's deque is ~1 KiB a
+                # session for one callback.
+                try:
                     idle_s = await self._idle_limit(state)
                     if idle_s is not None:
                         terminal.info[SERVER_IDLE_KEY] = idle_s
                     yield terminal
+                except BaseException as exc:
+                    if not await terminal_cm.__aexit__(type(exc), exc, exc.__traceback__):
+                        raise
+                else:
+                    await terminal_cm.__aexit__(None, None, None)
             finally:
                 # KoKo consumed the token on connect; expiring it again is cleanup (404 is fine).
                 with (

@@ -95,9 +95,9 @@ class Connection:
             timeout=config.timeout,
             headers={"Accept-Language": "en", "User-Agent": "jsctl"},
             transport=transport,
-            limits=httpx.Limits(
-                max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT
-            ),
+            # The cap is ours (above); the pool only keeps that many connections for reuse, so
+            # a connection it failed to give back (a request cancelled mid-way) never starves it.
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=MAX_IN_FLIGHT),
         )
 
     # -- cookies -----------------------------------------------------------------------------
