@@ -135,6 +135,7 @@ class SandboxState:
         """(home, sftp root) of an asset, created on first use."""
         base = self.data_dir / "assets" / asset_name
         home, tmp = base / "home", base / "tmp"
-        home.mkdir(parents=True, exist_ok=True)
-        tmp.mkdir(parents=True, exist_ok=True)
+        for folder in (home, tmp):  # a stat per terminal, not a failing mkdir (a shell may rm it)
+            if not folder.is_dir():
+                folder.mkdir(parents=True, exist_ok=True)
         return home, tmp
