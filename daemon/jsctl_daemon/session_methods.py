@@ -422,6 +422,18 @@ async def run_start(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     try:
         started = await start(session_id)
     except SessionBusy:
+        info = manager.get(session_id)
+        if info.transport_info.get("relaying") is False:  # KoKo's connect prompt: a person's
+            raise RpcError(
+                ErrorCode.CONFLICT,
+                f"KoKo asks for the secret of {info.account} on {info.asset} before it connects"
+                f" (session {session_id}): answer it with `jsctl secret {session_id}`, then run"
+                " again — the session is kept for it",
+                {
+                    "session": session_id,
+                    "waiting_secret": info.transport_info.get("connect_prompt"),
+                },
+            ) from None
         if params.get("session"):
             raise  # the caller named it: say what it is doing, never type into it
         # Another caller took that idle pooled session first: this run gets a new one.

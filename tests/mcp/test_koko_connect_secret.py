@@ -5,13 +5,21 @@ person answers (``jsctl secret``), nothing else is typed there, and the session 
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from jsctl_fixtures import LoggedIn
+from jsctl_testing import DaemonProcess
 from mcp_agent import connect_agent, create_client
 
 from jsctl_protocol import ErrorCode, RpcError
 
 ASKS = "'s password:"
+
+
+def _listed(daemon: DaemonProcess) -> list[dict[str, Any]]:
+    with daemon.client() as client:
+        return list(client.call("session.list", all=True)["sessions"])
 
 
 def test_a_person_answers_kokos_connect_prompt_and_the_session_goes_live(
@@ -61,3 +69,23 @@ async def test_an_agent_is_told_to_ask_the_person(logged_in: LoggedIn) -> None:
         done = await agent.call("run", session=session, command="echo agent-$((40+2))")
         assert not done.is_error and "agent-42" in done.text, done.text
     assert all(secret not in text for text in agent.seen)
+
+
+def test_exec_keeps_one_session_for_the_person_to_answer(shared_login: LoggedIn) -> None:
+    daemon, sandbox = shared_login.daemon, shared_login.sandbox
+    secret = sandbox.user(shared_login.username).password
+    before = {s["id"] for s in _listed(daemon)}
+    first = daemon.cli("exec", "web-01", "--account", "@USER", "--", "echo hi")
+    again = daemon.cli("exec", "web-01", "--account", "@USER", "--", "echo hi")
+    opened = [s for s in _listed(daemon) if s["id"] not in before and s["state"] == "live"]
+    assert len(opened) == 1, opened  # the second exec found the waiting one, opened none
+    session = opened[0]["id"]
+    for refused in (first, again):
+        assert refused.returncode != 0
+        assert f"answer it with `jsctl secret {session}`" in refused.stderr, refused.stderr
+    answered = daemon.cli("secret", session, input=secret + "\n")
+    assert answered.returncode == 0, answered.stderr
+    done = daemon.cli("exec", "web-01", "--account", "@USER", "--", "echo hi-$((1+1))")
+    assert done.returncode == 0 and done.stdout == "hi-2\n", done.stderr
+    with daemon.client() as client:
+        client.call("session.kill", sessions=[session])

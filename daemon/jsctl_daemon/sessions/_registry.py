@@ -116,9 +116,11 @@ class SessionRegistry:
         Only sessions opened for the same purpose by the same owner qualify, so a person's
         shell, another client's session or an agent's are never chosen; of those, one that is
         running something, attached (a read-only watcher of an agent's is fine), half typed into
-        or held by a program is skipped. The most recently used wins.
+        or held by a program is skipped. The most recently used wins. With none free, one that
+        waits for a person to answer KoKo's connect prompt is the answer (the caller says so)
+        rather than opening another that would wait too.
         """
-        free = []
+        free, waiting = [], []
         for s in self._sessions.values():
             request = s.request
             if (
@@ -130,8 +132,10 @@ class SessionRegistry:
                 s.release_finished_run()
                 if s.why_busy(watchers_ok=purpose == "agent") is None:
                     free.append(s)
+                elif s.connecting:
+                    waiting.append(s)
         if not free:
-            return None
+            return max(waiting, key=lambda s: s.created_at).id if waiting else None
         return max(free, key=lambda s: s.last_activity_at).id
 
     def _forget_old_sessions(self) -> None:
