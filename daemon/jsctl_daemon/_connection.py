@@ -26,7 +26,7 @@ from jsctl_protocol import (
 from jsctl_protocol._connection import ServerConnection
 
 from . import __version__
-from .rpc import HANDLERS, CallContext, Connection
+from .rpc import CallContext, Connection
 from .translate import as_rpc_error
 
 if TYPE_CHECKING:
@@ -178,7 +178,7 @@ class ClientConnection:
         async def push(data: Any) -> None:
             await self._send(StreamPush(request.id, data))
 
-        context = CallContext(self._daemon, self._state, request.id, push)
+        context = CallContext(request.method, self._state, request.id, push)
         try:
             result = await self._dispatch(context, request)
         except Exception as exc:  # every failure becomes an error reply; the daemon carries on
@@ -194,8 +194,13 @@ class ClientConnection:
     async def _dispatch(self, context: CallContext, request: Request) -> Any:
         """Run a request the connection let through (known, after hello, params checked)."""
         if request.method != "hello":
-            self._daemon.authorize(context.identity, METHODS[request.method])
-        return await HANDLERS.get(request.method)(context, request.params)
+            self._daemon.policy.authorize(context.identity, METHODS[request.method])
+        call = self._daemon.calls.get(request.method)
+        if call is None:
+            raise RpcError(
+                ErrorCode.UNKNOWN_METHOD, f"this daemon does not implement `{request.method}` yet"
+            )
+        return await call(context, request.params)
 
     async def _send(self, reply: Result | ErrorReply | StreamPush) -> None:
         """Send one frame; a dead or stalled peer ends quietly (the watchdog cuts stalls)."""

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
+from .caller import Identity
+
 if TYPE_CHECKING:
-    from .rpc import CallContext
     from .sessions import OpenRequest, RunInfo, SessionInfo, SessionManager
 
 log = logging.getLogger(__name__)
@@ -91,12 +92,12 @@ class AuditLog:
         self.file.replace(self.directory / "audit.jsonl.1")
         (self.directory / f"audit.jsonl.{KEEP_FILES}").unlink(missing_ok=True)
 
-    def record(self, ctx: CallContext, action: str, **fields: Any) -> None:
-        """Record an action taken through an RPC call."""
+    def record(self, identity: Identity, action: str, **fields: Any) -> None:
+        """Record an action taken by a caller."""
         self.append(
             {
-                "client": ctx.identity.name,
-                "owner": ctx.identity.owner,
+                "client": identity.name,
+                "owner": identity.owner,
                 "action": action,
                 **{k: v for k, v in fields.items() if v is not None},
             }
@@ -104,7 +105,7 @@ class AuditLog:
 
     def run_started(
         self,
-        ctx: CallContext,
+        identity: Identity,
         run: RunInfo,
         session: OpenRequest,
         stdin_bytes: int = 0,
@@ -114,8 +115,8 @@ class AuditLog:
 
         Standard input is counted, never recorded. A run of a fleet names its fleet handle."""
         base: dict[str, Any] = {
-            "client": ctx.identity.name,
-            "owner": ctx.identity.owner,
+            "client": identity.name,
+            "owner": identity.owner,
             "profile": session.profile,
             "asset": session.asset,
             "account": session.account,

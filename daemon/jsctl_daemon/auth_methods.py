@@ -8,6 +8,7 @@ from typing import Any
 
 from jsctl_protocol import ErrorCode, RpcError, quote_input
 
+from .auth import AuthDomain
 from .auth._doctor import check, network_checks, server_checks
 from .auth._koko import describe as koko_describe
 from .jumpserver.errors import JumpServerError
@@ -15,35 +16,40 @@ from .rpc import HANDLERS, CallContext
 
 
 @HANDLERS.handler("auth.login.start")
-async def login_start(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+async def login_start(
+    ctx: CallContext, params: dict[str, Any], *, auth: AuthDomain
+) -> dict[str, Any]:
     """Begin a web login; the login ends if this client disconnects before finishing."""
-    return await ctx.daemon.auth.start_login(ctx.connection.number, params)
+    return await auth.start_login(ctx.connection.number, params)
 
 
 @HANDLERS.handler("auth.login.answer")
-async def login_answer(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+async def login_answer(
+    ctx: CallContext, params: dict[str, Any], *, auth: AuthDomain
+) -> dict[str, Any]:
     """Answer the login's current step."""
-    return await ctx.daemon.auth.answer_login(params)
+    return await auth.answer_login(params)
 
 
 @HANDLERS.handler("auth.login.cancel")
-async def login_cancel(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+async def login_cancel(
+    ctx: CallContext, params: dict[str, Any], *, auth: AuthDomain
+) -> dict[str, Any]:
     """Abandon a login in progress."""
-    await ctx.daemon.auth.cancel_login(params["login_id"])
+    await auth.cancel_login(params["login_id"])
     return {"ok": True}
 
 
 @HANDLERS.handler("auth.logout")
-async def logout(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+async def logout(ctx: CallContext, params: dict[str, Any], *, auth: AuthDomain) -> dict[str, Any]:
     """Revoke server-side what can be revoked and forget the profile."""
-    return await ctx.daemon.auth.logout(params.get("profile"))
+    return await auth.logout(params.get("profile"))
 
 
 @HANDLERS.handler("auth.whoami")
-async def whoami(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+async def whoami(ctx: CallContext, params: dict[str, Any], *, auth: AuthDomain) -> dict[str, Any]:
     """The profile's user, org, the state of both credentials, checked live, and which one
     KoKo connections use."""
-    auth = ctx.daemon.auth
     state = auth.profile(params.get("profile"))
     credentials = state.credentials
     answer: dict[str, Any] = {
@@ -100,9 +106,8 @@ async def whoami(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
 
 
 @HANDLERS.handler("auth.doctor")
-async def doctor(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+async def doctor(ctx: CallContext, params: dict[str, Any], *, auth: AuthDomain) -> dict[str, Any]:
     """Network, TLS, REST auth, web session, Web CLI and KoKo checks, each with its fix."""
-    auth = ctx.daemon.auth
     started = time.monotonic()
     name = auth.resolve_name(params.get("profile"))
     state = auth.profiles.get(name)
@@ -133,25 +138,31 @@ async def doctor(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
 
 
 @HANDLERS.handler("profile.list")
-async def profile_list(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+async def profile_list(
+    ctx: CallContext, params: dict[str, Any], *, auth: AuthDomain
+) -> dict[str, Any]:
     """Profiles and the default."""
-    return ctx.daemon.auth.listing()
+    return auth.listing()
 
 
 @HANDLERS.handler("profile.use")
-async def profile_use(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+async def profile_use(
+    ctx: CallContext, params: dict[str, Any], *, auth: AuthDomain
+) -> dict[str, Any]:
     """Set the default profile."""
-    ctx.daemon.auth.use(params["name"])
+    auth.use(params["name"])
     return {"ok": True, "default": params["name"]}
 
 
 @HANDLERS.handler("profile.remove")
-async def profile_remove(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+async def profile_remove(
+    ctx: CallContext, params: dict[str, Any], *, auth: AuthDomain
+) -> dict[str, Any]:
     """Forget a profile (use `jsctl logout` to also revoke server-side)."""
     name = params["name"]
-    if name not in ctx.daemon.auth.profiles:
+    if name not in auth.profiles:
         raise RpcError(
             ErrorCode.NOT_FOUND, f"no logged-in profile {quote_input(name)} — `jsctl profile ls`"
         )
-    await ctx.daemon.auth.forget(name)
+    await auth.forget(name)
     return {"ok": True, "removed": name}

@@ -15,40 +15,49 @@ import json
 import math
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import trio
 
 from jsctl_protocol import METHODS, ErrorCode, RpcError
 
-from .consent import APPROVED, PENDING, Action, Approval, ApprovalBroker, first_match
+from .audit import AuditLog
+from .auth import AuthDomain
+from .consent import (
+    APPROVED,
+    PENDING,
+    Action,
+    Approval,
+    ApprovalBroker,
+    CodeVerifier,
+    Rule,
+    first_match,
+)
 from .consent._broker import _short
-from .directory_methods import resolve_target
-from .rpc import HANDLERS, CallContext, Handler
-from .session_methods import _run_session, _visible, _writable
+from .identity import IdentityTracker
+from .policy import Policy
+from .rpc import HANDLERS, Call, CallContext, Layer
+from .session_access import SessionAccess
+from .sessions import SessionManager
+from .targets import Targets
 
 APPROVAL_ID = re.compile(r"^ap-\d+$")
 AWAITING = "awaiting_approval"
 START_GRACE_S = 10.0  # how long a reader waits for an approved run to be typed
 
 
-def _broker(ctx: CallContext) -> ApprovalBroker:
-    return ctx.daemon.approvals
-
-
 async def _discard(_item: Any) -> None:
     return None
 
 
-async def _carry_out(
-    handler: Handler, ctx: CallContext, params: dict[str, Any], method: str
-) -> Any:
-    """Run ``handler`` for a call whose caller did not stay (no pushes, after-reply hooks run).
+async def _carry_out(inner: Call, policy: Policy, ctx: CallContext, params: dict[str, Any]) -> Any:
+    """Run ``inner`` for a call whose caller did not stay (no pushes, after-reply hooks run).
 
     The client is checked again first: one revoked or expired since it asked gets nothing."""
-    ctx.daemon.authorize(ctx.identity, METHODS[method])
-    later = CallContext(ctx.daemon, ctx.connection, ctx.request_id, _discard)
-    result = await handler(later, params)
+    policy.authorize(ctx.identity, METHODS[ctx.method])
+    later = CallContext(ctx.method, ctx.connection, ctx.request_id, _discard)
+    result = await inner(later, params)
     for hook in later.after_reply:
         hook()
     return result
@@ -67,14 +76,6 @@ def _message(approval: Approval) -> str:
         f"{action.asset} as {action.account} (rule `{approval.rule}`); request {approval.id} — "
         f"the person approves with `jsctl approve {approval.id}` and a code from their "
         "authenticator, or denies it"
-    )
-
-
-def _create(
-    ctx: CallContext, action: Action, profile: str, session: str | None, rule: str, **extra: Any
-) -> Approval:
-    return _broker(ctx).create(
-        ctx.identity.owner, action, profile=profile, session=session, rule=rule, **extra
     )
 
 
@@ -99,52 +100,66 @@ def _awaiting_run(approval: Approval) -> dict[str, Any]:
     }
 
 
-def _gate_run_start(handler: Handler) -> Handler:
-    async def gated(ctx: CallContext, params: dict[str, Any]) -> Any:
-        rules = ctx.daemon.policy.confirm_rules(ctx.identity)
-        if not rules:
-            return await handler(ctx, params)
-        broker = _broker(ctx)
-        approval = broker.existing(ctx.identity.owner, params.get("request_id"))
-        if approval is not None and approval.state == PENDING and not params.get("stream"):
-            return {**_awaiting_run(approval), "output": b"", "next_offset": 0, "total_bytes": 0}
-        session_id = await _run_session(ctx, params)
-        request = ctx.daemon.sessions.request_of(session_id)[1]
-        params = {**params, "session": session_id, "asset": None}
-        user = ctx.daemon.identities.effective_user(session_id, request.account)
-        action = Action("run", request.asset, request.account, params["command"], user)
-        rule = first_match(rules, action)
-        if rule is None or (approval is not None and approval.state == APPROVED):
-            return await handler(ctx, params)
-        if approval is not None:  # a retry of a request that was refused
-            raise approval.refusal()
-        approval = _create(
-            ctx, action, request.profile, session_id, rule.text, request_id=params.get("request_id")
-        )
-        if params.get("stream"):  # the CLI: wait here, saying so first
-            await ctx.push({AWAITING: approval.to_wire(), "message": _message(approval)})
-            try:
-                await approval.decided.wait()
-            finally:
-                broker.withdraw(approval)  # no-op once decided; else the caller went away
-            if approval.state != APPROVED:
-                raise approval.refusal()
-            return await handler(ctx, params)
-
-        async def start() -> Any:
-            answer = await _carry_out(handler, ctx, {**params, "wait": 0.0}, "run.start")
-            approval.run = answer["handle"]
-            return None
-
-        approval.execute = start
+@HANDLERS.around("run.start", layer=Layer.APPROVAL)
+async def _gate_run_start(
+    inner: Call,
+    ctx: CallContext,
+    params: dict[str, Any],
+    *,
+    policy: Policy,
+    approvals: ApprovalBroker,
+    access: SessionAccess,
+    sessions: SessionManager,
+    identities: IdentityTracker,
+) -> Any:
+    rules = policy.confirm_rules(ctx.identity)
+    if not rules:
+        return await inner(ctx, params)
+    approval = approvals.existing(ctx.identity.owner, params.get("request_id"))
+    if approval is not None and approval.state == PENDING and not params.get("stream"):
         return {**_awaiting_run(approval), "output": b"", "next_offset": 0, "total_bytes": 0}
+    session_id = await access.run_session(ctx, params)
+    request = sessions.request_of(session_id)[1]
+    params = {**params, "session": session_id, "asset": None}
+    user = identities.effective_user(session_id, request.account)
+    action = Action("run", request.asset, request.account, params["command"], user)
+    rule = first_match(rules, action)
+    if rule is None or (approval is not None and approval.state == APPROVED):
+        return await inner(ctx, params)
+    if approval is not None:  # a retry of a request that was refused
+        raise approval.refusal()
+    approval = approvals.create(
+        ctx.identity.owner,
+        action,
+        profile=request.profile,
+        session=session_id,
+        rule=rule.text,
+        request_id=params.get("request_id"),
+    )
+    if params.get("stream"):  # the CLI: wait here, saying so first
+        await ctx.push({AWAITING: approval.to_wire(), "message": _message(approval)})
+        try:
+            await approval.decided.wait()
+        finally:
+            approvals.withdraw(approval)  # no-op once decided; else the caller went away
+        if approval.state != APPROVED:
+            raise approval.refusal()
+        return await inner(ctx, params)
 
-    return gated
+    async def start() -> Any:
+        answer = await _carry_out(inner, policy, ctx, {**params, "wait": 0.0})
+        approval.run = answer["handle"]
+        return None
+
+    approval.execute = start
+    return {**_awaiting_run(approval), "output": b"", "next_offset": 0, "total_bytes": 0}
 
 
-async def _follow(ctx: CallContext, handle: str, wait: float) -> str | Approval:
+async def _follow(
+    approvals: ApprovalBroker, ctx: CallContext, handle: str, wait: float
+) -> str | Approval:
     """The real run handle behind an approval id, or the still-pending approval."""
-    approval = _broker(ctx).get(handle, None if ctx.identity.is_human else ctx.identity.owner)
+    approval = approvals.get(handle, ctx.identity.scope)
     if approval.state == PENDING and wait > 0:
         with trio.move_on_after(wait):
             await approval.decided.wait()
@@ -163,52 +178,63 @@ async def _follow(ctx: CallContext, handle: str, wait: float) -> str | Approval:
     return approval
 
 
-def _gate_run_follow(wait_param: str | None) -> Callable[[Handler], Handler]:
-    def wrapper(handler: Handler) -> Handler:
-        async def gated(ctx: CallContext, params: dict[str, Any]) -> Any:
-            handle = params["handle"]
-            if not APPROVAL_ID.match(handle):
-                return await handler(ctx, params)
-            wait = params.get(wait_param) if wait_param else 0.0
-            wait = math.inf if wait is None and wait_param == "timeout" else (wait or 0.0)
-            began = trio.current_time()
-            target = await _follow(ctx, handle, wait)
-            if isinstance(target, str):
-                params = {**params, "handle": target}
-                if wait_param and params.get(wait_param) is not None:
-                    spent = trio.current_time() - began
-                    params[wait_param] = max(0.0, float(params[wait_param]) - spent)
-                return await handler(ctx, params)
-            if wait_param == "wait":  # run.read
-                return {
-                    "data": b"",
-                    "offset": 0,
-                    "next_offset": 0,
-                    "missed": 0,
-                    "state": AWAITING,
-                    "exit_status": None,
-                    "readable_end": 0,
-                    "approval": target.to_wire(),
-                }
-            return {"run": _awaiting_run(target)}
+_WAIT_PARAM = {"run.get": None, "run.wait": "timeout", "run.read": "wait"}
 
-        return gated
 
-    return wrapper
+@HANDLERS.around(*_WAIT_PARAM, layer=Layer.APPROVAL)
+async def _gate_run_follow(
+    inner: Call, ctx: CallContext, params: dict[str, Any], *, approvals: ApprovalBroker
+) -> Any:
+    handle = params["handle"]
+    if not APPROVAL_ID.match(handle):
+        return await inner(ctx, params)
+    wait_param = _WAIT_PARAM[ctx.method]
+    wait = params.get(wait_param) if wait_param else 0.0
+    wait = math.inf if wait is None and wait_param == "timeout" else (wait or 0.0)
+    began = trio.current_time()
+    target = await _follow(approvals, ctx, handle, wait)
+    if isinstance(target, str):
+        params = {**params, "handle": target}
+        if wait_param and params.get(wait_param) is not None:
+            spent = trio.current_time() - began
+            params[wait_param] = max(0.0, float(params[wait_param]) - spent)
+        return await inner(ctx, params)
+    if wait_param == "wait":  # run.read
+        return {
+            "data": b"",
+            "offset": 0,
+            "next_offset": 0,
+            "missed": 0,
+            "state": AWAITING,
+            "exit_status": None,
+            "readable_end": 0,
+            "approval": target.to_wire(),
+        }
+    return {"run": _awaiting_run(target)}
 
 
 # --- other actions ---------------------------------------------------------------------------
 
 
-Describe = Callable[[CallContext, dict[str, Any]], Awaitable[tuple[str, Action, str | None]]]
+@dataclass(frozen=True)
+class _Uses:
+    """What describing a held action needs."""
+
+    access: SessionAccess
+    sessions: SessionManager
+    identities: IdentityTracker
+    targets: Targets
+
+
+Describe = Callable[[_Uses, CallContext, dict[str, Any]], Awaitable[tuple[str, Action, str | None]]]
 
 
 async def _describe_write(
-    ctx: CallContext, params: dict[str, Any]
+    uses: _Uses, ctx: CallContext, params: dict[str, Any]
 ) -> tuple[str, Action, str | None]:
-    session_id = _writable(ctx, params["session"])
-    request = ctx.daemon.sessions.request_of(session_id)[1]
-    user = ctx.daemon.identities.effective_user(session_id, request.account)
+    session_id = uses.access.writable(ctx, params["session"])
+    request = uses.sessions.request_of(session_id)[1]
+    user = uses.identities.effective_user(session_id, request.account)
     return (
         request.profile,
         Action("input", request.asset, request.account, _shown(params["data"]), user),
@@ -217,12 +243,12 @@ async def _describe_write(
 
 
 async def _describe_kill(
-    ctx: CallContext, params: dict[str, Any]
+    uses: _Uses, ctx: CallContext, params: dict[str, Any]
 ) -> tuple[str, Action, str | None]:
     refs = params["sessions"]
     if not refs or not all(isinstance(ref, str) for ref in refs):
         raise RpcError(ErrorCode.BAD_PARAMS, "`sessions` must list ids or names")
-    requests = [ctx.daemon.sessions.request_of(_visible(ctx, ref)) for ref in refs]
+    requests = [uses.sessions.request_of(uses.access.visible(ctx, ref)) for ref in refs]
     first = requests[0][1]
     names = ", ".join(session_id for session_id, _ in requests)
     return (
@@ -233,88 +259,84 @@ async def _describe_kill(
 
 
 def _describe_files(kind: str, what: Callable[[dict[str, Any]], str]) -> Describe:
-    async def describe(ctx: CallContext, params: dict[str, Any]) -> tuple[str, Action, str | None]:
-        profile, asset, account = await resolve_target(ctx, params)
+    async def describe(
+        uses: _Uses, ctx: CallContext, params: dict[str, Any]
+    ) -> tuple[str, Action, str | None]:
+        profile, asset, account = await uses.targets.resolve(ctx.identity, params)
         return profile, Action(kind, asset.name, account.name, what(params)), None
 
     return describe
 
 
-def _gate_action(method: str, describe: Describe) -> Callable[[Handler], Handler]:
-    def wrapper(handler: Handler) -> Handler:
-        async def gated(ctx: CallContext, params: dict[str, Any]) -> Any:
-            rules = ctx.daemon.policy.confirm_rules(ctx.identity)
-            if not rules:
-                return await handler(ctx, params)
-            profile, action, session = await describe(ctx, params)
-            rule = first_match(rules, action)
-            if rule is None:
-                return await handler(ctx, params)
-            approval = _create(ctx, action, profile, session, rule.text)
-
-            async def carry_out() -> Any:
-                return await _carry_out(handler, ctx, params, method)
-
-            approval.execute = carry_out
-            raise RpcError(AWAITING, _message(approval), {"approval": approval.to_wire()})
-
-        return gated
-
-    return wrapper
+_DESCRIBE: dict[str, Describe] = {
+    "session.write": _describe_write,
+    "session.kill": _describe_kill,
+    "files.mkdir": _describe_files("files-write", lambda p: f"mkdir {p['path']}"),
+    "files.move": _describe_files("files-write", lambda p: f"move {p['source']} {p['dest']}"),
+    "files.upload": _describe_files(
+        "files-write", lambda p: f"upload {' '.join(map(str, p['sources']))} to {p['dest']}"
+    ),
+    "files.remove": _describe_files("files-delete", lambda p: f"remove {p['path']}"),
+}
 
 
-_installed = False
-
-
-def install_gates() -> None:
-    """Wrap the handlers of every method an approval rule can hold (once)."""
-    global _installed
-    if _installed:
-        return
-    _installed = True
-    HANDLERS.wrap("run.start", _gate_run_start)
-    HANDLERS.wrap("run.get", _gate_run_follow(None))
-    HANDLERS.wrap("run.wait", _gate_run_follow("timeout"))
-    HANDLERS.wrap("run.read", _gate_run_follow("wait"))
-    HANDLERS.wrap("session.write", _gate_action("session.write", _describe_write))
-    HANDLERS.wrap("session.kill", _gate_action("session.kill", _describe_kill))
-    writes = {
-        "files.mkdir": lambda p: f"mkdir {p['path']}",
-        "files.move": lambda p: f"move {p['source']} {p['dest']}",
-        "files.upload": lambda p: f"upload {' '.join(map(str, p['sources']))} to {p['dest']}",
-    }
-    for method, what in writes.items():
-        HANDLERS.wrap(method, _gate_action(method, _describe_files("files-write", what)))
-    HANDLERS.wrap(
-        "files.remove",
-        _gate_action(
-            "files.remove", _describe_files("files-delete", lambda p: f"remove {p['path']}")
-        ),
+@HANDLERS.around(*_DESCRIBE, layer=Layer.APPROVAL)
+async def _gate_action(
+    inner: Call,
+    ctx: CallContext,
+    params: dict[str, Any],
+    *,
+    policy: Policy,
+    approvals: ApprovalBroker,
+    access: SessionAccess,
+    sessions: SessionManager,
+    identities: IdentityTracker,
+    targets: Targets,
+) -> Any:
+    rules: list[Rule] = policy.confirm_rules(ctx.identity)
+    if not rules:
+        return await inner(ctx, params)
+    uses = _Uses(access, sessions, identities, targets)
+    profile, action, session = await _DESCRIBE[ctx.method](uses, ctx, params)
+    rule = first_match(rules, action)
+    if rule is None:
+        return await inner(ctx, params)
+    approval = approvals.create(
+        ctx.identity.owner, action, profile=profile, session=session, rule=rule.text
     )
+
+    async def carry_out() -> Any:
+        return await _carry_out(inner, policy, ctx, params)
+
+    approval.execute = carry_out
+    raise RpcError(AWAITING, _message(approval), {"approval": approval.to_wire()})
 
 
 # --- the person's side ------------------------------------------------------------------------
 
 
 @HANDLERS.handler("approval.list")
-async def approval_list(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+async def approval_list(
+    ctx: CallContext, params: dict[str, Any], *, approvals: ApprovalBroker
+) -> dict[str, Any]:
     """Pending requests (all with `all`); with `follow`, then every change."""
-    broker = _broker(ctx)
-    chosen = broker.everything() if params.get("all") else broker.pending()
+    chosen = approvals.everything() if params.get("all") else approvals.pending()
     wires = [approval.to_wire() for approval in chosen]
     if not params.get("follow"):
         return {"approvals": wires}
     for wire in wires:
         await ctx.push(wire)
-    async for wire in broker.follow():
+    async for wire in approvals.follow():
         await ctx.push(wire)
     return {"approvals": []}
 
 
 @HANDLERS.handler("approval.get")
-async def approval_get(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+async def approval_get(
+    ctx: CallContext, params: dict[str, Any], *, approvals: ApprovalBroker
+) -> dict[str, Any]:
     """One request; waits up to `wait` s for its decision and, once approved, its action."""
-    approval = _broker(ctx).get(params["id"], None if ctx.identity.is_human else ctx.identity.owner)
+    approval = approvals.get(params["id"], ctx.identity.scope)
     wait = params.get("wait") or 0.0
     if wait > 0:
         with trio.move_on_after(wait):
@@ -324,24 +346,31 @@ async def approval_get(ctx: CallContext, params: dict[str, Any]) -> dict[str, An
 
 
 @HANDLERS.handler("approval.decide")
-async def approval_decide(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+async def approval_decide(
+    ctx: CallContext,
+    params: dict[str, Any],
+    *,
+    approvals: ApprovalBroker,
+    auth: AuthDomain,
+    codes: CodeVerifier,
+    audit: AuditLog,
+) -> dict[str, Any]:
     """Approve (needs a code JumpServer accepts) or deny requests."""
     ids = params["ids"]
     if not ids or not all(isinstance(i, str) for i in ids):
         raise RpcError(ErrorCode.BAD_PARAMS, "`ids` must list approval request ids")
-    broker = _broker(ctx)
-    approvals = [broker.get(i) for i in ids]
+    chosen = [approvals.get(i) for i in ids]
     reason = params.get("reason") or None
     if not params["approve"]:
-        broker.decide(approvals, False, getpass.getuser(), "cli", reason)
-        return {"approvals": [a.to_wire() for a in approvals]}
-    profiles = {a.profile for a in approvals}
+        approvals.decide(chosen, False, getpass.getuser(), "cli", reason)
+        return {"approvals": [a.to_wire() for a in chosen]}
+    profiles = {a.profile for a in chosen}
     if len(profiles) != 1:
         raise RpcError(
             ErrorCode.BAD_PARAMS,
             "these requests belong to different JumpServer profiles; approve them separately",
         )
-    for approval in approvals:  # refuse early: a code is not spent on a decided request
+    for approval in chosen:  # refuse early: a code is not spent on a decided request
         if approval.state != PENDING:
             raise RpcError(ErrorCode.CONFLICT, f"request {approval.id} is already {approval.state}")
     code = params.get("code")
@@ -349,11 +378,11 @@ async def approval_decide(ctx: CallContext, params: dict[str, Any]) -> dict[str,
         raise RpcError(
             ErrorCode.BAD_PARAMS, "approving needs a fresh code from your authenticator app"
         )
-    state = ctx.daemon.auth.profile(profiles.pop())
+    state = auth.profile(profiles.pop())
     try:
-        channel = await ctx.daemon.codes.verify(state, code)
+        channel = await codes.verify(state, code)
     except RpcError as exc:
-        ctx.daemon.audit.record(ctx, "approval.code_refused", approvals=ids, error=exc.message)
+        audit.record(ctx.identity, "approval.code_refused", approvals=ids, error=exc.message)
         raise
-    broker.decide(approvals, True, state.credentials.username, channel, reason)
-    return {"approvals": [a.to_wire() for a in approvals]}
+    approvals.decide(chosen, True, state.credentials.username, channel, reason)
+    return {"approvals": [a.to_wire() for a in chosen]}

@@ -9,25 +9,20 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from jsctl_protocol import ErrorCode, RpcError, quote_input
 
-from .directory_methods import resolve_target
-from .files import FileBackend, FileError, FileKey, FileSessionManager, TransferResult, normalize
+from .audit import AuditLog
+from .file_access import FileAccess
+from .files import FileBackend, FileSessionManager, TransferResult, normalize
 from .files import ops as file_ops
 from .files._paths import under_root
 from .rpc import HANDLERS, CallContext, Push
 
 _Source = TypeVar("_Source", Path, str)
-
-
-def _files(ctx: CallContext) -> FileSessionManager:
-    files: FileSessionManager = ctx.daemon.files
-    return files
 
 
 def _shell(backend: FileBackend, path: str) -> str:
@@ -61,50 +56,17 @@ def _absolute(path: Any) -> str:
     return path
 
 
-async def _key(ctx: CallContext, params: dict[str, Any]) -> FileKey:
-    profile, asset, account = await resolve_target(ctx, params)
-    return FileKey(profile, asset.id, account.alias, ctx.identity.owner, asset.name, account.name)
-
-
-@asynccontextmanager
-async def _session(
-    ctx: CallContext, params: dict[str, Any], action: str, **audit: Any
-) -> AsyncIterator[tuple[str, FileBackend, dict[str, Any]]]:
-    """A file session for the call's asset; the audit record is written however it ends.
-
-    The handler adds outcome fields (bytes, files…) to the yielded dict.
-    """
-    key = await _key(ctx, params)
-    outcome: dict[str, Any] = {}
-    started = time.monotonic()
-    try:
-        async with _files(ctx).use(key) as (session_id, backend):
-            outcome["file_session"] = session_id
-            yield session_id, backend, outcome
-    except BaseException as exc:
-        outcome["outcome"] = "error"
-        outcome["error"] = str(exc) if isinstance(exc, FileError | RpcError) else type(exc).__name__
-        raise
-    else:
-        outcome["outcome"] = "ok"
-    finally:
-        ctx.daemon.audit.record(
-            ctx,
-            action,
-            profile=key.profile,
-            asset=key.asset,
-            account=key.account,
-            duration_s=round(time.monotonic() - started, 3),
-            **audit,
-            **outcome,
-        )
-
-
 @HANDLERS.handler("files.list")
-async def files_list(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+async def files_list(
+    ctx: CallContext, params: dict[str, Any], *, file_access: FileAccess
+) -> dict[str, Any]:
     """A directory's entries (or a file's own entry)."""
     path = normalize(params.get("path") or "/")
-    async with _session(ctx, params, "files.list", path=path) as (session_id, backend, _):
+    async with file_access.session(ctx, params, "files.list", path=path) as (
+        session_id,
+        backend,
+        _,
+    ):
         path = _from_shell(backend, path)
         entry, entries = await file_ops.list_path(backend, path)
         in_dir = entry.is_dir
@@ -122,10 +84,12 @@ async def files_list(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]
 
 
 @HANDLERS.handler("files.stat")
-async def files_stat(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+async def files_stat(
+    ctx: CallContext, params: dict[str, Any], *, file_access: FileAccess
+) -> dict[str, Any]:
     """One entry."""
     path = normalize(params["path"])
-    async with _session(ctx, params, "files.stat", path=path) as (_, backend, _outcome):
+    async with file_access.session(ctx, params, "files.stat", path=path) as (_, backend, _outcome):
         path = _from_shell(backend, path)
         entry = await file_ops.stat(backend, path)
         if entry is None:
@@ -135,21 +99,25 @@ async def files_stat(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]
 
 
 @HANDLERS.handler("files.mkdir")
-async def files_mkdir(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+async def files_mkdir(
+    ctx: CallContext, params: dict[str, Any], *, file_access: FileAccess
+) -> dict[str, Any]:
     """Make a directory."""
     path = normalize(params["path"])
-    async with _session(ctx, params, "files.mkdir", path=path) as (_, backend, _outcome):
+    async with file_access.session(ctx, params, "files.mkdir", path=path) as (_, backend, _outcome):
         path = _from_shell(backend, path)
         created = await file_ops.make_directory(backend, path, parents=bool(params.get("parents")))
         return {"path": path, "shell_path": _shell(backend, path), "created": created}
 
 
 @HANDLERS.handler("files.remove")
-async def files_remove(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+async def files_remove(
+    ctx: CallContext, params: dict[str, Any], *, file_access: FileAccess
+) -> dict[str, Any]:
     """Remove a file or (recursively) a directory."""
     path = normalize(params["path"])
     recursive = bool(params.get("recursive"))
-    async with _session(ctx, params, "files.remove", path=path, recursive=recursive) as (
+    async with file_access.session(ctx, params, "files.remove", path=path, recursive=recursive) as (
         _,
         backend,
         outcome,
@@ -161,10 +129,16 @@ async def files_remove(ctx: CallContext, params: dict[str, Any]) -> dict[str, An
 
 
 @HANDLERS.handler("files.move")
-async def files_move(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+async def files_move(
+    ctx: CallContext, params: dict[str, Any], *, file_access: FileAccess
+) -> dict[str, Any]:
     """Rename or move on one asset."""
     source, dest = normalize(params["source"]), params["dest"]
-    async with _session(ctx, params, "files.move", path=source, dest=dest) as (_, backend, outcome):
+    async with file_access.session(ctx, params, "files.move", path=source, dest=dest) as (
+        _,
+        backend,
+        outcome,
+    ):
         source, dest = _from_shell(backend, source), _from_shell(backend, dest)
         final = await file_ops.move(backend, source, dest, force=bool(params.get("force")))
         outcome["target"] = final
@@ -196,6 +170,7 @@ class _Copy(Protocol[_Source]):
 
 
 async def _transfer(
+    access: FileAccess,
     ctx: CallContext,
     params: dict[str, Any],
     action: str,
@@ -207,7 +182,7 @@ async def _transfer(
     """Run one copy in a file session; its summary is the reply and its totals are audited."""
     started = time.monotonic()
     upload = action == "files.upload"
-    async with _session(ctx, params, action, **audit) as (_, backend, outcome):
+    async with access.session(ctx, params, action, **audit) as (_, backend, outcome):
         push = ctx.push
         if upload:
             dest = _from_shell(backend, dest)
@@ -234,38 +209,62 @@ async def _transfer(
 
 
 @HANDLERS.handler("files.upload")
-async def files_upload(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+async def files_upload(
+    ctx: CallContext, params: dict[str, Any], *, file_access: FileAccess
+) -> dict[str, Any]:
     """Local → remote, pushing progress."""
     sources = [Path(_absolute(p)) for p in params["sources"]]
     dest = params["dest"]
     local = [str(s) for s in sources]
     return await _transfer(
-        ctx, params, "files.upload", file_ops.copy_in, sources, dest, path=dest, local=local
+        file_access,
+        ctx,
+        params,
+        "files.upload",
+        file_ops.copy_in,
+        sources,
+        dest,
+        path=dest,
+        local=local,
     )
 
 
 @HANDLERS.handler("files.download")
-async def files_download(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+async def files_download(
+    ctx: CallContext, params: dict[str, Any], *, file_access: FileAccess
+) -> dict[str, Any]:
     """Remote → local, pushing progress."""
     dest = _absolute(params["dest"])
     sources = [normalize(p) for p in params["sources"]]
     return await _transfer(
-        ctx, params, "files.download", file_ops.copy_out, sources, dest, path=sources, local=dest
+        file_access,
+        ctx,
+        params,
+        "files.download",
+        file_ops.copy_out,
+        sources,
+        dest,
+        path=sources,
+        local=dest,
     )
 
 
 @HANDLERS.handler("files.sessions")
-async def files_sessions(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+async def files_sessions(
+    ctx: CallContext, params: dict[str, Any], *, files: FileSessionManager
+) -> dict[str, Any]:
     """Live file sessions."""
-    owner = None if ctx.identity.is_human else ctx.identity.owner
-    return {"sessions": _files(ctx).sessions(owner)}
+    owner = ctx.identity.scope
+    return {"sessions": files.sessions(owner)}
 
 
 @HANDLERS.handler("files.close")
-async def files_close(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+async def files_close(
+    ctx: CallContext, params: dict[str, Any], *, files: FileSessionManager, audit: AuditLog
+) -> dict[str, Any]:
     """Close one file session."""
-    owner = None if ctx.identity.is_human else ctx.identity.owner
-    if not _files(ctx).close(params["session"], owner):
+    owner = ctx.identity.scope
+    if not files.close(params["session"], owner):
         raise RpcError(ErrorCode.NOT_FOUND, f"no file session {quote_input(params['session'])}")
-    ctx.daemon.audit.record(ctx, "files.close", file_session=params["session"])
+    audit.record(ctx.identity, "files.close", file_session=params["session"])
     return {"closed": params["session"]}

@@ -13,9 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .consent import APPROVED, Action, first_match
+from .audit import AuditLog
+from .consent import APPROVED, Action, ApprovalBroker, first_match
+from .policy import Policy
 from .rpc import CallContext
-from .session_methods import _open
+from .session_access import SessionAccess
 from .sessions import ReadResult, RunInfo, SessionBusy, SessionError, SessionManager
 
 
@@ -37,24 +39,36 @@ class Started:
     audit_base: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class FleetServices:
+    """What running one command on each asset uses."""
+
+    sessions: SessionManager
+    access: SessionAccess
+    policy: Policy
+    approvals: ApprovalBroker
+    audit: AuditLog
+
+
 class AssetExec:
     """Single-asset exec as the fleet uses it, on behalf of the caller in ``ctx``."""
 
-    def __init__(self, ctx: CallContext, params: dict[str, Any], fleet_id: str) -> None:
+    def __init__(
+        self, ctx: CallContext, params: dict[str, Any], fleet_id: str, services: FleetServices
+    ) -> None:
         self._ctx = ctx
         self._fleet_id = fleet_id
+        self._services = services
+        self._manager = services.sessions
         # What opening a session needs besides the asset; the same for every asset of the fleet.
         self._where = {key: params.get(key) for key in ("account", "profile", "org")}
         self._where["purpose"] = "exec"  # exec's own pooled sessions, never a person's shell
 
-    @property
-    def _manager(self) -> SessionManager:
-        return self._ctx.daemon.sessions
-
     async def open(self, target: Target) -> str:
         """A session on ``target``: a reused idle one, else a new one (allow-lists and session
         limits apply here, per asset)."""
-        return await _open(self._ctx, {**self._where, "asset": target.asset_id, "reuse": True})
+        where = {**self._where, "asset": target.asset_id, "reuse": True}
+        return await self._services.access.open(self._ctx, where)
 
     async def hold(self, session_id: str, command: str, on_held: Callable[[str], None]) -> None:
         """Wait for the person's approval when one of the agent's --confirm rules holds this run.
@@ -62,7 +76,7 @@ class AssetExec:
         ``on_held`` hears the request's message; a refusal raises (the asset is then refused).
         """
         ctx = self._ctx
-        rules = ctx.daemon.policy.confirm_rules(ctx.identity)
+        rules = self._services.policy.confirm_rules(ctx.identity)
         if not rules:
             return
         request = self._manager.request_of(session_id)[1]
@@ -70,7 +84,7 @@ class AssetExec:
         rule = first_match(rules, action)
         if rule is None:
             return
-        broker = ctx.daemon.approvals
+        broker = self._services.approvals
         approval = broker.create(
             ctx.identity.owner, action, profile=request.profile, session=session_id, rule=rule.text
         )
@@ -88,10 +102,13 @@ class AssetExec:
             run = await self._start_in(session_id, command, time_limit_s)
         except SessionBusy:  # another caller took that idle session first
             asset = self._manager.request_of(session_id)[1].asset_id
-            session_id = await _open(self._ctx, {**self._where, "asset": asset})
+            session_id = await self._services.access.open(
+                self._ctx, {**self._where, "asset": asset}
+            )
             run = await self._start_in(session_id, command, time_limit_s)
         request = self._manager.request_of(session_id)[1]
-        base = self._ctx.daemon.audit.run_started(self._ctx, run, request, fleet=self._fleet_id)
+        audit = self._services.audit
+        base = audit.run_started(self._ctx.identity, run, request, fleet=self._fleet_id)
         return Started(run, request.account, base)
 
     async def _start_in(self, session_id: str, command: str, limit: float | None) -> RunInfo:
@@ -115,7 +132,7 @@ class AssetExec:
             if run.waiting_input and prompt is None:
                 prompt = run.prompt
                 await self.interrupt(handle)
-        self._ctx.daemon.audit.run_ended(started.audit_base, run)
+        self._services.audit.run_ended(started.audit_base, run)
         return run, prompt
 
     def progress(self, handle: str) -> RunInfo:

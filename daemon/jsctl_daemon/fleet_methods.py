@@ -9,10 +9,19 @@ import trio
 
 from jsctl_protocol import ErrorCode, RpcError
 
+from .audit import AuditLog
+from .caller import Identity
+from .config import Config
+from .consent import ApprovalBroker
+from .directory import DirectoryDomain
 from .fleet import Fleet, FleetManager, Slot
-from .fleet_exec import AssetExec
+from .fleet_exec import AssetExec, FleetServices
 from .fleet_select import select_targets
+from .policy import Policy
 from .rpc import HANDLERS, CallContext
+from .session_access import SessionAccess
+from .sessions import SessionManager
+from .targets import Targets
 
 DEFAULT_WAIT_S = 30.0
 STREAM_POLL_S = 30.0
@@ -23,12 +32,8 @@ MAX_PARALLEL = 256
 _SELECTOR = ("assets", "node", "account", "profile", "org")  # what the audit records
 
 
-def _fleets(ctx: CallContext) -> FleetManager:
-    return ctx.daemon.fleets
-
-
-def _visible(ctx: CallContext, handle: str) -> Fleet:
-    return _fleets(ctx).get(handle, None if ctx.identity.is_human else ctx.identity.owner)
+def _visible(fleets: FleetManager, ctx: CallContext, handle: str) -> Fleet:
+    return fleets.get(handle, ctx.identity.scope)
 
 
 def slot_to_wire(slot: Slot, fleet: Fleet, max_bytes: int | None) -> dict[str, Any]:
@@ -73,9 +78,8 @@ def fleet_to_wire(fleet: Fleet, max_bytes: int | None = None) -> dict[str, Any]:
     }
 
 
-def _checked(params: dict[str, Any], ctx: CallContext) -> tuple[int, float | None]:
-    settings = ctx.daemon.settings.daemon
-    parallel = params.get("parallel", settings.fleet_parallel)
+def _checked(params: dict[str, Any], settings: Config) -> tuple[int, float | None]:
+    parallel = params.get("parallel", settings.daemon.fleet_parallel)
     if not 1 <= parallel <= MAX_PARALLEL:
         raise RpcError(ErrorCode.BAD_PARAMS, f"parallel must be between 1 and {MAX_PARALLEL}")
     timeout = params.get("timeout")
@@ -86,13 +90,13 @@ def _checked(params: dict[str, Any], ctx: CallContext) -> tuple[int, float | Non
     return parallel, timeout
 
 
-def _confirm(ctx: CallContext, params: dict[str, Any], count: int) -> None:
-    most = ctx.daemon.settings.daemon.fleet_confirm_over
+def _confirm(settings: Config, identity: Identity, params: dict[str, Any], count: int) -> None:
+    most = settings.daemon.fleet_confirm_over
     if not most or count <= most:
         return
-    if ctx.identity.is_human and params.get("yes"):
+    if identity.is_human and params.get("yes"):
         return
-    if not ctx.identity.is_human:
+    if not identity.is_human:
         raise RpcError(
             ErrorCode.LIMIT,
             f"this selects {count} assets, more than the {most} an agent may run on at once;"
@@ -106,10 +110,10 @@ def _confirm(ctx: CallContext, params: dict[str, Any], count: int) -> None:
     )
 
 
-def _audit_end(ctx: CallContext) -> Any:
+def _audit_end(audit: AuditLog, identity: Identity) -> Any:
     def record(fleet: Fleet) -> None:
-        ctx.daemon.audit.record(
-            ctx,
+        audit.record(
+            identity,
             "fleet.end",
             fleet=fleet.id,
             state=fleet.state,
@@ -124,28 +128,42 @@ def _audit_end(ctx: CallContext) -> Any:
 
 
 @HANDLERS.handler("fleet.start")
-async def fleet_start(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+async def fleet_start(
+    ctx: CallContext,
+    params: dict[str, Any],
+    *,
+    settings: Config,
+    fleets: FleetManager,
+    directory: DirectoryDomain,
+    targets: Targets,
+    sessions: SessionManager,
+    access: SessionAccess,
+    policy: Policy,
+    approvals: ApprovalBroker,
+    audit: AuditLog,
+) -> dict[str, Any]:
     """Select, confirm, start in the background, then stream or wait."""
-    parallel, timeout = _checked(params, ctx)
-    targets = await select_targets(ctx, params)
+    parallel, timeout = _checked(params, settings)
+    chosen = await select_targets(directory, targets, ctx.identity, params)
     if params.get("dry_run"):
-        rows = [{"asset": t.name, "address": t.address, "id": t.asset_id} for t in targets]
+        rows = [{"asset": t.name, "address": t.address, "id": t.asset_id} for t in chosen]
         return {"dry_run": True, "assets": rows, "total": len(rows)}
-    _confirm(ctx, params, len(targets))
+    _confirm(settings, ctx.identity, params, len(chosen))
     selector = {k: params[k] for k in _SELECTOR if k in params}
     command = params["command"]
-    fleet = _fleets(ctx).create(ctx.identity.owner, command, selector, targets, parallel, timeout)
-    ctx.daemon.audit.record(
-        ctx,
+    fleet = fleets.create(ctx.identity.owner, command, selector, chosen, parallel, timeout)
+    audit.record(
+        ctx.identity,
         "fleet.start",
         fleet=fleet.id,
         command=command,
         selector=selector,
-        assets=[t.name for t in targets],
+        assets=[t.name for t in chosen],
         parallel=parallel,
         timeout=timeout,
     )
-    _fleets(ctx).launch(fleet, AssetExec(ctx, params, fleet.id), _audit_end(ctx))
+    uses = FleetServices(sessions, access, policy, approvals, audit)
+    fleets.launch(fleet, AssetExec(ctx, params, fleet.id, uses), _audit_end(audit, ctx.identity))
     if params.get("stream"):
         return await _stream(ctx, fleet, bool(params.get("follow")), params.get("max_bytes"))
     wait = params.get("wait", DEFAULT_WAIT_S)
@@ -202,9 +220,11 @@ async def _follow_slot(ctx: CallContext, fleet: Fleet, slot: Slot) -> None:
 
 
 @HANDLERS.handler("fleet.get")
-async def fleet_get(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+async def fleet_get(
+    ctx: CallContext, params: dict[str, Any], *, fleets: FleetManager
+) -> dict[str, Any]:
     """A fleet's state and results, waiting up to `timeout` for its end."""
-    fleet = _visible(ctx, params["handle"])
+    fleet = _visible(fleets, ctx, params["handle"])
     timeout = params.get("timeout")
     if timeout:
         with trio.move_on_after(timeout):
@@ -213,9 +233,11 @@ async def fleet_get(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
 
 
 @HANDLERS.handler("fleet.interrupt")
-async def fleet_interrupt(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+async def fleet_interrupt(
+    ctx: CallContext, params: dict[str, Any], *, fleets: FleetManager, audit: AuditLog
+) -> dict[str, Any]:
     """Ctrl-C every run of the fleet; pending assets are skipped."""
-    fleet = _visible(ctx, params["handle"])
+    fleet = _visible(fleets, ctx, params["handle"])
     hit = await fleet.interrupt()
-    ctx.daemon.audit.record(ctx, "fleet.interrupt", fleet=fleet.id, assets=hit)
+    audit.record(ctx.identity, "fleet.interrupt", fleet=fleet.id, assets=hit)
     return {"fleet": fleet.id, "interrupted": hit}

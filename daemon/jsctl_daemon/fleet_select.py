@@ -7,8 +7,10 @@ from typing import Any
 
 from jsctl_protocol import ErrorCode, RpcError
 
+from .caller import Identity
+from .directory import DirectoryDomain
 from .fleet_exec import Target
-from .rpc import CallContext
+from .targets import Targets
 
 _GLOB = re.compile(r"[*?\[]")
 
@@ -18,7 +20,9 @@ def is_glob(ref: str) -> bool:
     return _GLOB.search(ref) is not None
 
 
-async def select_targets(ctx: CallContext, params: dict[str, Any]) -> list[Target]:
+async def select_targets(
+    directory: DirectoryDomain, targets: Targets, identity: Identity, params: dict[str, Any]
+) -> list[Target]:
     """The assets ``params`` select (by name), each once; errors name the selector that failed.
 
     An agent's allow-list filters every listing, so it never learns of assets outside it.
@@ -29,8 +33,7 @@ async def select_targets(ctx: CallContext, params: dict[str, Any]) -> list[Targe
         raise RpcError(
             ErrorCode.BAD_PARAMS, "say which assets: names, globs such as 'web-*', or a node"
         )
-    directory = ctx.daemon.directory
-    allowed = ctx.daemon.policy.asset_filter(ctx.identity)
+    allowed = targets.assets_for(identity)
     profile, org = params.get("profile"), params.get("org")
 
     async def listing(pattern: str | None) -> list[dict[str, Any]]:

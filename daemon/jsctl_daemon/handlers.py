@@ -1,10 +1,10 @@
-"""Import every module that registers handlers, so the registry is complete."""
+"""Import every module that registers handlers and wrappers, so the registry is complete."""
 
 from __future__ import annotations
 
 
 def load() -> None:
-    """Register all handlers (idempotent)."""
+    """Register all handlers and wrappers (idempotent: each module registers once, at import)."""
     from . import (  # noqa: F401
         auth_methods,
         completion_methods,
@@ -15,12 +15,10 @@ def load() -> None:
         fleet_methods,
         identity_methods,
         policy_methods,
+        run_methods,
         secret_methods,
         session_methods,
     )
     from .errors_map import register_all
 
     register_all()
-    consent_methods.install_gates()
-    secret_methods.install_guards()
-    identity_methods.install()

@@ -18,8 +18,8 @@ from typing import Any
 
 from jsctl_protocol import TOOL_METHODS, ErrorCode, Method, Permission, RpcError, quote_input
 
+from .caller import Identity
 from .consent import Rule, parse_rule
-from .rpc import Identity
 from .storage import read_private_json, write_private_json
 
 TOKEN_PREFIX = "jsc_"

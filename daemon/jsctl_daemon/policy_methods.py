@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from .policy import owner_of
+from .audit import AuditLog
+from .consent import ApprovalBroker
+from .policy import Policy, owner_of
 from .rpc import HANDLERS, CallContext
+from .sessions import SessionManager
 
 
 @HANDLERS.handler("client.create")
-async def client_create(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+async def client_create(
+    ctx: CallContext, params: dict[str, Any], *, policy: Policy, audit: AuditLog
+) -> dict[str, Any]:
     """Create an agent identity; the token is in this reply only."""
-    record, token = ctx.daemon.policy.create(
+    record, token = policy.create(
         params["name"],
         params["allow"],
         params.get("accounts"),
@@ -19,8 +24,8 @@ async def client_create(ctx: CallContext, params: dict[str, Any]) -> dict[str, A
         params.get("expires"),
         params.get("confirm"),
     )
-    ctx.daemon.audit.record(
-        ctx,
+    audit.record(
+        ctx.identity,
         "client.create",
         target=params["name"],
         allow=params["allow"],
@@ -30,32 +35,42 @@ async def client_create(ctx: CallContext, params: dict[str, Any]) -> dict[str, A
 
 
 @HANDLERS.handler("client.list")
-async def client_list(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+async def client_list(
+    ctx: CallContext, params: dict[str, Any], *, policy: Policy
+) -> dict[str, Any]:
     """Agent identities."""
-    return {"clients": ctx.daemon.policy.listing()}
+    return {"clients": policy.listing()}
 
 
 @HANDLERS.handler("client.revoke")
-async def client_revoke(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+async def client_revoke(
+    ctx: CallContext,
+    params: dict[str, Any],
+    *,
+    policy: Policy,
+    approvals: ApprovalBroker,
+    sessions: SessionManager,
+    audit: AuditLog,
+) -> dict[str, Any]:
     """Revoke a client now and close its sessions."""
-    record = ctx.daemon.policy.revoke(params["name"])
-    ctx.daemon.approvals.drop_client(owner_of(record), f"client {params['name']} was revoked")
+    record = policy.revoke(params["name"])
+    approvals.drop_client(owner_of(record), f"client {params['name']} was revoked")
     closed = []
-    manager = ctx.daemon.sessions
-    for info in manager.list_sessions(owner=owner_of(record), include_ended=False).sessions:
-        await manager.kill(info.id, by=f"revocation of client {params['name']}")
+    for info in sessions.list_sessions(owner=owner_of(record), include_ended=False).sessions:
+        await sessions.kill(info.id, by=f"revocation of client {params['name']}")
         closed.append(info.id)
-    ctx.daemon.audit.record(ctx, "client.revoke", target=params["name"], sessions=closed)
+    audit.record(ctx.identity, "client.revoke", target=params["name"], sessions=closed)
     return {"client": record, "closed_sessions": closed}
 
 
 @HANDLERS.handler("audit.query")
-async def audit_query(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+async def audit_query(
+    ctx: CallContext, params: dict[str, Any], *, audit: AuditLog
+) -> dict[str, Any]:
     """Audit records; with `follow`, then push new ones until the client goes."""
-    audit = ctx.daemon.audit
     # An agent sees its own records only: by owner id, so not those of an earlier namesake.
     client = params.get("client") if ctx.identity.is_human else None
-    owner = None if ctx.identity.is_human else ctx.identity.owner
+    owner = ctx.identity.scope
     records = audit.query(
         client, params.get("asset"), params.get("since"), params.get("limit"), owner
     )

@@ -14,10 +14,11 @@ import trio
 
 from jsctl_protocol import ErrorCode, RpcError
 
+from .audit import AuditLog
 from .consent import SecretFilter, is_control_only, prompt_of
-from .rpc import HANDLERS, CallContext, Handler
-from .session_methods import _run_session, _writable
-from .sessions import DEFAULT_READ_BYTES
+from .rpc import HANDLERS, Call, CallContext, Layer
+from .session_access import SessionAccess
+from .sessions import DEFAULT_READ_BYTES, SessionManager
 from .wire import run_to_wire
 
 TAIL_BYTES = 512
@@ -25,14 +26,13 @@ SETTLE_S = 0.05  # a prompt must stay the newest output this long (not a passing
 ECHO_WATCH_S = 1.0  # after typing a secret, how long to watch for its echo
 
 
-def secret_prompt(ctx: CallContext, session_id: str) -> str | None:
+def secret_prompt(sessions: SessionManager, session_id: str) -> str | None:
     """The password prompt the session waits at, if it does."""
-    manager = ctx.daemon.sessions
-    info = manager.get(session_id)
+    info = sessions.get(session_id)
     if info.state.ended:
         return None
     start = max(info.start_offset, info.end_offset - TAIL_BYTES)
-    found = prompt_of(manager.read_from(session_id, start, TAIL_BYTES).data)
+    found = prompt_of(sessions.read_from(session_id, start, TAIL_BYTES).data)
     asked = info.transport_info.get("connect_prompt")  # KoKo asks before it connects
     return found or (str(asked) if asked else None)
 
@@ -46,141 +46,144 @@ def _refusal(session_id: str, prompt: str) -> RpcError:
     )
 
 
-def _annotate(ctx: CallContext, session_id: str | None, target: dict[str, Any]) -> None:
+def _annotate(sessions: SessionManager, session_id: str | None, target: dict[str, Any]) -> None:
     if session_id and target.get("state") in ("running", "live", "starting"):
-        prompt = secret_prompt(ctx, session_id)
+        prompt = secret_prompt(sessions, session_id)
         if prompt is not None:
             target["waiting_secret"] = prompt
 
 
-async def _until_prompt(ctx: CallContext, session_id: str) -> str:
-    manager = ctx.daemon.sessions
-    offset = manager.get(session_id).end_offset
+async def _until_prompt(sessions: SessionManager, session_id: str) -> str:
+    offset = sessions.get(session_id).end_offset
     while True:
-        info = await manager.wait_for_output(session_id, offset, 60.0)
+        info = await sessions.wait_for_output(session_id, offset, 60.0)
         if info.state.ended:
             await trio.sleep_forever()
         offset = info.end_offset
-        if secret_prompt(ctx, session_id) is not None:
+        if secret_prompt(sessions, session_id) is not None:
             await trio.sleep(SETTLE_S)
-            prompt = secret_prompt(ctx, session_id)
-            if prompt is not None and manager.get(session_id).end_offset == offset:
+            prompt = secret_prompt(sessions, session_id)
+            if prompt is not None and sessions.get(session_id).end_offset == offset:
                 return prompt
 
 
-def _guard_run_start(handler: Handler) -> Handler:
-    async def guarded(ctx: CallContext, params: dict[str, Any]) -> Any:
-        if ctx.identity.is_human or params.get("stream"):
-            return await handler(ctx, params)
-        session_id = await _run_session(ctx, params)
-        params = {**params, "session": session_id, "asset": None}
-        prompt = secret_prompt(ctx, session_id)
-        if prompt is not None:
+@HANDLERS.around("run.start", layer=Layer.SECRET)
+async def _guard_run_start(
+    inner: Call,
+    ctx: CallContext,
+    params: dict[str, Any],
+    *,
+    sessions: SessionManager,
+    access: SessionAccess,
+) -> Any:
+    if ctx.identity.is_human or params.get("stream"):
+        return await inner(ctx, params)
+    session_id = await access.run_session(ctx, params)
+    params = {**params, "session": session_id, "asset": None}
+    prompt = secret_prompt(sessions, session_id)
+    if prompt is not None:
+        raise _refusal(session_id, prompt)
+    result: dict[str, Any] | None = None
+    try:
+        async with trio.open_nursery() as nursery:
+
+            async def call() -> None:
+                nonlocal result
+                result = await inner(ctx, params)
+                nursery.cancel_scope.cancel()
+
+            async def watch() -> None:
+                await _until_prompt(sessions, session_id)
+                nursery.cancel_scope.cancel()
+
+            nursery.start_soon(call)
+            nursery.start_soon(watch)
+    except BaseExceptionGroup as group:  # the run's own refusal (busy, limits) is the answer
+        if len(group.exceptions) == 1:
+            raise group.exceptions[0] from None
+        raise
+    if result is not None:
+        _annotate(sessions, session_id, result)
+        return result
+    # The run stopped at a password prompt: answer now rather than at the end of `wait`.
+    run_id = sessions.get(session_id).current_run
+    if run_id is None:
+        raise RpcError(ErrorCode.CONFLICT, f"session {session_id} changed; read it again")
+    run = sessions.get_run(run_id)
+    page = sessions.read_run(run_id, None, params.get("max_bytes", DEFAULT_READ_BYTES))
+    answer = {
+        **run_to_wire(run),
+        "output": page.data,
+        "next_offset": page.next_offset,
+        "total_bytes": run.readable_end - run.output_offset,
+    }
+    _annotate(sessions, session_id, answer)
+    return answer
+
+
+@HANDLERS.around("session.write", layer=Layer.SECRET)
+async def _guard_write(
+    inner: Call,
+    ctx: CallContext,
+    params: dict[str, Any],
+    *,
+    sessions: SessionManager,
+    access: SessionAccess,
+    audit: AuditLog,
+) -> Any:
+    if not ctx.identity.is_human:
+        session_id = access.writable(ctx, params["session"])
+        data = params["data"]
+        payload = data.encode() if isinstance(data, str) else data
+        prompt = secret_prompt(sessions, session_id)
+        if prompt is not None and not is_control_only(payload):
+            audit.record(ctx.identity, "secret.refused_input", session=session_id, prompt=prompt)
             raise _refusal(session_id, prompt)
-        result: dict[str, Any] | None = None
-        try:
-            async with trio.open_nursery() as nursery:
-
-                async def call() -> None:
-                    nonlocal result
-                    result = await handler(ctx, params)
-                    nursery.cancel_scope.cancel()
-
-                async def watch() -> None:
-                    await _until_prompt(ctx, session_id)
-                    nursery.cancel_scope.cancel()
-
-                nursery.start_soon(call)
-                nursery.start_soon(watch)
-        except BaseExceptionGroup as group:  # the run's own refusal (busy, limits) is the answer
-            if len(group.exceptions) == 1:
-                raise group.exceptions[0] from None
-            raise
-        if result is not None:
-            _annotate(ctx, session_id, result)
-            return result
-        # The run stopped at a password prompt: answer now rather than at the end of `wait`.
-        manager = ctx.daemon.sessions
-        run_id = manager.get(session_id).current_run
-        if run_id is None:
-            raise RpcError(ErrorCode.CONFLICT, f"session {session_id} changed; read it again")
-        run = manager.get_run(run_id)
-        page = manager.read_run(run_id, None, params.get("max_bytes", DEFAULT_READ_BYTES))
-        answer = {
-            **run_to_wire(run),
-            "output": page.data,
-            "next_offset": page.next_offset,
-            "total_bytes": run.readable_end - run.output_offset,
-        }
-        _annotate(ctx, session_id, answer)
-        return answer
-
-    return guarded
+    return await inner(ctx, params)
 
 
-def _guard_write(handler: Handler) -> Handler:
-    async def guarded(ctx: CallContext, params: dict[str, Any]) -> Any:
-        if not ctx.identity.is_human:
-            session_id = _writable(ctx, params["session"])
-            data = params["data"]
-            payload = data.encode() if isinstance(data, str) else data
-            prompt = secret_prompt(ctx, session_id)
-            if prompt is not None and not is_control_only(payload):
-                ctx.daemon.audit.record(
-                    ctx, "secret.refused_input", session=session_id, prompt=prompt
-                )
-                raise _refusal(session_id, prompt)
-        return await handler(ctx, params)
-
-    return guarded
+_ANNOTATED = {  # where in the reply the session's state is
+    "run.get": "run",
+    "run.wait": "run",
+    "run.read": "",
+    "session.get": "session",
+    "session.open": "session",
+    "session.read": "",
+}
 
 
-def _annotating(where: str) -> Any:
-    def wrapper(handler: Handler) -> Handler:
-        async def annotated(ctx: CallContext, params: dict[str, Any]) -> Any:
-            result = await handler(ctx, params)
-            if isinstance(result, dict):
-                target = result.get(where, result) if where else result
-                if isinstance(target, dict):
-                    session = target.get("session") or params.get("session")
-                    if where == "session":
-                        session = target.get("id")
-                    _annotate(ctx, session if isinstance(session, str) else None, target)
-            return result
-
-        return annotated
-
-    return wrapper
-
-
-_installed = False
-
-
-def install_guards() -> None:
-    """Wrap the handlers that must know about password prompts (after the approval gates)."""
-    global _installed
-    if _installed:
-        return
-    _installed = True
-    HANDLERS.wrap("run.start", _guard_run_start)
-    HANDLERS.wrap("session.write", _guard_write)
-    HANDLERS.wrap("run.get", _annotating("run"))
-    HANDLERS.wrap("run.wait", _annotating("run"))
-    HANDLERS.wrap("run.read", _annotating(""))
-    HANDLERS.wrap("session.get", _annotating("session"))
-    HANDLERS.wrap("session.open", _annotating("session"))
-    HANDLERS.wrap("session.read", _annotating(""))
+@HANDLERS.around(*_ANNOTATED, layer=Layer.SECRET)
+async def _annotating(
+    inner: Call, ctx: CallContext, params: dict[str, Any], *, sessions: SessionManager
+) -> Any:
+    result = await inner(ctx, params)
+    where = _ANNOTATED[ctx.method]
+    if isinstance(result, dict):
+        target = result.get(where, result) if where else result
+        if isinstance(target, dict):
+            session = target.get("session") or params.get("session")
+            if where == "session":
+                session = target.get("id")
+            _annotate(sessions, session if isinstance(session, str) else None, target)
+    return result
 
 
 @HANDLERS.handler("secret.send")
-async def secret_send(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+async def secret_send(
+    ctx: CallContext,
+    params: dict[str, Any],
+    *,
+    sessions: SessionManager,
+    access: SessionAccess,
+    audit: AuditLog,
+) -> dict[str, Any]:
     """Type the person's secret at the session's password prompt, and only there."""
-    manager = ctx.daemon.sessions
-    session_id = _writable(ctx, params["session"])
+
+    session_id = access.writable(ctx, params["session"])
     secret = params["secret"]
     if not secret or "\n" in secret or "\r" in secret:
         raise RpcError(ErrorCode.BAD_PARAMS, "the secret must be one non-empty line")
-    prompt = secret_prompt(ctx, session_id)
+    prompt = secret_prompt(sessions, session_id)
     if prompt is None and not params.get("force"):
         raise RpcError(
             ErrorCode.CONFLICT,
@@ -189,15 +192,15 @@ async def secret_send(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any
             "still removed from jsctl's output)",
         )
     secret_filter = SecretFilter(secret.encode())
-    manager.add_output_filter(session_id, secret_filter)
-    before = manager.get(session_id).end_offset
-    await manager.write_input(session_id, secret.encode() + b"\r")
-    await manager.wait_for_output(session_id, before, ECHO_WATCH_S)
+    sessions.add_output_filter(session_id, secret_filter)
+    before = sessions.get(session_id).end_offset
+    await sessions.write_input(session_id, secret.encode() + b"\r")
+    await sessions.wait_for_output(session_id, before, ECHO_WATCH_S)
     await trio.sleep(SETTLE_S)
-    request = manager.request_of(session_id)[1]
+    request = sessions.request_of(session_id)[1]
     echoed = secret_filter.hits > 0
-    ctx.daemon.audit.record(
-        ctx,
+    audit.record(
+        ctx.identity,
         "secret.send",
         session=session_id,
         asset=request.asset,

@@ -11,30 +11,35 @@ import socket
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import trio
 
 from jsctl_paths import Paths
-from jsctl_protocol import ErrorCode, ErrorReply, Method, RpcError, encode_frame
+from jsctl_protocol import ErrorCode, ErrorReply, RpcError, encode_frame
 
 from . import __version__
 from ._connection import ClientConnection, FrameBudget
 from ._listen import acquire_lock, bind_socket, ensure_private_dir, inherited_socket, peer_uid
 from .audit import AuditLog
 from .auth import AuthDomain
+from .caller import HUMAN
 from .config import Config, load_config
 from .consent import ApprovalBroker, CodeVerifier
 from .directory import DirectoryDomain
+from .file_access import FileAccess
 from .files import FileSessionManager, FileSettings, KokoFileOpener
 from .fleet import FleetManager
 from .identity import IdentityTracker
 from .opener import KokoOpener
 from .policy import Policy
-from .rpc import HUMAN, Connection, Identity
+from .rpc import HANDLERS, Call, Connection
+from .services import Services
+from .session_access import SessionAccess
 from .session_index import SessionIndex, remove_stale_temp_files
 from .sessions import SessionLimits, SessionManager, open_session_manager
+from .targets import Targets
+from .watch_links import WatchLinks
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +70,10 @@ class Daemon:
         self.identities = IdentityTracker(self.audit)
         self.fleets = FleetManager()  # one command on many assets
         self.session_index = SessionIndex(config.paths.state_dir)
-        self.files = FileSessionManager(KokoFileOpener(self.auth, FileSettings()))  # F1: files
+        self.files = FileSessionManager(KokoFileOpener(self.auth, FileSettings()))
+        self.targets = Targets(self.directory, self.auth, self.policy)
+        self.watch_links = WatchLinks()
+        self.calls: dict[str, Call] = {}  # every method's handler, bound once serving starts
         self._sessions: SessionManager | None = None
         self.started_at = time.time()
         self.connections: dict[int, Connection] = {}
@@ -82,21 +90,35 @@ class Daemon:
             raise RpcError(ErrorCode.INTERNAL, "the sessions layer is not running")
         return self._sessions
 
-    def authorize(self, identity: Identity, method: Method) -> None:
-        """Raise unless ``identity`` may call ``method`` (checked on every call)."""
-        self.policy.authorize(identity, method)
-
-    def identify_token(self, token: str) -> Identity:
-        """The agent identity a client token stands for."""
-        return self.policy.identify(token)
-
-    def recording_path(self) -> Path | None:
-        """Where the next session's asciicast goes, when recording is on."""
-        if not self.settings.daemon.record_sessions:
-            return None
-        directory = self.paths.state_dir / "recordings"
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        return directory / f"{time.strftime('%Y%m%d-%H%M%S')}-{next(self._numbers)}.cast"
+    def _services(self, sessions: SessionManager) -> Services:
+        """What handlers may be given (the session manager exists only while serving)."""
+        recordings = self.paths.state_dir / "recordings"
+        access = SessionAccess(
+            sessions,
+            self.session_index,
+            self.targets,
+            self.audit,
+            recordings if self.settings.daemon.record_sessions else None,
+        )
+        return Services(
+            settings=self.settings,
+            auth=self.auth,
+            directory=self.directory,
+            policy=self.policy,
+            audit=self.audit,
+            approvals=self.approvals,
+            codes=self.codes,
+            identities=self.identities,
+            fleets=self.fleets,
+            session_index=self.session_index,
+            files=self.files,
+            sessions=sessions,
+            targets=self.targets,
+            access=access,
+            file_access=FileAccess(self.files, self.targets, self.audit),
+            watch_links=self.watch_links,
+            control=self,
+        )
 
     def session_limits(self) -> SessionLimits:
         """Limits from the config file."""
@@ -147,6 +169,7 @@ class Daemon:
                 trio.open_nursery() as nursery,
             ):
                 self._sessions = sessions
+                self.calls = HANDLERS.bind(self._services(sessions))
                 self.auth.on_forget.append(self._close_profile_sessions)
                 self.audit.start(nursery)
                 self.approvals.start(nursery)
@@ -159,7 +182,7 @@ class Daemon:
                 nursery.start_soon(self.auth.keepalive_forever)
                 nursery.start_soon(opener.run_heartbeat)
                 await nursery.start(self.directory.run)
-                await nursery.start(self.files.run)  # F1: file sessions
+                await nursery.start(self.files.run)
                 self.auth.on_forget.append(self.files.forget_profile)
                 await self._shutdown.wait()
                 log.info("shutting down")
