@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import trio
+from sessions_support import exec_run
 
 from jsctl_daemon.sessions import (
     OpenRequest,
@@ -30,7 +31,7 @@ RUNNING_JOB = "sh -c 'echo go; exec sleep 60'"
 async def _exec(manager: SessionManager, sid: str, command: str, **kw: Any) -> tuple[Any, bytes]:
     kw.setdefault("owner", "cli")
     kw.setdefault("time_limit_s", 30)
-    result = await manager.exec(sid, command, max_bytes=1 << 20, **kw)
+    result = await exec_run(manager, sid, command, max_bytes=1 << 20, **kw)
     return result.run, result.output.data
 
 
@@ -258,12 +259,14 @@ async def test_one_run_at_a_time_and_idempotent_request_ids(
     assert again.id == first.id
     done = await manager.wait_run(first.id, 30)
     assert done.state is RunState.DONE
-    retried = await manager.exec(sid, "sleep 0.5; echo once >> ran.txt", owner="a", request_id="r1")
+    retried = await exec_run(
+        manager, sid, "sleep 0.5; echo once >> ran.txt", owner="a", request_id="r1"
+    )
     assert retried.run.id == first.id and retried.run.state is RunState.DONE
     with pytest.raises(SessionError, match="different command"):
         await manager.start_run(sid, "echo different", owner="a", request_id="r1")
     # Another owner's request id is its own.
-    other = await manager.exec(sid, "cat ran.txt", owner="b", request_id="r1")
+    other = await exec_run(manager, sid, "cat ran.txt", owner="b", request_id="r1")
     assert other.run.id != first.id
     assert other.output.data == b"once\r\n"
 
@@ -273,8 +276,8 @@ async def test_exec_returns_a_handle_when_the_call_wait_ends(
 ) -> None:
     """Story 5: the call returns "still running"; later calls read more and get the status."""
     sid = (await manager.open(make_request())).id
-    result = await manager.exec(
-        sid, "echo step1; sleep 1; echo step2", owner="agent", max_wait_s=0.3
+    result = await exec_run(
+        manager, sid, "echo step1; sleep 1; echo step2", owner="agent", max_wait_s=0.3
     )
     assert result.run.state is RunState.RUNNING
     assert result.output.data in (b"", b"step1\r\n")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import trio
+from sessions_support import exec_run
 
 from jsctl_daemon.sessions import OpenRequest, SessionBusy, SessionManager, SessionState
 
@@ -31,8 +32,11 @@ async def _screen_until(
 
 async def test_cursor_moves(manager: SessionManager, make_request: MakeRequest) -> None:
     sid = (await manager.open(make_request(cols=40, rows=10))).id
-    await manager.exec(
-        sid, r"clear; printf '\033[5;10Hhello\033[1;1Htop\033[10;1H'; sleep 0.2", owner="cli"
+    await exec_run(
+        manager,
+        sid,
+        r"clear; printf '\033[5;10Hhello\033[1;1Htop\033[10;1H'; sleep 0.2",
+        owner="cli",
     )
     lines = await _screen_until(manager, sid, lambda ls: ls[4][9:14] == "hello")
     assert lines[0].startswith("top")
@@ -60,12 +64,14 @@ async def test_full_screen_program_and_resize(
     assert lines[0].startswith("first line")
 
     with pytest.raises(SessionBusy, match="full-screen program"):  # never typed into vi
-        await manager.exec(sid, "stty size </dev/tty", owner="cli", time_limit_s=20)
+        await exec_run(manager, sid, "stty size </dev/tty", owner="cli", time_limit_s=20)
     await manager.write_input(sid, b"\x1b:q!\r")
     # Until the shell's prompt is back, exec is refused rather than typed into vi.
     for _ in range(100):
         try:
-            result = await manager.exec(sid, "stty size </dev/tty", owner="cli", time_limit_s=20)
+            result = await exec_run(
+                manager, sid, "stty size </dev/tty", owner="cli", time_limit_s=20
+            )
             break
         except SessionBusy:
             await trio.sleep(0.05)
@@ -78,7 +84,7 @@ async def test_screen_after_the_buffer_wrapped(
     async with manager_factory(buffer_bytes=8192) as manager:
         sid = (await manager.open(make_request(cols=30, rows=5))).id
         await manager.screen(sid)  # the screen starts early, then falls behind
-        await manager.exec(sid, "seq 1 5000", owner="cli")
+        await exec_run(manager, sid, "seq 1 5000", owner="cli")
         lines = await _screen_until(manager, sid, lambda ls: any("5000" in ln for ln in ls))
         assert any(line.startswith("4999") for line in lines)
 
@@ -89,7 +95,7 @@ async def test_recording(
     cast = tmp_path / "session.cast"
     sid = (await manager.open(make_request(record_path=cast, cols=70, rows=15))).id
     assert manager.get(sid).recording == str(cast)
-    await manager.exec(sid, "echo recorded-ü", owner="cli")
+    await exec_run(manager, sid, "echo recorded-ü", owner="cli")
     await manager.resize(sid, 90, 30)
     await manager.kill(sid)
     assert manager.get(sid).state is SessionState.CLOSED

@@ -22,7 +22,6 @@ from ._markers import quote_for_shell
 from ._model import (
     SERVER_IDLE_KEY,
     AttachmentInfo,
-    ExecResult,
     OpenRequest,
     RunInfo,
     RunState,
@@ -40,7 +39,6 @@ __all__ = [
     "DEFAULT_READ_BYTES",
     "SERVER_IDLE_KEY",
     "AttachmentInfo",
-    "ExecResult",
     "InvalidName",
     "InvalidOffset",
     "NameTaken",

@@ -1,4 +1,4 @@
-"""The daemon's sessions API: open, find, list, read, type, exec, screen, kill, shut down.
+"""The daemon's sessions API: open, find, list, read, type, run, screen, kill, shut down.
 
 :class:`SessionManager` is assembled from its parts: the registry (finding sessions, the
 change counter the session index follows), terminal access (attach, type, read, screen), run

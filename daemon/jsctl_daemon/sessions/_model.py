@@ -6,8 +6,6 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
-from ._ring import ReadResult
-
 # The transport's info key under which the opener puts the server's own idle limit (seconds).
 SERVER_IDLE_KEY = "server_idle_timeout_s"
 
@@ -159,14 +157,6 @@ class RunInfo:
     def waiting_input(self) -> bool:
         """The command is still running but stopped at what looks like a prompt."""
         return self.prompt is not None and not self.state.finished
-
-
-@dataclass(frozen=True)
-class ExecResult:
-    """A run's handle plus the first part of its output."""
-
-    run: RunInfo
-    output: ReadResult
 
 
 @dataclass(frozen=True)

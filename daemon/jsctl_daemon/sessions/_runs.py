@@ -1,4 +1,4 @@
-"""Commands on sessions: start (once per request id), wait, read, interrupt, exec."""
+"""Commands on sessions: start (once per request id), wait, read, interrupt."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import trio
 from jsctl_protocol import quote_input
 
 from ._errors import SessionBusy, SessionError, UnknownRun
-from ._model import ExecResult, RunInfo
+from ._model import RunInfo
 from ._prompts import classify
 from ._registry import DEFAULT_READ_BYTES, SessionRegistry
 from ._ring import ReadResult
@@ -162,40 +162,6 @@ class RunControl(SessionRegistry):
         if offset >= limit:
             return ReadResult(b"", offset, 0)
         return session.ring.read_from(offset, max_bytes, limit=limit)
-
-    async def exec(
-        self,
-        ref: str,
-        command: str,
-        *,
-        owner: str,
-        request_id: str | None = None,
-        time_limit_s: float | None = None,
-        max_wait_s: float | None = None,
-        max_bytes: int = DEFAULT_READ_BYTES,
-        stdin_from_terminal: bool = False,
-        stdin: bytes | None = None,
-        keep_state: bool = False,
-        stderr_apart: bool = False,
-    ) -> ExecResult:
-        """Run a command; wait up to ``max_wait_s`` (default: until it ends) for its status.
-
-        ``time_limit_s`` bounds the command itself (then Ctrl-C); ``max_wait_s`` only bounds this
-        call: the run goes on, and the caller follows it with ``wait_run``/``read_run``.
-        """
-        started = await self.start_run(
-            ref,
-            command,
-            owner=owner,
-            request_id=request_id,
-            time_limit_s=time_limit_s,
-            stdin_from_terminal=stdin_from_terminal,
-            stdin=stdin,
-            keep_state=keep_state,
-            stderr_apart=stderr_apart,
-        )
-        run = await self.wait_run(started.id, math.inf if max_wait_s is None else max_wait_s)
-        return ExecResult(run, self.read_run(run.id, None, max_bytes))
 
     async def interrupt(self, ref: str) -> RunInfo | None:
         """Send Ctrl-C to the session; returns the run it interrupts, if any."""

@@ -173,10 +173,6 @@ class Session(SessionRuns):
             self.touch()
             self._notify()
 
-    def attachment(self, attachment_id: int) -> AttachmentInfo | None:
-        """The attachment with that id, if it is still attached."""
-        return self._attachments.get(attachment_id)
-
     # -- the session's task -----------------------------------------------------------------
 
     async def serve(self, opener: Opener, *, task_status: trio.TaskStatus[None]) -> None:

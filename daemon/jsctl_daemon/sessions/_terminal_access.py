@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import trio
 
-from ._errors import InvalidOffset, SessionError
+from ._errors import InvalidOffset
 from ._model import AttachmentInfo, ScreenSnapshot, SessionInfo
 from ._registry import DEFAULT_READ_BYTES, SessionRegistry
 from ._ring import ReadResult
@@ -18,7 +18,7 @@ class TerminalAccess(SessionRegistry):
     _attachment_seq = 0
 
     def attach(self, ref: str, client: str, *, read_only: bool) -> AttachmentInfo:
-        """Record a client attaching; read-only is enforced on the attachment's writes."""
+        """Record a client attaching (shown in listings; read-only is the connection's)."""
         self._attachment_seq += 1
         return self._session(ref).attach(self._attachment_seq, client, read_only)
 
@@ -26,16 +26,9 @@ class TerminalAccess(SessionRegistry):
         """Record a client detaching; the session keeps running."""
         self._session(ref).detach(attachment_id)
 
-    async def write_input(self, ref: str, data: bytes, *, attachment_id: int | None = None) -> None:
-        """Type bytes into the session (refused for a read-only attachment)."""
+    async def write_input(self, ref: str, data: bytes) -> None:
+        """Type bytes into the session (a read-only watcher's connection is refused before)."""
         session = self._session(ref)
-        if attachment_id is not None:
-            attachment = session.attachment(attachment_id)
-            if attachment is not None and attachment.read_only:
-                raise SessionError(
-                    f"this attachment to session `{session.id}` is read-only — attach without"
-                    " --read-only to type"
-                )
         session.require_writable()  # refused input (ended, paused) was never typed
         session.note_typed(data)
         await session.send_input(data)
