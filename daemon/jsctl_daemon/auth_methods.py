@@ -20,7 +20,7 @@ async def login_start(
     ctx: CallContext, params: dict[str, Any], *, auth: AuthDomain
 ) -> dict[str, Any]:
     """Begin a web login; the login ends if this client disconnects before finishing."""
-    return await auth.start_login(ctx.connection.number, params)
+    return await auth.logins.start(ctx.connection.number, params)
 
 
 @HANDLERS.handler("auth.login.answer")
@@ -28,7 +28,7 @@ async def login_answer(
     ctx: CallContext, params: dict[str, Any], *, auth: AuthDomain
 ) -> dict[str, Any]:
     """Answer the login's current step."""
-    return await auth.answer_login(params)
+    return await auth.logins.answer(params)
 
 
 @HANDLERS.handler("auth.login.cancel")
@@ -36,7 +36,7 @@ async def login_cancel(
     ctx: CallContext, params: dict[str, Any], *, auth: AuthDomain
 ) -> dict[str, Any]:
     """Abandon a login in progress."""
-    await auth.cancel_login(params["login_id"])
+    await auth.logins.cancel(params["login_id"])
     return {"ok": True}
 
 

@@ -28,9 +28,11 @@ from .consent import (
     APPROVED,
     PENDING,
     Action,
+    ActionFailed,
     Approval,
     ApprovalBroker,
     CodeVerifier,
+    ConsentError,
     Rule,
     first_match,
 )
@@ -41,6 +43,7 @@ from .rpc import HANDLERS, Call, CallContext, Layer
 from .session_access import SessionAccess
 from .sessions import SessionManager
 from .targets import Targets
+from .translate import as_rpc_error
 
 APPROVAL_ID = re.compile(r"^ap-\d+$")
 AWAITING = "awaiting_approval"
@@ -57,7 +60,10 @@ async def _carry_out(inner: Call, policy: Policy, ctx: CallContext, params: dict
     The client is checked again first: one revoked or expired since it asked gets nothing."""
     policy.authorize(ctx.identity, METHODS[ctx.method])
     later = CallContext(ctx.method, ctx.connection, ctx.request_id, _discard)
-    result = await inner(later, params)
+    try:
+        result = await inner(later, params)
+    except Exception as exc:  # recorded on the approval, as the caller would have heard it
+        raise ActionFailed(as_rpc_error(exc, ctx.method).message) from exc
     for hook in later.after_reply:
         hook()
     return result
@@ -381,8 +387,8 @@ async def approval_decide(
     state = auth.profile(profiles.pop())
     try:
         channel = await codes.verify(state, code)
-    except RpcError as exc:
-        audit.record(ctx.identity, "approval.code_refused", approvals=ids, error=exc.message)
+    except ConsentError as exc:
+        audit.record(ctx.identity, "approval.code_refused", approvals=ids, error=str(exc))
         raise
     approvals.decide(chosen, True, state.credentials.username, channel, reason)
     return {"approvals": [a.to_wire() for a in chosen]}

@@ -11,6 +11,7 @@ from typing import Any
 from jsctl_protocol import RpcError
 
 from .audit import AuditLog
+from .errors import DomainError
 from .files import FileBackend, FileError, FileKey, FileSessionManager
 from .rpc import CallContext
 from .targets import Targets
@@ -46,7 +47,7 @@ class FileAccess:
                 yield session_id, backend, outcome
         except BaseException as exc:
             outcome["outcome"] = "error"
-            failed = isinstance(exc, FileError | RpcError)
+            failed = isinstance(exc, FileError | RpcError | DomainError)
             outcome["error"] = str(exc) if failed else type(exc).__name__
             raise
         else:

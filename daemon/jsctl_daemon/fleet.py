@@ -18,14 +18,19 @@ from typing import Any
 
 import trio
 
-from jsctl_protocol import FLEET_HANDLE_PREFIX, ErrorCode, RpcError, quote_input
+from jsctl_protocol import FLEET_HANDLE_PREFIX, ErrorCode, quote_input
 
+from .errors import DomainError
 from .fleet_exec import AssetExec, Started, Target
 from .sessions import RunInfo
 from .translate import as_rpc_error
 
 OPEN_LIMIT_S = 60.0  # an asset whose session does not open in this long is unreachable
 KEEP_FINISHED = 32  # finished fleets kept for `fleet.get`, `jsctl wait` and `jsctl logs`
+
+
+class UnknownFleet(DomainError):
+    """No fleet by that handle (for this caller), or no such asset in it."""
 
 
 class SlotState(enum.StrEnum):
@@ -175,8 +180,7 @@ class Fleet:
         for slot in self.slots:
             if asset in (slot.target.name, slot.target.address, slot.target.asset_id):
                 return slot
-        raise RpcError(
-            ErrorCode.NOT_FOUND,
+        raise UnknownFleet(
             f"fleet {self.id} has no asset `{asset}`; `jsctl wait {self.id}` lists its assets",
         )
 
@@ -279,7 +283,7 @@ class FleetManager:
     def launch(self, fleet: Fleet, executor: AssetExec, on_end: Callable[[Fleet], None]) -> None:
         """Start the fleet's fan-out in the background."""
         if self._nursery is None:
-            raise RpcError(ErrorCode.INTERNAL, "the fleet layer is not running")
+            raise RuntimeError("the fleet layer is not running")
         self._forget_old()
         self._fleets[fleet.id] = fleet
         self._nursery.start_soon(fleet.run, executor, on_end)
@@ -288,8 +292,7 @@ class FleetManager:
         """The fleet with this handle, if ``owner`` (None: anyone, the human) may see it."""
         fleet = self._fleets.get(handle)
         if fleet is None or (owner is not None and fleet.owner != owner):
-            raise RpcError(
-                ErrorCode.NOT_FOUND,
+            raise UnknownFleet(
                 f"no fleet {quote_input(handle)} (finished ones are kept a while)",
             )
         return fleet

@@ -8,7 +8,7 @@ from typing import Any
 from jsctl_protocol import ErrorCode, RpcError
 
 from .caller import Identity
-from .directory import DirectoryDomain
+from .directory import DirectoryDomain, OutsideAllowList
 from .fleet_exec import Target
 from .targets import Targets
 
@@ -58,8 +58,8 @@ async def select_targets(
             continue
         try:
             asset = await directory.resolve_asset(profile, ref, org, allowed=allowed)
-        except RpcError as exc:  # an agent is not told that an asset outside its list exists
-            if exc.code != ErrorCode.FORBIDDEN or allowed is None:
+        except OutsideAllowList:  # an agent is not told that an asset outside its list exists
+            if allowed is None:
                 raise
             raise RpcError(ErrorCode.NOT_FOUND, f"no asset you may use is named `{ref}`") from None
         if node:

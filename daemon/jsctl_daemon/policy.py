@@ -16,10 +16,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from jsctl_protocol import TOOL_METHODS, ErrorCode, Method, Permission, RpcError, quote_input
+from jsctl_protocol import TOOL_METHODS, Method, Permission, quote_input
 
 from .caller import Identity
 from .consent import Rule, parse_rule
+from .errors import DomainError
 from .storage import read_private_json, write_private_json
 
 TOKEN_PREFIX = "jsc_"
@@ -29,6 +30,30 @@ RESERVED_NAMES = frozenset({"human", "person", "me", "root", "jsctl", "daemon"})
 
 AssetFilter = Callable[[str, Sequence[str]], bool]
 AccountFilter = Callable[[str, str], bool]
+
+
+class PolicyError(DomainError):
+    """Base class of the policy's refusals."""
+
+
+class BadClient(PolicyError):
+    """What a client was to be created with cannot work (names what to give instead)."""
+
+
+class ClientExists(PolicyError):
+    """A live client already has that name."""
+
+
+class UnknownClient(PolicyError):
+    """No client by that name."""
+
+
+class NotAuthenticated(PolicyError):
+    """The token is unknown, revoked or expired: the caller is nobody the daemon knows."""
+
+
+class NotPermitted(PolicyError):
+    """The client may not call that method (the person's own, or outside its tools)."""
 
 
 def hash_token(token: str) -> str:
@@ -77,33 +102,27 @@ class Policy:
     ) -> tuple[dict[str, Any], str]:
         """Register a client; returns its record and its token (shown once, never stored)."""
         if not _NAME.match(name):
-            raise RpcError(
-                ErrorCode.BAD_PARAMS, f"bad client name {name!r}: letters, digits, '.', '_' or '-'"
-            )
+            raise BadClient(f"bad client name {name!r}: letters, digits, '.', '_' or '-'")
         if name.lower() in RESERVED_NAMES:
-            raise RpcError(
-                ErrorCode.BAD_PARAMS,
+            raise BadClient(
                 f"{quote_input(name)} is reserved (it names the person); pick another client name",
             )
         if name in self.clients and not self.clients[name].get("revoked"):
-            raise RpcError(
-                ErrorCode.CONFLICT,
+            raise ClientExists(
                 f"client {quote_input(name)} exists; revoke it first or pick another name",
             )
         if not allow or not all(isinstance(p, str) and p for p in allow):
-            raise RpcError(
-                ErrorCode.BAD_PARAMS,
+            raise BadClient(
                 "--allow needs at least one asset/node pattern "
                 "(write '*' explicitly to allow everything)",
             )
         unknown_tools = sorted(set(tools or []) - set(TOOL_METHODS))
         if unknown_tools:
-            raise RpcError(
-                ErrorCode.BAD_PARAMS,
+            raise BadClient(
                 f"unknown tool(s) {', '.join(unknown_tools)}; known: {', '.join(TOOL_METHODS)}",
             )
         for rule in confirm or []:
-            parse_rule(rule)  # BAD_PARAMS names a broken rule before anything is created
+            parse_rule(rule)  # BadRule names a broken rule before anything is created
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         record = {
             "name": name,
@@ -134,9 +153,7 @@ class Policy:
         """Revoke a client now: its next call is refused."""
         record = self.clients.get(name)
         if record is None:
-            raise RpcError(
-                ErrorCode.NOT_FOUND, f"no client {quote_input(name)} — `jsctl client ls`"
-            )
+            raise UnknownClient(f"no client {quote_input(name)} — `jsctl client ls`")
         record["revoked"] = True
         record["revoked_at"] = time.time()
         self._save()
@@ -149,8 +166,7 @@ class Policy:
             if hmac.compare_digest(record["token_sha256"], digest):
                 self._check_active(record)
                 return Identity("client", record["name"], owner_of(record))
-        raise RpcError(
-            ErrorCode.UNAUTHORIZED,
+        raise NotAuthenticated(
             "this client token is not known to the daemon; "
             "create one with `jsctl client create` or `jsctl mcp install`",
         )
@@ -164,13 +180,12 @@ class Policy:
 
     def _check_active(self, record: dict[str, Any]) -> None:
         if record.get("revoked"):
-            raise RpcError(
-                ErrorCode.UNAUTHORIZED,
+            raise NotAuthenticated(
                 f"client `{record['name']}` was revoked; ask the person to create a new one",
             )
         expires = record.get("expires_at")
         if expires is not None and time.time() > expires:
-            raise RpcError(ErrorCode.UNAUTHORIZED, f"client `{record['name']}`'s token expired")
+            raise NotAuthenticated(f"client `{record['name']}`'s token expired")
 
     def authorize(self, identity: Identity, method: Method) -> None:
         """Refuse what an agent client may not call (checked on every call)."""
@@ -178,11 +193,10 @@ class Policy:
             return
         record = self.record_of(identity)
         if record is None:
-            raise RpcError(ErrorCode.UNAUTHORIZED, f"client `{identity.name}` no longer exists")
+            raise NotAuthenticated(f"client `{identity.name}` no longer exists")
         self._check_active(record)
         if method.permission is Permission.HUMAN:
-            raise RpcError(
-                ErrorCode.FORBIDDEN,
+            raise NotPermitted(
                 f"`{method.name}` is for the person's own jsctl, "
                 f"not for agent client `{identity.name}`",
             )
@@ -192,8 +206,7 @@ class Policy:
             and not method.every_client
             and not any(method.name in TOOL_METHODS[tool] for tool in tools)
         ):
-            raise RpcError(
-                ErrorCode.FORBIDDEN,
+            raise NotPermitted(
                 f"client `{identity.name}` may only use the tools "
                 f"{', '.join(tools)}; `{method.name}` is outside them",
             )

@@ -11,6 +11,7 @@ from jsctl_protocol import MAX_STDIN_BYTES, ErrorCode, RpcError
 from .audit import AuditLog
 from .rpc import HANDLERS, CallContext
 from .session_access import SessionAccess
+from .session_index import LostSession
 from .sessions import DEFAULT_READ_BYTES, RunInfo, SessionBusy, SessionManager, UnknownRun
 from .wire import read_to_wire, run_to_wire
 
@@ -195,7 +196,7 @@ async def run_interrupt(
     target = params["target"]
     try:
         handle = access.visible_run(ctx, target)
-    except (UnknownRun, RpcError):  # not a run this caller can see: then it names a session
+    except (UnknownRun, LostSession, RpcError):  # not a run this caller sees: a session then
         run = await sessions.interrupt(access.writable(ctx, target))
     else:
         run = await sessions.interrupt_run(handle)

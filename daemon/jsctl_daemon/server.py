@@ -238,7 +238,7 @@ class Daemon:
             del self.connections[number]
             del self._live[number]
             with trio.CancelScope(shield=True):
-                await self.auth.cancel_logins_of(number)
+                await self.auth.logins.cancel_of(number)
 
     async def _cut_off_stalled_readers(self) -> None:
         """Cut off connections whose peer has not taken a frame for `client_send_timeout`."""

@@ -18,8 +18,9 @@ from typing import Any
 
 import trio
 
-from jsctl_protocol import ErrorCode, RpcError, quote_input
+from jsctl_protocol import quote_input
 
+from .errors import DomainError
 from .sessions import SessionManager
 from .storage import StateCorrupt, read_private_json, write_private_json
 
@@ -51,6 +52,10 @@ def remove_stale_temp_files(state_dir: Path) -> list[Path]:
             ", ".join(p.name for p in removed),
         )
     return removed
+
+
+class LostSession(DomainError):
+    """The session (or the run's session) was lost with an earlier daemon; says when and why."""
 
 
 class SessionIndex:
@@ -93,13 +98,13 @@ class SessionIndex:
         return [v for v in self.lost.values() if owner is None or v.get("owner") == owner]
 
     def explain_session(self, ref: str, owner: str | None) -> None:
-        """Raise SESSION_ENDED if ``ref`` names a session an earlier daemon lost."""
+        """Raise LostSession if ``ref`` names a session an earlier daemon lost."""
         for record in self.lost_for(owner):
             if ref in (record["id"], record.get("name")):
-                raise RpcError(ErrorCode.SESSION_ENDED, _story(record), {"lost": record})
+                raise LostSession(_story(record), {"lost": record})
 
     def explain_run(self, handle: str, owner: str | None) -> None:
-        """Raise SESSION_ENDED if ``handle`` is a run of a session an earlier daemon lost."""
+        """Raise LostSession if ``handle`` is a run of a session an earlier daemon lost."""
         session_id = handle.rpartition("-")[0]
         for record in self.lost_for(owner):
             if record["id"] == session_id:
@@ -108,8 +113,7 @@ class SessionIndex:
                     what = f"run {quote_input(handle)} ({quote_input(run.get('command', ''))})"
                 else:
                     what = f"run {quote_input(handle)}"
-                raise RpcError(
-                    ErrorCode.SESSION_ENDED,
+                raise LostSession(
                     f"{what} cannot be waited on: {_story(record)}",
                     {"lost": record},
                 )

@@ -8,14 +8,18 @@ import trio
 
 from jsctl_protocol import ErrorCode, RpcError
 
+from .errors import DomainError
+
 log = logging.getLogger(__name__)
 
 _TRANSLATORS: list[tuple[type[BaseException], ErrorCode]] = []
 
 
 def register_error(exception_type: type[BaseException], code: ErrorCode) -> None:
-    """Map a domain exception type (its str() is the message) to an error code."""
-    _TRANSLATORS.append((exception_type, code))
+    """Map a domain exception type (its str() is the message, its ``data`` the error's data)
+    to an error code; registering the same pair again changes nothing."""
+    if (exception_type, code) not in _TRANSLATORS:
+        _TRANSLATORS.append((exception_type, code))
 
 
 def as_rpc_error(exc: BaseException, method: str) -> RpcError:
@@ -24,7 +28,7 @@ def as_rpc_error(exc: BaseException, method: str) -> RpcError:
         return exc
     for exception_type, code in _TRANSLATORS:
         if isinstance(exc, exception_type):
-            return RpcError(code, str(exc))
+            return RpcError(code, str(exc), exc.data if isinstance(exc, DomainError) else None)
     if isinstance(exc, trio.TooSlowError):
         return RpcError(ErrorCode.TIMEOUT, f"`{method}` timed out")
     log.exception("internal error in %s", method)

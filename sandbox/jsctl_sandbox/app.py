@@ -48,7 +48,7 @@ def _koko_routes() -> list[BaseRoute]:
     ]
 
 
-# --- KoKo file endpoints (F2: koko_sftp.py, koko_elfinder.py) ---------------------------
+# --- KoKo file endpoints (koko_sftp.py, koko_elfinder.py) --------------------------------
 def _koko_file_routes() -> list[BaseRoute]:
     """The KoKo file routes: v4 JSON file manager and elFinder (socket + HTTP connector)."""
     routes: list[BaseRoute] = []

@@ -1,4 +1,4 @@
-"""jsctl against the edge flows of real JumpServers (issue 15), through the real CLI and daemon
+"""jsctl against the edge flows of real JumpServers, through the real CLI and daemon
 against a fresh sandbox each: password change, MFA not set up, a wrong org, a revoked access key,
 KoKo not routed."""
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jsctl_daemon.consent import Action, first_match, parse_rule, read_only
-from jsctl_protocol import RpcError
+from jsctl_daemon.consent import Action, BadRule, first_match, parse_rule, read_only
 
 
 @pytest.mark.parametrize(
@@ -87,9 +86,9 @@ def test_rules_match_kind_command_asset_and_account() -> None:
     ],
 )
 def test_bad_rules_are_refused_with_what_is_wrong(text: str, says: str) -> None:
-    with pytest.raises(RpcError) as caught:
+    with pytest.raises(BadRule) as caught:
         parse_rule(text)
-    assert says in caught.value.message and "--confirm" in caught.value.message
+    assert says in str(caught.value) and "--confirm" in str(caught.value)
 
 
 @pytest.mark.parametrize(

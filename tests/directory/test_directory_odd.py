@@ -10,7 +10,7 @@ from directory_support import cli_json, cli_tty, open_domain
 from jsctl_fixtures import login
 from jsctl_testing import DaemonProcess, short_tempdir
 
-from jsctl_protocol import ErrorCode, RpcError
+from jsctl_daemon.directory import Ambiguous
 from jsctl_sandbox.testing import SandboxInfo, running_sandbox
 
 CONFIG = r"""
@@ -116,10 +116,9 @@ def test_look_alike_accounts(mei: DaemonProcess) -> None:
 async def test_account_resolution_among_look_alikes(mei: DaemonProcess, tmp_path: Path) -> None:
     async with open_domain(mei, tmp_path) as directory:
         asset = await directory.resolve_asset(None, "web-2")
-        with pytest.raises(RpcError) as several:
+        with pytest.raises(Ambiguous) as several:
             await directory.resolve_account(None, asset, None)
-        assert several.value.code == ErrorCode.AMBIGUOUS
-        assert "root" in several.value.message and "deploy2" in several.value.message
+        assert "root" in str(several.value) and "deploy2" in str(several.value)
         assert (await directory.resolve_account(None, asset, "deploy")).name == "deploy"
         assert (await directory.resolve_account(None, asset, "DEPLOY2")).name == "deploy2"
         assert (await directory.resolve_account(None, asset, "@INPUT")).is_virtual

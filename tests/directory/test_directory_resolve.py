@@ -8,7 +8,8 @@ import pytest
 from directory_support import open_domain
 from jsctl_fixtures import LoggedIn
 
-from jsctl_protocol import ErrorCode, RpcError
+from jsctl_daemon.auth import NotLoggedIn
+from jsctl_daemon.directory import Ambiguous, NotInDirectory, OutsideAllowList
 
 
 async def test_asset_by_name_address_id_prefix_and_case(
@@ -26,17 +27,14 @@ async def test_asset_by_name_address_id_prefix_and_case(
 
 async def test_ambiguous_not_found_and_similar(shared_login: LoggedIn, tmp_path: Path) -> None:
     async with open_domain(shared_login.daemon, tmp_path) as directory:
-        with pytest.raises(RpcError) as ambiguous:
+        with pytest.raises(Ambiguous) as ambiguous:
             await directory.resolve_asset(None, "web")
-        assert ambiguous.value.code == ErrorCode.AMBIGUOUS
         assert [c["name"] for c in ambiguous.value.data["candidates"]] == ["web-01", "web-02"]
-        with pytest.raises(RpcError) as missing:
+        with pytest.raises(NotInDirectory) as missing:
             await directory.resolve_asset(None, "b-0")
-        assert missing.value.code == ErrorCode.NOT_FOUND
         assert missing.value.data["similar"] == ["db-01", "web-01", "web-02"]
-        with pytest.raises(RpcError) as elsewhere:
+        with pytest.raises(NotInDirectory):
             await directory.resolve_asset(None, "stg-web-01")  # only in org Staging
-        assert elsewhere.value.code == ErrorCode.NOT_FOUND
         assert (await directory.resolve_asset(None, "stg-web-01", "Staging")).name == "stg-web-01"
 
 
@@ -46,9 +44,8 @@ async def test_allow_list_filters_and_forbids(shared_login: LoggedIn, tmp_path: 
 
     async with open_domain(shared_login.daemon, tmp_path) as directory:
         assert (await directory.resolve_asset(None, "web", allowed=only_web_02)).name == "web-02"
-        with pytest.raises(RpcError) as denied:
+        with pytest.raises(OutsideAllowList):
             await directory.resolve_asset(None, "web-01", allowed=only_web_02)
-        assert denied.value.code == ErrorCode.FORBIDDEN
         listing = await directory.list_assets(allowed=lambda _n, nodes: "/DEFAULT/db" in nodes)
         assert [a["name"] for a in listing["assets"]] == ["db-01"]
         assert directory.complete("asset", "", allowed=only_web_02) == ["web-02"]
@@ -66,15 +63,13 @@ async def test_accounts_by_alias_name_username_and_default(
         assert (manual.alias, manual.is_virtual) == ("@INPUT", True)
         assert (await directory.resolve_account(None, asset, "Dynamic user")).alias == "@USER"
         assert (await directory.resolve_account(None, asset, default.alias)).name == "deploy"
-        with pytest.raises(RpcError) as missing:
+        with pytest.raises(NotInDirectory) as missing:
             await directory.resolve_account(None, asset, "root")  # exists, but not for mei
-        assert missing.value.code == ErrorCode.NOT_FOUND
-        assert "@INPUT" in missing.value.message
-        with pytest.raises(RpcError) as denied:
+        assert "@INPUT" in str(missing.value)
+        with pytest.raises(OutsideAllowList):
             await directory.resolve_account(
                 None, asset, "@INPUT", allowed=lambda name, user: name == "deploy"
             )
-        assert denied.value.code == ErrorCode.FORBIDDEN
         assert directory.complete("account", "", asset="web-02") == ["deploy", "@INPUT", "@USER"]
 
 
@@ -85,10 +80,10 @@ async def test_asset_deleted_between_list_and_use(shared_login: LoggedIn, tmp_pa
         asset_id = listing["assets"][0]["id"]
         control.add_fault(f"/api/v1/perms/users/self/assets/{asset_id}/", status=404)
         try:
-            with pytest.raises(RpcError) as gone:
+            with pytest.raises(NotInDirectory) as gone:
                 await directory.resolve_asset(None, "db-01")
-            assert gone.value.code == ErrorCode.NOT_FOUND and gone.value.data["gone"]
-            assert "no longer shown" in gone.value.message
+            assert gone.value.data["gone"]
+            assert "no longer shown" in str(gone.value)
             assert (await directory.list_assets(pattern="db-01"))["total"] == 0
         finally:
             control.reset()
@@ -98,7 +93,6 @@ async def test_asset_deleted_between_list_and_use(shared_login: LoggedIn, tmp_pa
 async def test_no_profile_is_a_login_error(jsctl_daemon, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     (jsctl_daemon.paths.state_dir / "profiles").mkdir(parents=True, exist_ok=True)
     async with open_domain(jsctl_daemon, tmp_path) as directory:
-        with pytest.raises(RpcError) as error:
+        with pytest.raises(NotLoggedIn):
             await directory.resolve_asset(None, "web-01")
-        assert error.value.code == ErrorCode.LOGIN_REQUIRED
         assert directory.complete("asset", "w") == []

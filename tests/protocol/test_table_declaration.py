@@ -16,7 +16,7 @@ from jsctl_clients.mcp._tools import TOOLS
 from jsctl_daemon import handlers
 from jsctl_daemon.policy import TOOL_METHODS as POLICY_TOOLS
 from jsctl_daemon.rpc import HANDLERS, Registry
-from jsctl_protocol import METHODS, TOOL_METHODS, Permission, RpcError
+from jsctl_protocol import METHODS, TOOL_METHODS, Permission
 from jsctl_protocol._table import Cli
 
 
@@ -112,7 +112,7 @@ def test_completion_offers_the_command_index_and_its_kept_spec_is_not_stale() ->
 def test_rows_every_client_may_call_are_open_to_a_client_limited_to_one_tool(
     tmp_path: Path,
 ) -> None:
-    from jsctl_daemon.policy import Policy
+    from jsctl_daemon.policy import Policy, PolicyError
 
     policy = Policy(tmp_path)
     _record, token = policy.create("narrow", ["*"], None, ["screen"], None)
@@ -124,8 +124,8 @@ def test_rows_every_client_may_call_are_open_to_a_client_limited_to_one_tool(
             allowed = False
         try:
             policy.authorize(identity, row)
-        except RpcError as exc:
-            assert not allowed, f"{row.name}: {exc.message}"
+        except PolicyError as exc:
+            assert not allowed, f"{row.name}: {exc}"
         else:
             assert allowed, row.name
     assert {row.name for row in METHODS.values() if row.every_client} >= {"hello", "ping"}

@@ -1,4 +1,4 @@
-"""The sandbox behaves like the real v4.10.16 server in the edge cases issue 15 lists."""
+"""The sandbox behaves like the real v4.10.16 server in the edge cases real servers showed."""
 
 from __future__ import annotations
 

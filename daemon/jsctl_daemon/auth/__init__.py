@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -12,25 +11,41 @@ from typing import Any
 
 import trio
 
-from jsctl_protocol import ErrorCode, RpcError, quote_input
+from jsctl_protocol import quote_input
 
 from ..config import Config
-from ..jumpserver import Credentials, ServerConfig
+from ..jumpserver import Credentials
 from ..jumpserver.access_keys import revoke_access_key
-from ..jumpserver.errors import AuthFailed, JumpServerError, LoginRequired
+from ..jumpserver.errors import JumpServerError, LoginRequired
 from ..jumpserver.koko_auth import KokoCredentials
-from ..jumpserver.login_steps import LoggedIn, Step, WaitingReview
 from ..storage import read_private_json, write_private_json
+from ._errors import (
+    AuthError,
+    BadLoginRequest,
+    LoginGone,
+    LoginInProgress,
+    LoginRefused,
+    NotLoggedIn,
+    UnknownProfile,
+)
 from ._koko import access_key_credentials
-from ._login import PendingLogin, step_to_wire
-from ._orgs import check_org
+from ._logins import Logins
 from ._profile import ProfileState
 
 log = logging.getLogger(__name__)
 
-_PROFILE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-
 ProfileListener = Callable[[str], Awaitable[None]]
+
+__all__ = [
+    "AuthDomain",
+    "AuthError",
+    "BadLoginRequest",
+    "LoginGone",
+    "LoginInProgress",
+    "LoginRefused",
+    "NotLoggedIn",
+    "UnknownProfile",
+]
 
 
 class AuthDomain:
@@ -41,7 +56,7 @@ class AuthDomain:
         self._dir = state_dir / "profiles"
         self._settings_file = state_dir / "settings.json"
         self.profiles: dict[str, ProfileState] = {}
-        self.logins: dict[str, PendingLogin] = {}
+        self.logins = Logins(self)  # logins in progress
         self.default: str | None = None
         self.on_forget: list[ProfileListener] = []  # called when a profile's login is dropped
 
@@ -91,23 +106,20 @@ class AuthDomain:
         if len(self.profiles) == 1:
             return next(iter(self.profiles))
         if not self.profiles:
-            raise RpcError(
-                ErrorCode.LOGIN_REQUIRED,
+            raise NotLoggedIn(
                 "no JumpServer profile yet — run `jsctl login --url https://…`",
             )
-        raise RpcError(
-            ErrorCode.BAD_PARAMS,
+        raise BadLoginRequest(
             "several profiles and no default: pass --profile "
             f"({', '.join(sorted(self.profiles))}) or run `jsctl profile use NAME`",
         )
 
     def profile(self, name: str | None = None) -> ProfileState:
-        """A logged-in profile; LOGIN_REQUIRED with the command to run if there is none."""
+        """A logged-in profile; NotLoggedIn with the command to run if there is none."""
         resolved = self.resolve_name(name)
         state = self.profiles.get(resolved)
         if state is None:
-            raise RpcError(
-                ErrorCode.LOGIN_REQUIRED,
+            raise NotLoggedIn(
                 f"profile {quote_input(resolved)} is not logged in"
                 f" — run `jsctl login --profile {resolved}`",
             )
@@ -116,9 +128,7 @@ class AuthDomain:
     def use(self, name: str) -> None:
         """Make ``name`` the default profile."""
         if name not in self.profiles and name not in self.config.profiles:
-            raise RpcError(
-                ErrorCode.NOT_FOUND, f"no profile {quote_input(name)} — `jsctl profile ls`"
-            )
+            raise UnknownProfile(f"no profile {quote_input(name)} — `jsctl profile ls`")
         self.default = name
         self._save_settings()
 
@@ -141,167 +151,18 @@ class AuthDomain:
             )
         return {"default": self.default, "profiles": rows}
 
-    # --- login
-    async def start_login(self, owner: int, params: dict[str, Any]) -> dict[str, Any]:
-        """Begin a web login; answers the first step the server needs."""
-        self._drop_expired_logins()
-        name = params.get("profile") or self.default or "default"
-        if not _PROFILE_NAME.match(name):
-            raise RpcError(
-                ErrorCode.BAD_PARAMS,
-                f"bad profile name {name!r}: use letters, digits, '.', '_' or '-'",
-            )
-        for pending in self.logins.values():
-            if pending.profile == name:
-                raise RpcError(
-                    ErrorCode.CONFLICT,
-                    f"a login for profile {quote_input(name)} is already in "
-                    "progress in another terminal; finish or cancel it first",
-                )
-        known = self.profiles.get(name)
-        defaults = self.config.profile(name)
-        url = params.get("url") or (known.credentials.url if known else None) or defaults.url
-        username = (
-            params.get("username")
-            or (known.credentials.username if known else None)
-            or defaults.username
-        )
-        if not url:
-            raise RpcError(
-                ErrorCode.BAD_PARAMS,
-                f"profile {quote_input(name)} has no server URL yet: pass --url https://jms.example.com",
-            )
-        if not username:
-            raise RpcError(ErrorCode.BAD_PARAMS, "which JumpServer user? pass --username")
-        insecure = params.get(
-            "insecure", known.credentials.insecure if known else defaults.insecure
-        )
-        ca_file = params.get("ca_file") or (
-            known.credentials.ca_file if known else defaults.ca_file
-        )
-        if ca_file and not Path(ca_file).is_absolute():
-            raise RpcError(ErrorCode.BAD_PARAMS, f"--ca-file must be an absolute path: {ca_file}")
-        org = params.get("org") or (known.credentials.org if known else defaults.org)
-        try:
-            server = ServerConfig(
-                url, ca_file=ca_file, insecure=bool(insecure), org=org, timeout=defaults.timeout
-            )
-        except ValueError as exc:
-            raise RpcError(ErrorCode.BAD_PARAMS, str(exc)) from None
-        pending = PendingLogin(name, server, username, owner)
-        try:
-            step = await pending.flow.start()
-        except BaseException:
-            await pending.aclose()
-            raise
-        self.logins[pending.id] = pending
-        return {
-            **step_to_wire(pending.id, step),
-            "profile": name,
-            "url": server.url,
-            "username": username,
-        }
-
-    async def answer_login(self, params: dict[str, Any]) -> dict[str, Any]:
-        """Feed the current step's answer to a login; answers the next step or `done`."""
-        pending = self.logins.get(params["login_id"])
-        if pending is None or pending.expired:
-            raise RpcError(
-                ErrorCode.NOT_FOUND,
-                "that login is no longer in progress (it was "
-                "cancelled or timed out); run `jsctl login` again",
-            )
-        answers = {
-            key: params[key] for key in ("password", "captcha", "mfa_type", "code") if key in params
-        }
-        try:
-            if "wait" in params:
-                step = await _poll_review(pending, float(params["wait"]))
-            else:
-                step = await pending.flow.answer(**answers)
-        except AuthFailed as exc:
-            retry = exc.retry
-            if retry is None:
-                await self._end_login(pending)
-            raise RpcError(
-                ErrorCode.REMOTE,
-                exc.server_message or str(exc),
-                {
-                    "auth_error": exc.code,
-                    "retry": step_to_wire(pending.id, retry) if retry is not None else None,
-                },
-            ) from None
-        except ValueError as exc:
-            raise RpcError(ErrorCode.BAD_PARAMS, str(exc)) from None
-        except BaseException:
-            await self._end_login(pending)
-            raise
-        if not isinstance(step, LoggedIn):
-            return step_to_wire(pending.id, step)
-        return await self._finish_login(pending, step)
-
-    async def _finish_login(self, pending: PendingLogin, step: LoggedIn) -> dict[str, Any]:
-        try:
-            org = await check_org(pending.connection, pending.username)
-        except BaseException:
-            await self._end_login(pending)
-            raise
-        warnings = []
-        access_key = None
-        try:
-            access_key = await pending.flow.create_access_key()
-        except JumpServerError as exc:
-            warnings.append(
-                f"no access key was created ({exc}); REST calls will use the web "
-                "session, which expires when idle"
-            )
-        old = self.profiles.get(pending.profile)
-        credentials = Credentials.from_login(pending.connection, pending.username, access_key)
-        if org is not None:
-            credentials.org = org.id  # X-JMS-ORG takes ids (a name would fall back to Default)
-        state = ProfileState(pending.profile, credentials)
-        state.user = dict(step.profile)
-        state.mark_web_session(True)
-        self.logins.pop(pending.id, None)
-        await pending.connection.aclose()
+    # --- a new login's outcome
+    async def adopt(self, state: ProfileState) -> None:
+        """Make a freshly logged-in profile current (its earlier login's key is revoked)."""
+        old = self.profiles.get(state.name)
         if old is not None:
             await self._revoke_key(old)
             await old.aclose()
-        self.profiles[pending.profile] = state
+        self.profiles[state.name] = state
         self._save(state)
         if self.default is None or self.default not in self.profiles:
-            self.default = pending.profile
+            self.default = state.name
             self._save_settings()
-        log.info("profile %s: logged in as %s", pending.profile, pending.username)
-        return {
-            "login_id": pending.id,
-            "step": "done",
-            "profile": pending.profile,
-            "username": pending.username,
-            "name": step.profile.get("name"),
-            "access_key_id": credentials.access_key_id,
-            "warnings": warnings,
-        }
-
-    async def cancel_login(self, login_id: str) -> None:
-        """Abandon a login in progress."""
-        pending = self.logins.get(login_id)
-        if pending is not None:
-            await self._end_login(pending)
-
-    async def cancel_logins_of(self, owner: int) -> None:
-        """The client that started these logins went away."""
-        for pending in [p for p in self.logins.values() if p.owner == owner]:
-            await self._end_login(pending)
-
-    async def _end_login(self, pending: PendingLogin) -> None:
-        self.logins.pop(pending.id, None)
-        with contextlib.suppress(Exception):
-            await pending.aclose()
-
-    def _drop_expired_logins(self) -> None:
-        for login_id in [k for k, p in self.logins.items() if p.expired]:
-            self.logins.pop(login_id)
 
     # --- logout
     async def _revoke_key(self, state: ProfileState) -> bool:
@@ -395,22 +256,8 @@ class AuthDomain:
 
     async def aclose(self) -> None:
         """Persist cookies and close every HTTP client."""
-        for pending in list(self.logins.values()):
-            await self._end_login(pending)
+        await self.logins.aclose()
         for state in self.profiles.values():
             with contextlib.suppress(Exception):
                 await self.persist_cookies(state)
             await state.aclose()
-
-
-async def _poll_review(pending: PendingLogin, wait: float) -> Step:
-    """Poll a login under review for up to about ``wait`` seconds, never cutting a request
-    short: a guard request cancelled mid-flight would lose the new session cookie."""
-    deadline = trio.current_time() + wait
-    while True:
-        step = await pending.flow.answer()
-        if not isinstance(step, WaitingReview):
-            return step
-        if trio.current_time() + step.poll_interval > deadline:
-            return step
-        await trio.sleep(step.poll_interval)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from jsctl_protocol import ErrorCode, RpcError
-
 from ..jumpserver import Connection, JumpServerAPI
 from ..jumpserver.errors import NotFound
 from ..jumpserver.models import Org
+from ._errors import BadLoginRequest
 
 # X-JMS-ORG words JumpServer resolves itself (sheet 4.4).
 _WORDS = {"default": "is_default", "root": "is_root", "system": "is_system"}
@@ -15,8 +14,8 @@ _WORDS = {"default": "is_default", "root": "is_root", "system": "is_system"}
 async def check_org(conn: Connection, username: str) -> Org | None:
     """The org ``conn.config.org`` names among the user's workbench orgs (None: none chosen).
 
-    Matches an id, a name (any case) or default/root/system; anything else is a BAD_PARAMS
-    error listing the organisations the user has.
+    Matches an id, a name (any case) or default/root/system; anything else is a BadLoginRequest
+    listing the organisations the user has.
     """
     wanted = (conn.config.org or "").strip()
     if not wanted:
@@ -35,8 +34,7 @@ async def check_org(conn: Connection, username: str) -> Org | None:
     if low == "system":
         return Org("00000000-0000-0000-0000-000000000004", "SYSTEM", is_system=True)
     names = ", ".join(f"`{o.name}`" for o in orgs) or "none"
-    raise RpcError(
-        ErrorCode.BAD_PARAMS,
+    raise BadLoginRequest(
         f"`{username}` has no organisation `{wanted}` on this JumpServer; yours: {names} — "
         "run `jsctl login --org NAME` with one of them (or leave --org out)",
         {"org": wanted, "orgs": [o.name for o in orgs]},

@@ -16,9 +16,9 @@ from typing import Any
 
 import trio
 
-from jsctl_protocol import ErrorCode, RpcError
-
 from ..audit import AuditLog
+from ..errors import DomainError
+from ._errors import AlreadyDecided, NotApproved, UnknownApproval
 from ._rules import Action
 
 PENDING, APPROVED, DENIED, EXPIRED, WITHDRAWN = (
@@ -87,7 +87,7 @@ class Approval:
             "error": self.error,
         }
 
-    def refusal(self) -> RpcError:
+    def refusal(self) -> NotApproved:
         """What the agent is told when the request was not approved."""
         if self.state == EXPIRED:
             why = "nobody approved it in time (an expired request counts as denied)"
@@ -97,8 +97,7 @@ class Approval:
             why = f"denied by {self.decided_by} ({self.channel})"
             if self.reason:
                 why += f": {self.reason}"
-        return RpcError(
-            ErrorCode.FORBIDDEN,
+        return NotApproved(
             f"request {self.id} ({self.action.kind} `{_short(self.action.command)}` on "
             f"{self.action.asset}) was not approved: {why}",
             {"approval": self.to_wire()},
@@ -232,8 +231,8 @@ class ApprovalBroker:
         assert approval.execute is not None
         try:
             approval.result = await approval.execute()
-        except RpcError as exc:
-            approval.error = exc.message
+        except DomainError as exc:  # said in the action's own words (ActionFailed)
+            approval.error = str(exc)
         except Exception as exc:  # the daemon never dies of an approved action
             approval.error = f"{type(exc).__name__}: {exc}"
         finally:
@@ -256,8 +255,7 @@ class ApprovalBroker:
         """A request by id (an agent sees only its own)."""
         approval = self._requests.get(approval_id) or self._requests.get(f"ap-{approval_id}")
         if approval is None or (client is not None and approval.client != client):
-            raise RpcError(
-                ErrorCode.NOT_FOUND,
+            raise UnknownApproval(
                 f"no approval request `{approval_id[:40]}` — `jsctl approvals` lists them",
             )
         return approval
@@ -279,8 +277,7 @@ class ApprovalBroker:
         """Approve or deny requests (each must still be pending)."""
         for approval in approvals:
             if approval.state != PENDING:
-                raise RpcError(
-                    ErrorCode.CONFLICT,
+                raise AlreadyDecided(
                     f"request {approval.id} is already {approval.state}"
                     + (f" (by {approval.decided_by})" if approval.decided_by else ""),
                 )

@@ -16,7 +16,7 @@ import re
 import shlex
 from dataclasses import dataclass
 
-from jsctl_protocol import ErrorCode, RpcError
+from ._errors import BadRule
 
 KINDS = ("run", "input", "files-write", "files-delete", "close")
 PRESETS = ("writes", "all", "*")
@@ -147,9 +147,8 @@ class Rule:
         return all(condition.holds(action) for condition in self.conditions)
 
 
-def _bad(text: str, why: str) -> RpcError:
-    return RpcError(
-        ErrorCode.BAD_PARAMS,
+def _bad(text: str, why: str) -> BadRule:
+    return BadRule(
         f"bad --confirm rule {text[:80]!r}: {why[:120]}. Rules are presets (writes, all) or "
         "conditions joined by '&': kind:run|input|files-write|files-delete|close|*, command:GLOB, "
         "command~REGEX, asset:GLOB, account:GLOB, user:GLOB",

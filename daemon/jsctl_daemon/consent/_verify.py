@@ -14,10 +14,9 @@ from collections import deque
 
 import trio
 
-from jsctl_protocol import ErrorCode, RpcError
-
 from ..auth._profile import ProfileState
 from ..jumpserver._responses import parse_json, summarise_detail
+from ._errors import ApprovalsLocked, BadCode, CodeRefused
 
 CONFIRM = "/api/v1/authentication/confirm/"
 MAX_FAILURES = 5
@@ -39,8 +38,7 @@ class CodeVerifier:
             self._failures.popleft()
         if len(self._failures) >= MAX_FAILURES:
             wait = int(self._failures[0] + FAILURE_WINDOW_S - now) + 1
-            raise RpcError(
-                ErrorCode.LIMIT,
+            raise ApprovalsLocked(
                 f"{MAX_FAILURES} wrong codes in {FAILURE_WINDOW_S / 60:g} minutes: approvals are "
                 f"locked for {wait} s (someone may be guessing codes)",
             )
@@ -49,21 +47,19 @@ class CodeVerifier:
                 del self._used[key]
 
     async def verify(self, state: ProfileState, code: str) -> str:
-        """Return the channel ("mfa") if JumpServer accepts ``code``; RpcError otherwise."""
+        """Return the channel ("mfa") if JumpServer accepts ``code``; a ConsentError otherwise."""
         code = code.strip().replace(" ", "")
         async with self._lock:
             now = time.time()
             self._check_limits(now)
             if not _CODE.match(code):
                 self._failures.append(now)
-                raise RpcError(
-                    ErrorCode.BAD_PARAMS,
+                raise BadCode(
                     "an approval needs the 6-digit code from your authenticator app",
                 )
             key = (state.name, code)
             if key in self._used:
-                raise RpcError(
-                    ErrorCode.FORBIDDEN,
+                raise CodeRefused(
                     "this code was already used for an approval; wait for your authenticator's "
                     "next code (approve several requests at once with one code)",
                 )
@@ -73,8 +69,7 @@ class CodeVerifier:
             try:
                 method = await conn.get_json(CONFIRM, params={"confirm_type": "mfa"})
                 if not isinstance(method, dict) or method.get("confirm_type") != "mfa":
-                    raise RpcError(
-                        ErrorCode.FORBIDDEN,
+                    raise CodeRefused(
                         f"your JumpServer account {state.credentials.username} has no MFA, so "
                         "approvals cannot be checked by the server; enable MFA (an "
                         "authenticator app) in JumpServer's profile settings",
@@ -91,8 +86,7 @@ class CodeVerifier:
                 self._failures.append(time.time())
                 detail = summarise_detail(parse_json(response)) or "the code is wrong"
                 left = MAX_FAILURES - len(self._failures)
-                raise RpcError(
-                    ErrorCode.FORBIDDEN,
+                raise CodeRefused(
                     f"JumpServer refused the code: {detail} ({max(left, 0)} tries left)",
                 )
             self._used[key] = time.time()

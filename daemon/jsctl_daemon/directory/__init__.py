@@ -9,7 +9,17 @@ Public surface: :class:`DirectoryDomain` (``daemon.directory``) with ``resolve_a
 from __future__ import annotations
 
 from ._domain import DirectoryDomain
+from ._errors import Ambiguous, DirectoryError, NotInDirectory, OutsideAllowList
 from ._match import AllowFn
 from ._model import ResolvedAccount, ResolvedAsset
 
-__all__ = ["AllowFn", "DirectoryDomain", "ResolvedAccount", "ResolvedAsset"]
+__all__ = [
+    "AllowFn",
+    "Ambiguous",
+    "DirectoryDomain",
+    "DirectoryError",
+    "NotInDirectory",
+    "OutsideAllowList",
+    "ResolvedAccount",
+    "ResolvedAsset",
+]

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
-from jsctl_protocol import ErrorCode, RpcError
-
 from ..config import Config
+from ..errors import DomainError
 from ..jumpserver.errors import NotFound
 from ._cache import ProfileCache
+from ._errors import DirectoryError, NotInDirectory
 from ._keeper import CacheKeeper
 from ._match import AccountAllowFn, AllowFn, allowed_counts, select
 from ._model import AssetRecord, DetailRecord, ResolvedAccount, ResolvedAsset
@@ -67,8 +67,8 @@ class DirectoryDomain:
         where = self.keeper.where(state, key)
         try:
             return pick_asset(snapshot, ref, where, allowed)
-        except RpcError as exc:
-            if exc.code != ErrorCode.NOT_FOUND or time.time() - snapshot.synced_at < _LOOKUP_AFTER:
+        except NotInDirectory:
+            if time.time() - snapshot.synced_at < _LOOKUP_AFTER:
                 raise
         with state.tagged():  # perhaps added since the snapshot: ask the server once
             found = await fetch_assets(state.api, key or None, self.keeper.intern, search=ref)
@@ -92,8 +92,7 @@ class DirectoryDomain:
                 record, detail = await fetch_detail(state.api, asset.id, self.keeper.intern)
         except NotFound:
             cache.forget_asset(asset.id)
-            raise RpcError(
-                ErrorCode.NOT_FOUND,
+            raise NotInDirectory(
                 f"asset {describe_asset(asset)} is no longer shown to you by JumpServer "
                 "(deleted, or your permission was removed); it was dropped from the cache",
                 {"asset": asset.name, "gone": True},
@@ -199,7 +198,7 @@ class DirectoryDomain:
         """The asset a person means by name, address or id (unique prefix allowed).
 
         Answers from the cache, asks the server once on a miss, and re-reads the asset's
-        detail when older than 30 s. RpcError NOT_FOUND (also when the asset vanished
+        detail when older than 30 s. NotInDirectory (also when the asset vanished
         server-side), AMBIGUOUS (lists candidates) or FORBIDDEN (outside ``allowed``).
         """
         state, key, snapshot = await self._context(profile, org)
@@ -218,7 +217,7 @@ class DirectoryDomain:
         """The account ``ref`` names on ``asset``: alias (``@INPUT``, ``@USER``), name, username.
 
         None picks the only real account (or the only account). ``allowed`` is the policy's
-        test on (account name, username). RpcError NOT_FOUND, AMBIGUOUS (lists them) or
+        test on (account name, username). NotInDirectory, Ambiguous (lists them) or
         FORBIDDEN (no account permitted, or the one named is outside ``allowed``).
         """
         state = self.auth.profile(profile)
@@ -271,7 +270,7 @@ class DirectoryDomain:
             return sorted(n for n in self.auth.profiles if n.startswith(prefix))
         try:
             name = self.auth.resolve_name(profile)
-        except RpcError:
+        except DomainError:  # no such profile, none logged in
             return []
         state = self.auth.profiles.get(name)
         if state is None:
@@ -309,7 +308,7 @@ def _candidates(
     if kind == "account" and asset:
         try:
             record = pick_asset(snapshot, asset, "", allowed)
-        except RpcError:
+        except DirectoryError:
             return []
         detail = cache.details.get(record.id)
         words: Callable[[Any], str] = lambda a: a.alias if a.is_virtual else a.name  # noqa: E731

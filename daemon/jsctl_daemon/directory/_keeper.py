@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING
 
 import trio
 
-from jsctl_protocol import ErrorCode, RpcError, quote_input
+from jsctl_protocol import quote_input
 
+from ..errors import DomainError
 from ..jumpserver.errors import JumpServerError
 from ._cache import ProfileCache
+from ._errors import NotInDirectory
 from ._model import Interner
 from ._snapshot import Snapshot
 from ._store import DirectoryStore
@@ -109,7 +111,7 @@ class CacheKeeper:
             return
         try:
             await self.sync(state, key)
-        except (JumpServerError, RpcError) as exc:
+        except (JumpServerError, DomainError) as exc:
             log.warning("profile %s: directory refresh failed: %s", profile, exc)
 
     async def sync(self, state: ProfileState, key: str) -> Snapshot:
@@ -171,8 +173,7 @@ class CacheKeeper:
         key = self.local_org_key(cache, ref)
         if key is None:
             names = ", ".join(sorted(o.name for o in orgs)) or "none"
-            raise RpcError(
-                ErrorCode.NOT_FOUND,
+            raise NotInDirectory(
                 f"no organisation {quote_input(ref)} for profile `{state.name}`; yours: {names}",
                 {"org": ref},
             )

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from jsctl_protocol import ErrorCode, RpcError, quote_input
+from jsctl_protocol import quote_input
 
+from ._errors import Ambiguous, NotInDirectory, OutsideAllowList
 from ._match import AccountAllowFn, AllowFn, pattern_matcher
 from ._model import AccountRecord, AssetRecord, DetailRecord, NodeRecord
 from ._snapshot import Snapshot
@@ -66,8 +67,7 @@ def pick_asset(
     if allowed is not None and found:
         permitted = [a for a in found if allowed(a.name, snapshot.node_paths(a))]
         if not permitted:
-            raise RpcError(
-                ErrorCode.FORBIDDEN,
+            raise OutsideAllowList(
                 # Said as the caller typed it: the asset's name or address is not described.
                 f"asset `{ref}` is outside this client's allow-list",
                 {"asset": ref},
@@ -77,8 +77,7 @@ def pick_asset(
         return found[0]
     if not found:
         raise not_found_error(snapshot, ref, where, allowed)
-    raise RpcError(
-        ErrorCode.AMBIGUOUS,
+    raise Ambiguous(
         f"{quote_input(ref)} matches {len(found)} assets {where}: "
         f"{_listing(found, describe_asset)} — "
         "type more of the name, or use the address or id",
@@ -86,7 +85,9 @@ def pick_asset(
     )
 
 
-def not_found_error(snapshot: Snapshot, ref: str, where: str, allowed: AllowFn | None) -> RpcError:
+def not_found_error(
+    snapshot: Snapshot, ref: str, where: str, allowed: AllowFn | None
+) -> NotInDirectory:
     """NOT_FOUND naming a few similar assets, if any."""
     matches = pattern_matcher(ref)
     similar = [
@@ -95,8 +96,7 @@ def not_found_error(snapshot: Snapshot, ref: str, where: str, allowed: AllowFn |
         if matches(key) and (allowed is None or allowed(a.name, snapshot.node_paths(a)))
     ]
     hint = f"; similar: {_listing(similar, describe_asset)}" if similar else ""
-    return RpcError(
-        ErrorCode.NOT_FOUND,
+    return NotInDirectory(
         f"no permitted asset {quote_input(ref)} {where}{hint} "
         "(`jsctl assets` lists them; `--refresh` if it was added just now)",
         {"asset": ref, "similar": [a.name for a in similar[:_SHOWN]]},
@@ -124,15 +124,13 @@ def _allowed_accounts(
     permitted = [a for a in accounts if allowed(a.name, a.username)]
     named = _first_tier(accounts, ref) if ref is not None else []
     if named and not any(a in permitted for a in named):
-        raise RpcError(
-            ErrorCode.FORBIDDEN,
+        raise OutsideAllowList(
             f"account {_listing(named, describe_account)} on `{asset}` is outside "
             "this client's account allow-list",
             {"asset": asset, "account": ref},
         )
     if not permitted:
-        raise RpcError(
-            ErrorCode.FORBIDDEN,
+        raise OutsideAllowList(
             f"no account on `{asset}` is inside this client's account allow-list",
             {"asset": asset},
         )
@@ -145,8 +143,7 @@ def pick_account(
     """The account ``ref`` names on an asset (None: the only one, preferring real accounts)."""
     accounts = list(detail.accounts)
     if not accounts:
-        raise RpcError(
-            ErrorCode.FORBIDDEN,
+        raise OutsideAllowList(
             f"you may see asset `{asset}` but JumpServer permits you no account on it",
             {"asset": asset},
         )
@@ -157,8 +154,7 @@ def pick_account(
         found = real or accounts
         if len(found) == 1:
             return found[0]
-        raise RpcError(
-            ErrorCode.AMBIGUOUS,
+        raise Ambiguous(
             f"asset `{asset}` has {len(found)} accounts: {_listing(found, describe_account)} "
             "— choose one with --account",
             {"candidates": [a.to_wire() for a in found]},
@@ -167,14 +163,12 @@ def pick_account(
         if len(tier) == 1:
             return tier[0]
         if tier:
-            raise RpcError(
-                ErrorCode.AMBIGUOUS,
+            raise Ambiguous(
                 f"{quote_input(ref)} matches {len(tier)} accounts on `{asset}`: "
                 f"{_listing(tier, describe_account)} — use the alias",
                 {"candidates": [a.to_wire() for a in tier]},
             )
-    raise RpcError(
-        ErrorCode.NOT_FOUND,
+    raise NotInDirectory(
         f"asset `{asset}` has no permitted account {quote_input(ref)}; "
         f"permitted: {_listing(accounts, describe_account)}",
         {"asset": asset, "account": ref, "candidates": [a.alias for a in accounts]},
@@ -196,14 +190,12 @@ def pick_node(snapshot: Snapshot, ref: str) -> NodeRecord:
         if len(tier) == 1:
             return tier[0]
         if tier:
-            raise RpcError(
-                ErrorCode.AMBIGUOUS,
+            raise Ambiguous(
                 f"node {quote_input(ref)} matches {len(tier)} nodes: "
                 f"{_listing(tier, lambda n: n.path)} — give the full path",
                 {"candidates": [n.path for n in tier]},
             )
-    raise RpcError(
-        ErrorCode.NOT_FOUND,
+    raise NotInDirectory(
         f"no node {quote_input(ref)} among the nodes you may see (`jsctl nodes` lists them)",
         {"node": ref},
     )
