@@ -144,12 +144,7 @@ async def _gate_run_start(
     )
     if params.get("stream"):  # the CLI: wait here, saying so first
         await ctx.push({AWAITING: approval.to_wire(), "message": _message(approval)})
-        try:
-            await approval.decided.wait()
-        finally:
-            approvals.withdraw(approval)  # no-op once decided; else the caller went away
-        if approval.state != APPROVED:
-            raise approval.refusal()
+        await approvals.decided(approval)
         return await inner(ctx, params)
 
     async def start() -> Any:

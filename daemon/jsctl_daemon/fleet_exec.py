@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .audit import AuditLog
-from .consent import APPROVED, Action, ApprovalBroker, first_match
+from .consent import Action, ApprovalBroker, first_match
 from .policy import Policy
 from .rpc import CallContext
 from .session_access import SessionAccess
@@ -89,12 +89,7 @@ class AssetExec:
             ctx.identity.owner, action, profile=request.profile, session=session_id, rule=rule.text
         )
         on_held(f"held by rule `{rule.text}` until the person runs `jsctl approve {approval.id}`")
-        try:
-            await approval.decided.wait()
-        finally:
-            broker.withdraw(approval)  # no-op once decided; else the fleet was stopped
-        if approval.state != APPROVED:
-            raise approval.refusal()
+        await broker.decided(approval)  # a stopped fleet withdraws it
 
     async def run(self, session_id: str, command: str, time_limit_s: float | None) -> Started:
         """Type ``command`` in the session (a fresh one if another caller just took it)."""

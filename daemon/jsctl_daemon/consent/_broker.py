@@ -244,6 +244,16 @@ class ApprovalBroker:
         if approval.state == PENDING:
             self._finish(approval, WITHDRAWN, approval.client, "caller", "the call went away")
 
+    async def decided(self, approval: Approval) -> None:
+        """Wait for the person's decision; raise NotApproved unless approved. A caller that
+        goes away meanwhile (cancelled) withdraws the request."""
+        try:
+            await approval.decided.wait()
+        finally:
+            self.withdraw(approval)  # no-op once decided
+        if approval.state != APPROVED:
+            raise approval.refusal()
+
     def drop_client(self, client: str, why: str) -> list[str]:
         """Deny every pending request of ``client`` (it was revoked); their ids."""
         mine = [a for a in self.pending() if a.client == client]
