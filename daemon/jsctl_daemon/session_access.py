@@ -86,29 +86,16 @@ class SessionAccess:
     async def open(self, ctx: CallContext, params: dict[str, Any]) -> str:
         """Open a session for the call (with `reuse`, an idle pooled one if there is one).
 
-        The session manager applies the limits (per profile, per agent client).
+        Reuse and the limits (per profile, per agent client) are the session manager's.
         """
         profile, asset, account = await self._targets.resolve(ctx.identity, params)
-        owner = ctx.identity.owner
         # A reused session is always a pooled one (exec's by default), never a person's shell.
         purpose = params.get("purpose") or ("exec" if params.get("reuse") else "shell")
-        if params.get("reuse"):
-            # Only the pool's own sessions (exec's, or this agent's), and only one idle at its
-            # prompt: never a person's shell, an attached one, or one a program holds.
-            free = self._sessions.free_session(
-                owner=owner,
-                profile=profile,
-                asset_id=asset.id,
-                account=account.name,
-                purpose=purpose,
-            )
-            if free is not None:
-                return free
         request = OpenRequest(
             profile=profile,
             asset=asset.name,
             account=account.name,
-            owner=owner,
+            owner=ctx.identity.owner,
             asset_id=asset.id,
             account_alias=account.alias,
             cols=params.get("cols", 120),
@@ -117,11 +104,18 @@ class SessionAccess:
             record_path=self._recording_path(),
             purpose=purpose,
         )
-        info = await self._sessions.open(request)
+        if params.get("reuse"):
+            # Only the pool's own sessions (exec's, or this agent's), and only one idle at its
+            # prompt: never a person's shell, an attached one, or one a program holds.
+            session_id, new = await self._sessions.open_pooled(request)
+            if not new:
+                return session_id
+        else:
+            session_id = (await self._sessions.open(request)).id
         self._audit.record(
             ctx.identity,
             "session.open",
-            session=info.id,
+            session=session_id,
             asset=asset.name,
             account=account.name,
             profile=profile,
@@ -129,11 +123,11 @@ class SessionAccess:
         base = {
             "client": ctx.identity.name,
             "owner": ctx.identity.owner,
-            "session": info.id,
+            "session": session_id,
             "asset": asset.name,
         }
-        self._audit.watch_session({**base, "profile": profile}, self._sessions, info.id)
-        return info.id
+        self._audit.watch_session({**base, "profile": profile}, self._sessions, session_id)
+        return session_id
 
     async def run_session(self, ctx: CallContext, params: dict[str, Any]) -> str:
         """Where a run goes: the named `session`, or a pooled one on the `asset`."""

@@ -77,6 +77,20 @@ class SessionManager(RunControl, TerminalAccess):
             raise
         return session.info()
 
+    async def open_pooled(self, request: OpenRequest) -> tuple[str, bool]:
+        """An idle pooled session fit for ``request`` (see :meth:`free_session`), else a new
+        one within the limits; the session's id, and whether it is new."""
+        free = self.free_session(
+            owner=request.owner,
+            profile=request.profile,
+            asset_id=request.asset_id,
+            account=request.account,
+            purpose=request.purpose,
+        )
+        if free is not None:
+            return free, False
+        return (await self.open(request)).id, True
+
     def _check_limits(self, request: OpenRequest) -> None:
         live = [s for s in self._sessions.values() if not s.state.ended]
         per_profile = sum(1 for s in live if s.request.profile == request.profile)
