@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -23,11 +23,13 @@ __all__ = [
     "V3_ENVELOPE_KEYS",
     "KokoMessage",
     "MessageType",
+    "TerminalNews",
     "decode_client_message",
     "decode_server_message",
     "encode_client_message",
     "encode_server_message",
     "nested",
+    "read_terminal_frame",
 ]
 
 
@@ -166,3 +168,57 @@ def nested(data: Any) -> Any:
         except ValueError:
             return data
     return data
+
+
+@dataclass(frozen=True)
+class TerminalNews:
+    """What one server text frame on a terminal socket says (KoKo v4/v5, sheet 7)."""
+
+    kind: str
+    closed: bool = False  # CLOSE: KoKo ended the terminal (why is in its last output)
+    error: str | None = None  # ERROR: KoKo ended it and says why
+    shell: bool = False  # TERMINAL_SESSION: KoKo logged in to the asset, the shell comes next
+    facts: dict[str, Any] = field(default_factory=dict)  # what to keep about the terminal
+
+
+_SESSION_KEYS = ("id", "user", "asset", "account")
+
+
+def _session_facts(data: Any) -> dict[str, Any]:
+    """The parts of TERMINAL_SESSION worth keeping per terminal (the rest is UI settings)."""
+    facts: dict[str, Any] = {}
+    if not isinstance(data, dict):
+        return facts
+    session = data.get("session")
+    if isinstance(session, dict):
+        facts["session"] = {k: session[k] for k in _SESSION_KEYS if k in session}
+    permission = data.get("permission")
+    if isinstance(permission, dict):
+        facts["permission"] = {"actions": permission.get("actions")}
+    return facts
+
+
+def read_terminal_frame(text: str) -> TerminalNews | None:
+    """A terminal's server text frame, interpreted; None when it is not a frame at all.
+
+    Not the per-output path: a terminal's output comes in binary frames.
+    """
+    message = decode_server_message(text)
+    if message is None:
+        return None
+    kind = str(message.get("type") or "")
+    if kind == "CLOSE":
+        return TerminalNews(kind, closed=True)
+    if kind == "ERROR":
+        return TerminalNews(kind, error=str(message.get("err") or "error"))
+    if kind == "TERMINAL_SESSION":
+        return TerminalNews(kind, shell=True, facts=_session_facts(nested(message.get("data"))))
+    if kind in ("TERMINAL_PERM_EXPIRED", "TERMINAL_PERM_VALID"):
+        return TerminalNews(kind, facts={"permission_state": kind})
+    if kind in ("TERMINAL_SESSION_PAUSE", "TERMINAL_SESSION_RESUME"):
+        data = nested(message.get("data"))
+        paused_by = data.get("user") if isinstance(data, dict) else None
+        return TerminalNews(
+            kind, facts={"paused": kind == "TERMINAL_SESSION_PAUSE", "paused_by": paused_by}
+        )
+    return TerminalNews(kind)

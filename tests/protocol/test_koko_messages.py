@@ -14,6 +14,7 @@ from jsctl_koko import (
     encode_client_message,
     encode_server_message,
     nested,
+    read_terminal_frame,
 )
 
 TEXT = st.text(max_size=200)
@@ -54,3 +55,36 @@ def test_what_is_not_a_frame_is_refused_not_raised() -> None:
         assert decode_client_message(text) is None
     assert decode_client_message(json.dumps({"type": "TERMINAL_DATA", "data": 42})) is None
     assert decode_client_message(json.dumps({"type": "X", "raw": "%%%"})) is None
+
+
+def test_a_terminal_frame_says_what_it_means() -> None:
+    session = {
+        "session": {"id": "s1", "user": "mei", "asset": "web-01", "account": "deploy", "x": 1},
+        "permission": {"actions": ["connect"], "expired_at": 9},
+        "setting": {"theme": "dark"},
+    }
+    news = read_terminal_frame(encode_server_message("TERMINAL_SESSION", data=session))
+    assert news is not None and news.shell and not news.closed and news.error is None
+    assert news.facts == {
+        "session": {"id": "s1", "user": "mei", "asset": "web-01", "account": "deploy"},
+        "permission": {"actions": ["connect"]},
+    }
+    closed = read_terminal_frame(encode_server_message("CLOSE"))
+    assert closed is not None and closed.closed and closed.error is None
+    error = read_terminal_frame(encode_server_message("ERROR", err="asset offline"))
+    assert error is not None and error.error == "asset offline"
+    bare = read_terminal_frame(encode_server_message("ERROR"))
+    assert bare is not None and bare.error == "error"
+    paused = read_terminal_frame(
+        encode_server_message("TERMINAL_SESSION_PAUSE", data={"user": "admin"})
+    )
+    assert paused is not None and paused.facts == {"paused": True, "paused_by": "admin"}
+    resumed = read_terminal_frame(encode_server_message("TERMINAL_SESSION_RESUME", data="x"))
+    assert resumed is not None and resumed.facts == {"paused": False, "paused_by": None}
+    expired = read_terminal_frame(encode_server_message("TERMINAL_PERM_EXPIRED"))
+    assert expired is not None and expired.facts == {"permission_state": "TERMINAL_PERM_EXPIRED"}
+    odd = read_terminal_frame(encode_server_message("TERMINAL_SESSION", data="not json"))
+    assert odd is not None and odd.shell and odd.facts == {}
+    ping = read_terminal_frame(encode_server_message("PING"))
+    assert ping is not None and (ping.kind, ping.facts, ping.closed) == ("PING", {}, False)
+    assert read_terminal_frame("garbage") is None

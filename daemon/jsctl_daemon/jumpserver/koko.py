@@ -41,7 +41,7 @@ from jsctl_daemon.jumpserver.errors import (
     TerminalRefused,
 )
 from jsctl_daemon.jumpserver.koko_auth import KokoCredentials
-from jsctl_koko import decode_server_message, encode_client_message, nested
+from jsctl_koko import encode_client_message, read_terminal_frame
 
 __all__ = ["KokoHeartbeat", "KokoSettings", "KokoTerminal", "open_terminal"]
 
@@ -151,26 +151,17 @@ class KokoTerminal:
         raise TerminalRefused(f"KoKo did not connect to the asset within {limit_s:g} s")
 
     def _handle_text(self, text: str) -> None:
-        message = decode_server_message(text)
-        if message is None:
+        news = read_terminal_frame(text)
+        if news is None:
             return
-        kind = message.get("type")
-        if kind == "CLOSE":
+        if news.closed:
             self._end(TerminalClosed(self._tail.reason()))
-        if kind == "ERROR":
-            self._end(TerminalClosed(f"KoKo ended the terminal: {message.get('err') or 'error'}"))
-        if kind == "TERMINAL_SESSION":
-            data = nested(message.get("data"))
-            if isinstance(data, dict):
-                self._info.update(_session_facts(data))
+        if news.error is not None:
+            self._end(TerminalClosed(f"KoKo ended the terminal: {news.error}"))
+        self._info.update(news.facts)
+        if news.shell:
             self._info["relaying"] = True  # KoKo logged in to the asset: the shell is next
             self._info.pop("connect_prompt", None)
-        elif kind in ("TERMINAL_PERM_EXPIRED", "TERMINAL_PERM_VALID"):
-            self._info["permission_state"] = kind
-        elif kind in ("TERMINAL_SESSION_PAUSE", "TERMINAL_SESSION_RESUME"):
-            self._info["paused"] = kind == "TERMINAL_SESSION_PAUSE"
-            data = nested(message.get("data"))
-            self._info["paused_by"] = data.get("user") if isinstance(data, dict) else None
 
     async def _send(self, message: str | bytes) -> None:
         if self._ended is not None:
@@ -248,21 +239,6 @@ class KokoTerminal:
                     await self._send(encode_client_message(self._id, "CLOSE", ""))
                 self._ended = TerminalClosed("the terminal was closed")
             await self._ws.aclose()
-
-
-def _session_facts(data: dict[str, Any]) -> dict[str, Any]:
-    """The parts of TERMINAL_SESSION worth keeping per terminal (the rest is UI settings)."""
-    facts: dict[str, Any] = {}
-    session = data.get("session")
-    if isinstance(session, dict):
-        facts["session"] = {k: session[k] for k in _SESSION_KEYS if k in session}
-    permission = data.get("permission")
-    if isinstance(permission, dict):
-        facts["permission"] = {"actions": permission.get("actions")}
-    return facts
-
-
-_SESSION_KEYS = ("id", "user", "asset", "account")
 
 
 class KokoHeartbeat:
