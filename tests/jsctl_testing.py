@@ -56,6 +56,39 @@ def drain_pty(fd: int, seconds: float, until: bytes = b"") -> bytes:
     return out
 
 
+def detach_and_close(pid: int, fd: int) -> bytes:
+    """Press Ctrl-] d, read until the CLI exits, close the terminal; it must have exited 0."""
+    os.write(fd, b"\x1dd")
+    try:
+        out = drain_pty(fd, 10.0)  # returns once the CLI exited and the terminal closed
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 0
+    return out
+
+
+def kill_mid_stream(env: dict[str, str], *args: str, first_read: int = 64) -> bytes:
+    """Start `jsctl ARGS` with a terminal on stdin (attach wants one) and its output in a pipe,
+    wait until output flows (the first read returns), then kill -9 it; what it printed."""
+    import pty
+
+    terminal, its_end = pty.openpty()
+    process = subprocess.Popen(
+        [*JSCTL, *args], env=env, stdin=its_end, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
+    os.close(its_end)
+    assert process.stdout is not None
+    try:
+        printed = process.stdout.read(first_read)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        process.stdout.close()
+        os.close(terminal)
+    return printed
+
+
 def short_tempdir(prefix: str = "js") -> Path:
     """A short temp dir (Unix socket paths are limited to ~100 bytes)."""
     return Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))

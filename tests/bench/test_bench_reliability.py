@@ -11,12 +11,8 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
-import pty
 import random
-import re
-import signal
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -24,13 +20,21 @@ from typing import Any
 
 import pytest
 from jsctl_fixtures import LoggedIn, logged_in_daemon
-from jsctl_testing import JSCTL
+from jsctl_testing import kill_mid_stream
 
 from jsctl_protocol import METHODS, FrameDecoder
 from jsctl_sandbox.testing import SandboxInfo
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "daemon"))
-from hostile import HEADER, frame, hello_frame, raw_connect, reset_close
+from hostile import (
+    HEADER,
+    frame,
+    hello_frame,
+    numbered_lines,
+    raw_connect,
+    reset_close,
+    start_numbered_lines,
+)
 
 pytestmark = pytest.mark.bench
 
@@ -44,7 +48,6 @@ SKIP = {
     "files.upload",
     "files.download",
 }
-LINE = re.compile(rb"n(\d{7})\r?\n")
 
 
 def hostile_value(rng: random.Random) -> Any:
@@ -141,19 +144,10 @@ def kill_clients(logged: LoggedIn, session: str, kills: int) -> float:
     ]
     started = time.perf_counter()
     for index in range(kills):
-        argv = [*JSCTL, *commands[index % len(commands)]]
-        terminal, its_end = pty.openpty()  # attach wants a terminal on stdin
-        process = subprocess.Popen(
-            argv, env=daemon.env, stdin=its_end, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
-        )
-        os.close(its_end)
-        assert process.stdout is not None
+        args = commands[index % len(commands)]
         # Mid-stream: output is flowing (the first read returns once the stream started).
-        assert process.stdout.read(4096 if index % 2 else 1), f"{argv} printed nothing"
-        process.send_signal(signal.SIGKILL)
-        process.wait()
-        process.stdout.close()
-        os.close(terminal)
+        printed = kill_mid_stream(daemon.env, *args, first_read=4096 if index % 2 else 1)
+        assert printed, f"{args} printed nothing"
     return time.perf_counter() - started
 
 
@@ -164,15 +158,9 @@ def test_reliability_under_kills_and_hostile_frames(sandbox: SandboxInfo) -> Non
         pid = daemon.process.pid
         rss_start = client.call("daemon.status")["rss_bytes"]
         # A bystander writes numbered lines for the whole run; none may go missing.
-        session = client.call("session.open", asset="web-01", name="numbers")["session"]
-        origin = session["end_offset"]
-        client.call(
-            "session.write",
-            session=session["id"],
-            data="i=0; while :; do i=$((i+1)); printf 'n%07d\\n' $i; sleep 0.002; done\r",
-        )
+        session, origin = start_numbered_lines(client)
 
-        kill_s = kill_clients(logged, session["id"], KILLS)
+        kill_s = kill_clients(logged, session, KILLS)
         answers, internal, long_messages = hostile_frames(logged, FRAMES)
 
         # Hostile memory: ten connections each holding most of a 16 MiB frame.
@@ -187,10 +175,10 @@ def test_reliability_under_kills_and_hostile_frames(sandbox: SandboxInfo) -> Non
         for sock in holders:
             reset_close(sock)
 
-        client.call("session.write", session=session["id"], data="\x03")
+        client.call("session.write", session=session, data="\x03")
         time.sleep(0.5)
-        page = client.call("session.read", session=session["id"], offset=origin, max_bytes=16 << 20)
-        numbers = [int(m) for m in LINE.findall(page["data"])]
+        page = client.call("session.read", session=session, offset=origin, max_bytes=16 << 20)
+        numbers = numbered_lines(page["data"])
         gaps = sum(1 for a, b in itertools.pairwise(numbers) if b != a + 1)
         rss_end = client.call("daemon.status")["rss_bytes"]
         same_pid = client.call("daemon.status")["pid"] == pid and daemon.process.poll() is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import socket
 import struct
 import time
@@ -11,6 +12,7 @@ from typing import Any
 import msgpack
 from jsctl_testing import DaemonProcess
 
+from jsctl_clients.rpc import DaemonClient
 from jsctl_protocol import PROTOCOL_VERSION, FrameDecoder
 
 HEADER = struct.Struct(">I")
@@ -82,3 +84,23 @@ def assert_alive(daemon: DaemonProcess, pid: int) -> None:
 def configured_daemon(config: str) -> contextlib.AbstractContextManager[DaemonProcess]:
     """A daemon whose config.toml says ``config`` (under [daemon])."""
     return DaemonProcess.started(config="[daemon]\n" + config)
+
+
+NUMBERED_LINE = re.compile(rb"n(\d{7})\r?\n")
+
+
+def start_numbered_lines(client: DaemonClient) -> tuple[str, int]:
+    """A bystander: a session on web-01 printing numbered lines (n0000001, ...) every 2 ms for
+    as long as it lives; (its id, the offset its output starts at)."""
+    session = client.call("session.open", asset="web-01", name="numbers")["session"]
+    client.call(
+        "session.write",
+        session=session["id"],
+        data="i=0; while :; do i=$((i+1)); printf 'n%07d\\n' $i; sleep 0.002; done\r",
+    )
+    return str(session["id"]), int(session["end_offset"])
+
+
+def numbered_lines(data: bytes) -> list[int]:
+    """The numbers of the bystander's lines in ``data``, in order."""
+    return [int(n) for n in NUMBERED_LINE.findall(data)]

@@ -3,19 +3,14 @@ prompts, --json — through the real daemon, the sandbox over HTTPS/WSS and real
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-import pty
-import struct
 import subprocess
-import sys
-import termios
 import time
 
 import pytest
 from jsctl_fixtures import LoggedIn
-from jsctl_testing import JSCTL, drain_pty
+from jsctl_testing import JSCTL, detach_and_close, drain_pty, in_a_terminal
 
 
 @pytest.mark.parametrize(
@@ -89,15 +84,11 @@ def test_non_interactive_defaults_for_execs_child(shared_login: LoggedIn) -> Non
 def test_exec_never_types_into_a_persons_half_typed_line(shared_login: LoggedIn) -> None:
     """The issue's story: `rm -rf /tmp/x` half typed in `jsctl shell` while exec runs."""
     daemon = shared_login.daemon
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execve(sys.executable, [sys.executable, "-m", "jsctl_clients", "shell", "web-02",
-                                   "--name", "persons-shell"], daemon.env)  # fmt: skip
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    pid, fd = in_a_terminal(daemon.env, "shell", "web-02", "--name", "persons-shell")
     try:
-        assert b"root@web-02" in drain_pty(fd, 3.0)
+        assert b"root@web-02" in drain_pty(fd, 10.0, b"root@web-02")
         os.write(fd, b"echo rm -rf /tmp/x")
-        assert b"/tmp/x" in drain_pty(fd, 1.0)
+        assert b"/tmp/x" in drain_pty(fd, 5.0, b"/tmp/x")
         for _ in range(3):
             result = daemon.cli("exec", "web-02", "--", "echo X")
             assert (result.returncode, result.stdout) == (0, "X\n"), result.stderr
@@ -106,16 +97,13 @@ def test_exec_never_types_into_a_persons_half_typed_line(shared_login: LoggedIn)
         seen = drain_pty(fd, 1.0)
         assert b"7391" not in seen and b"never" not in seen  # nothing reached the person
         os.write(fd, b" done\r")  # the person's own line is intact and runs as typed
-        assert b"rm -rf /tmp/x done" in drain_pty(fd, 2.0)
+        assert b"rm -rf /tmp/x done" in drain_pty(fd, 5.0, b"rm -rf /tmp/x done")
         sessions = json.loads(daemon.cli("--json", "sessions").stdout)["sessions"]
         shell = next(s for s in sessions if s["name"] == "persons-shell")
         assert shell["purpose"] == "shell"
         assert any(s["purpose"] == "exec" and s["asset"] == "web-02" for s in sessions)
-        os.write(fd, b"\x1dd")
-        drain_pty(fd, 2.0)
     finally:
-        os.waitpid(pid, 0)
-        os.close(fd)
+        detach_and_close(pid, fd)
     daemon.cli("kill", "persons-shell")
 
 

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import pty
 import shutil
-import sys
 import threading
 import time
 from typing import Any
 
 import pytest
 from jsctl_fixtures import LoggedIn, login
-from jsctl_testing import DaemonProcess, drain_pty, in_a_terminal
+from jsctl_testing import DaemonProcess, detach_and_close, drain_pty, in_a_terminal
 
 from jsctl_clients.rpc import DaemonClient
 from jsctl_protocol import ErrorCode, RpcError
@@ -118,44 +116,20 @@ def test_interactive_attach_detach_reattach_in_a_pty(shared_login: LoggedIn) -> 
     with daemon.client() as client:
         session = open_session(client, "db-01")
 
-    def attach_and_type(keys: bytes) -> bytes:
-        pid, fd = pty.fork()
-        if pid == 0:
-            os.execve(
-                sys.executable,
-                [sys.executable, "-m", "jsctl_clients", "attach", session],
-                daemon.env,
-            )
-        out = b""
-        try:
-            out += drain_pty(fd, 1.5)
-            os.write(fd, keys)
-            out += drain_pty(fd, 1.5)
-            os.write(fd, b"\x1dd")
-            out += drain_pty(fd, 2.0)
-        finally:
-            _, status = os.waitpid(pid, 0)
-            os.close(fd)
-        assert os.waitstatus_to_exitcode(status) == 0
-        return out
+    def attach_and_type(keys: bytes, expect: bytes) -> bytes:
+        pid, fd = in_a_terminal(daemon.env, "attach", session)
+        out = drain_pty(fd, 10.0, b"@db-01")  # the recent output replayed: raw mode is on
+        os.write(fd, keys)
+        out += drain_pty(fd, 5.0, expect)
+        return out + detach_and_close(pid, fd)
 
-    first = attach_and_type(b"export JSCTL_X=kept; cd /tmp\r")
+    first = attach_and_type(b"export JSCTL_X=kept; cd /tmp\r", b"/tmp")
     assert b"detached; the session keeps running" in first
-    second = attach_and_type(b"echo $JSCTL_X in $PWD\r")
+    second = attach_and_type(b"echo $JSCTL_X in $PWD\r", b"kept in /tmp")
     assert b"kept in /tmp" in second
     with daemon.client() as client:
         assert client.call("session.get", session=session)["session"]["state"] == "live"
         client.call("session.kill", sessions=[session])
-
-
-def _detach_and_close(pid: int, fd: int) -> bytes:
-    """Press Ctrl-] d, then close the terminal; the CLI must have exited 0."""
-    os.write(fd, b"\x1dd")
-    out = drain_pty(fd, 2.0)
-    _, status = os.waitpid(pid, 0)
-    os.close(fd)
-    assert os.waitstatus_to_exitcode(status) == 0
-    return out
 
 
 @pytest.mark.skipif(shutil.which("top") is None, reason="the story needs top (procps)")
@@ -165,11 +139,11 @@ def test_shell_top_detach_close_the_terminal_reattach_from_another(
     """The issue's own story: top keeps running while no terminal shows it."""
     daemon = shared_login.daemon
     pid, fd = in_a_terminal(daemon.env, "shell", "web-01", "--name", "top-box")
-    drain_pty(fd, 2.0)
+    assert b"root@web-01" in drain_pty(fd, 10.0, b"root@web-01")
     os.write(fd, b"top -d 1\r")
-    first = drain_pty(fd, 3.0)
+    first = drain_pty(fd, 5.0, b"load average")
     assert b"load average" in first
-    assert b"detached; the session keeps running" in _detach_and_close(pid, fd)
+    assert b"detached; the session keeps running" in detach_and_close(pid, fd)
 
     with daemon.client() as client:
         before = client.call("session.get", session="top-box")["session"]
@@ -179,13 +153,13 @@ def test_shell_top_detach_close_the_terminal_reattach_from_another(
     assert "load average" in daemon.cli("screen", "top-box").stdout
 
     pid, fd = in_a_terminal(daemon.env, "attach", "top-box")
-    again = drain_pty(fd, 3.0)
+    again = drain_pty(fd, 5.0, b"load average")
     assert b"load average" in again  # recent output first, then top's live refreshes
     os.write(fd, b"q")  # quit top: the shell prompt comes back in the same session
-    assert b"root@web-01" in drain_pty(fd, 1.5)
+    assert b"root@web-01" in drain_pty(fd, 5.0, b"root@web-01")
     os.write(fd, b"echo back-$((6*7))\r")
-    assert b"back-42" in drain_pty(fd, 2.0)
-    _detach_and_close(pid, fd)
+    assert b"back-42" in drain_pty(fd, 5.0, b"back-42")
+    detach_and_close(pid, fd)
     daemon.cli("kill", "top-box")
 
 

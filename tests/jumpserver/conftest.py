@@ -6,10 +6,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import pytest
+import trio
 
 from jsctl_daemon.jumpserver.access_keys import revoke_access_key
 from jsctl_daemon.jumpserver.config import ServerConfig
 from jsctl_daemon.jumpserver.connection import Connection
+from jsctl_daemon.jumpserver.koko import KokoTerminal
 from jsctl_daemon.jumpserver.login_steps import LoggedIn, NeedMfaCode, NeedPassword
 from jsctl_daemon.jumpserver.signature import AccessKey
 from jsctl_daemon.jumpserver.web_login import WebLogin
@@ -19,6 +21,25 @@ from jsctl_sandbox.testing import SandboxInfo
 def server_config(info: SandboxInfo, **options: object) -> ServerConfig:
     """Our config for a sandbox (trusting its CA)."""
     return ServerConfig(info.url, ca_file=info.ca_file, **options)  # type: ignore[arg-type]
+
+
+WAIT_S = 20.0  # how long a terminal test waits for what it expects before failing
+
+
+async def read_until(term: KokoTerminal, needle: bytes) -> bytes:
+    """What the terminal sends until ``needle`` appears (fails after WAIT_S)."""
+    seen = b""
+    with trio.fail_after(WAIT_S):
+        while needle not in seen:
+            seen += await term.receive()
+    return seen
+
+
+async def drain_until_end(term: KokoTerminal) -> None:
+    """Read until the terminal ends (its exception propagates; fails after WAIT_S)."""
+    with trio.fail_after(WAIT_S):
+        while True:
+            await term.receive()
 
 
 async def web_login(conn: Connection, info: SandboxInfo, username: str) -> LoggedIn:

@@ -20,7 +20,8 @@ from jsctl_daemon.jumpserver.errors import TerminalLost
 from jsctl_daemon.jumpserver.koko import KokoHeartbeat, KokoSettings, KokoTerminal, open_terminal
 from jsctl_sandbox.koko_contract import KokoUser
 
-from .test_koko_local import WAIT_S, read_until, site
+from .conftest import WAIT_S, read_until
+from .test_koko_local import site
 
 # KoKo's timing scaled down: a tick every 0.4 s, a PING on a tick once 0.2 s passed quietly,
 # so a served terminal is never silent for more than 0.6 s. The client allows 1.0 s.

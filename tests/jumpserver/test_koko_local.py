@@ -29,11 +29,11 @@ from jsctl_daemon.jumpserver.errors import (
     TerminalRefused,
     Unreachable,
 )
-from jsctl_daemon.jumpserver.koko import KokoSettings, KokoTerminal, open_terminal
+from jsctl_daemon.jumpserver.koko import KokoSettings, open_terminal
 from jsctl_sandbox.koko_contract import KokoSettings as ServerSettings
 from jsctl_sandbox.koko_contract import KokoUser
 
-WAIT_S = 20.0
+from .conftest import drain_until_end, read_until
 
 
 @dataclass
@@ -53,14 +53,6 @@ async def site(**server: object) -> AsyncIterator[Site]:
             yield Site(backend, ServerConfig(base.replace("ws://", "http://")))
 
 
-async def read_until(term: KokoTerminal, needle: bytes) -> bytes:
-    seen = b""
-    with trio.fail_after(WAIT_S):
-        while needle not in seen:
-            seen += await term.receive()
-    return seen
-
-
 async def test_echo_resize_info_and_exit() -> None:
     async with site() as s:
         token = s.backend.issue_token(ALICE)
@@ -74,9 +66,8 @@ async def test_echo_resize_info_and_exit() -> None:
             await read_until(term, b"40 120")
             assert term.info["session"]["asset"]
             await term.send_input(b"exit 3\r")
-            with pytest.raises(TerminalClosed), trio.fail_after(WAIT_S):
-                while True:
-                    await term.receive()
+            with pytest.raises(TerminalClosed):
+                await drain_until_end(term)
             with pytest.raises(TerminalClosed):
                 await term.receive()  # stays ended
             with pytest.raises(TerminalClosed):
@@ -123,9 +114,8 @@ async def test_server_drop_is_terminal_lost() -> None:
     async with site(drop_after_bytes=1) as s:
         token = s.backend.issue_token(ALICE)
         async with open_terminal(s.config, s.cookie(), token) as term:
-            with pytest.raises(TerminalLost, match="dropped"), trio.fail_after(WAIT_S):
-                while True:
-                    await term.receive()
+            with pytest.raises(TerminalLost, match="dropped"):
+                await drain_until_end(term)
 
 
 async def test_silent_server_is_terminal_lost() -> None:
@@ -134,9 +124,8 @@ async def test_silent_server_is_terminal_lost() -> None:
         settings = KokoSettings(liveness=1.0, ping_interval=3600.0)
         async with open_terminal(s.config, s.cookie(), token, settings=settings) as term:
             await read_until(term, b"$ ")
-            with pytest.raises(TerminalLost, match="sent nothing"), trio.fail_after(WAIT_S):
-                while True:
-                    await term.receive()
+            with pytest.raises(TerminalLost, match="sent nothing"):
+                await drain_until_end(term)
 
 
 async def test_client_pings_keep_the_read_deadline_alive() -> None:
@@ -204,7 +193,6 @@ async def test_close_carries_kokos_red_notice() -> None:
         site(max_session_s=0.8, limits_tick_s=0.1) as s,
         open_terminal(s.config, s.cookie(), s.backend.issue_token(ALICE)) as term,
     ):
-        with pytest.raises(TerminalClosed) as closed, trio.fail_after(WAIT_S):
-            while True:
-                await term.receive()
+        with pytest.raises(TerminalClosed) as closed:
+            await drain_until_end(term)
         assert closed.value.reason == "KoKo ended the session: Session max time reached, disconnect"

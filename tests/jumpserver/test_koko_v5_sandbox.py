@@ -25,11 +25,10 @@ from jsctl_daemon.jumpserver.koko_auth import (
 from jsctl_daemon.jumpserver.signature import AccessKey, signature_header
 from jsctl_sandbox.testing import SandboxFactory, SandboxInfo, running_sandbox
 
-from .conftest import logged_in
+from .conftest import WAIT_S, logged_in, read_until
 
 TICKETS = "/koko/api/connect-ticket/"
 TERMINAL = "/koko/ws/terminal/"
-WAIT_S = 20.0
 
 
 @pytest.fixture(scope="module")
@@ -48,10 +47,7 @@ async def _token(conn: Connection) -> str:
 
 async def _echo(term: KokoTerminal, word: str) -> None:
     await term.send_input(f"echo {word}-$((6*7))\r".encode())
-    seen = b""
-    with trio.fail_after(WAIT_S):
-        while f"{word}-42".encode() not in seen:
-            seen += await term.receive()
+    await read_until(term, f"{word}-42".encode())
 
 
 def _key(conn: Connection) -> AccessKey:

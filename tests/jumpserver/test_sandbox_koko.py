@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-import trio
 
 from jsctl_daemon.jumpserver.api import JumpServerAPI
 from jsctl_daemon.jumpserver.errors import (
@@ -12,26 +11,10 @@ from jsctl_daemon.jumpserver.errors import (
     TerminalLost,
     TerminalRefused,
 )
-from jsctl_daemon.jumpserver.koko import KokoTerminal, open_terminal
+from jsctl_daemon.jumpserver.koko import open_terminal
 from jsctl_sandbox.testing import SandboxFactory, SandboxInfo
 
-from .conftest import logged_in
-
-WAIT_S = 20.0
-
-
-async def read_until(term: KokoTerminal, needle: bytes) -> bytes:
-    seen = b""
-    with trio.fail_after(WAIT_S):
-        while needle not in seen:
-            seen += await term.receive()
-    return seen
-
-
-async def drain_until_end(term: KokoTerminal) -> None:
-    with trio.fail_after(WAIT_S):
-        while True:
-            await term.receive()
+from .conftest import drain_until_end, logged_in, read_until
 
 
 async def _token(api: JumpServerAPI) -> str:

@@ -127,3 +127,10 @@ def create_client(daemon: DaemonProcess, name: str, *args: str) -> Path:
     result = daemon.cli("client", "create", name, *args, "--token-file", str(token_file))
     assert result.returncode == 0, result.stderr
     return token_file
+
+
+@asynccontextmanager
+async def new_agent(daemon: DaemonProcess, name: str, *client_args: str) -> AsyncIterator[Agent]:
+    """A new client identity (`jsctl client create NAME ARGS...`) and an agent connected as it."""
+    async with connect_agent(daemon, create_client(daemon, name, *client_args)) as agent:
+        yield agent

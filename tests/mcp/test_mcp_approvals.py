@@ -8,12 +8,13 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pyotp
 import trio
 from jsctl_fixtures import LoggedIn, otp_command
 from jsctl_testing import JSCTL, DaemonProcess
-from mcp_agent import connect_agent, create_client
+from mcp_agent import connect_agent, create_client, new_agent
 
 from jsctl_protocol import RpcError
 
@@ -28,6 +29,25 @@ def _audit(logged: LoggedIn) -> list[dict[str, object]]:
 def _wrong_code(logged: LoggedIn) -> str:
     right = pyotp.TOTP(logged.sandbox.user(logged.username).totp_secret).now()
     return f"{(int(right) + 500000) % 1000000:06d}"
+
+
+def _exec_as_client(
+    daemon: DaemonProcess, token: Path, command: str, **popen: Any
+) -> subprocess.Popen[str]:
+    """`jsctl exec web-01 -- COMMAND` started with the client's token (it waits for approval)."""
+    env = {**daemon.env, "JSCTL_CLIENT_TOKEN": token.read_text().strip()}
+    return subprocess.Popen([*JSCTL, "exec", "web-01", "--", command], env=env, text=True, **popen)
+
+
+def _pending(daemon: DaemonProcess) -> list[dict[str, str]]:
+    """The pending approval requests, once there is one (20 s at most)."""
+    deadline = time.monotonic() + 20
+    pending: list[dict[str, str]] = []
+    while not pending and time.monotonic() < deadline:
+        pending = json.loads(daemon.cli("approvals", "--json").stdout)["approvals"]
+        time.sleep(0.1)
+    assert pending, "no request was made"
+    return pending
 
 
 async def test_agent_reads_freely_and_its_rm_waits_for_an_mfa_checked_approval(
@@ -98,8 +118,9 @@ async def test_agent_reads_freely_and_its_rm_waits_for_an_mfa_checked_approval(
 
 async def test_denial_tells_the_agent_who_and_why_and_nothing_runs(logged_in: LoggedIn) -> None:
     daemon = logged_in.daemon
-    token = create_client(daemon, "denied", "--allow", "web-*", "--confirm", "command:*reboot*")
-    async with connect_agent(daemon, token) as agent:
+    async with new_agent(
+        daemon, "denied", "--allow", "web-*", "--confirm", "command:*reboot*"
+    ) as agent:
         free = await agent.call("run", asset="web-01", command="echo fine")
         assert free.fields["state"] == "done"
         held = await agent.call("run", asset="web-01", command="echo reboot-now > /tmp/x")
@@ -117,8 +138,9 @@ async def test_denial_tells_the_agent_who_and_why_and_nothing_runs(logged_in: Lo
 
 async def test_input_and_close_are_held_and_carried_out_on_approval(logged_in: LoggedIn) -> None:
     daemon = logged_in.daemon
-    token = create_client(daemon, "typist", "--allow", "web-*", "--confirm", "kind:input|close")
-    async with connect_agent(daemon, token) as agent:
+    async with new_agent(
+        daemon, "typist", "--allow", "web-*", "--confirm", "kind:input|close"
+    ) as agent:
         ran = await agent.call("run", asset="web-01", command="true")
         session = ran.fields["session"]
         held = await agent.call("input", session=session, text="echo typed-$((6*7))\r")
@@ -164,21 +186,13 @@ def test_codes_are_not_replayed_and_guessing_locks_approvals(logged_in: LoggedIn
 def test_cli_exec_as_a_client_waits_in_place_until_approved(logged_in: LoggedIn) -> None:
     daemon = logged_in.daemon
     token = create_client(daemon, "cliagent", "--allow", "web-*", "--confirm", "writes")
-    env = {**daemon.env, "JSCTL_CLIENT_TOKEN": token.read_text().strip()}
-    process = subprocess.Popen(
-        [*JSCTL, "exec", "web-01", "--", "echo approved-$((1+1)) > /dev/null; echo ran-ok"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    command = "echo approved-$((1+1)) > /dev/null; echo ran-ok"
+    process = _exec_as_client(
+        daemon, token, command, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
     try:
-        deadline = time.monotonic() + 20
-        pending: list[dict[str, str]] = []
-        while not pending and time.monotonic() < deadline:
-            pending = json.loads(daemon.cli("approvals", "--json").stdout)["approvals"]
-            time.sleep(0.1)
-        assert pending and pending[0]["client"] == "cliagent"
+        pending = _pending(daemon)
+        assert pending[0]["client"] == "cliagent"
         assert process.poll() is None
         code = otp_command(logged_in.sandbox, "mei")
         assert daemon.cli("approve", pending[0]["id"], "--otp-command", code).returncode == 0
@@ -197,8 +211,7 @@ async def test_an_undecided_request_expires_as_denied(logged_in: LoggedIn) -> No
     daemon.paths.config_file.write_text("[daemon]\napproval_timeout = 1.5\n")
     daemon.stop()
     daemon.start()
-    token = create_client(daemon, "patient", "--allow", "web-*", "--confirm", "writes")
-    async with connect_agent(daemon, token) as agent:
+    async with new_agent(daemon, "patient", "--allow", "web-*", "--confirm", "writes") as agent:
         held = await agent.call("run", asset="web-01", command="touch /tmp/never-approved")
         assert held.fields["state"] == "awaiting_approval" and "1.5" not in held.fields["id"]
         told = await agent.call("read", id=held.fields["id"], wait=10)
@@ -278,20 +291,10 @@ def test_a_waiting_cli_that_goes_away_withdraws_its_request_and_bad_calls_are_re
 ) -> None:
     daemon = logged_in.daemon
     token = create_client(daemon, "leaver", "--allow", "web-*", "--confirm", "all")
-    env = {**daemon.env, "JSCTL_CLIENT_TOKEN": token.read_text().strip()}
-    process = subprocess.Popen(
-        [*JSCTL, "exec", "web-01", "--", "touch /tmp/never"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    quiet = subprocess.DEVNULL
+    process = _exec_as_client(daemon, token, "touch /tmp/never", stdout=quiet, stderr=quiet)
     try:
-        deadline = time.monotonic() + 20
-        pending: list[dict[str, str]] = []
-        while not pending and time.monotonic() < deadline:
-            pending = json.loads(daemon.cli("approvals", "--json").stdout)["approvals"]
-            time.sleep(0.1)
-        assert pending, "the exec never asked"
+        pending = _pending(daemon)
     finally:
         process.kill()
         process.wait(10)
@@ -338,8 +341,7 @@ def test_a_waiting_cli_that_goes_away_withdraws_its_request_and_bad_calls_are_re
 
 async def test_revoking_a_client_denies_its_pending_requests(logged_in: LoggedIn) -> None:
     daemon = logged_in.daemon
-    token = create_client(daemon, "revokee", "--allow", "web-*", "--confirm", "writes")
-    async with connect_agent(daemon, token) as agent:
+    async with new_agent(daemon, "revokee", "--allow", "web-*", "--confirm", "writes") as agent:
         held = await agent.call("run", asset="web-01", command="touch /tmp/revoked-run")
         approval_id = held.fields["id"]
         assert daemon.cli("client", "revoke", "revokee").returncode == 0

@@ -6,7 +6,7 @@ import json
 import uuid
 
 from jsctl_fixtures import LoggedIn, otp_command
-from mcp_agent import connect_agent, create_client
+from mcp_agent import new_agent
 
 DOWN_ON_WEB_02 = 'if [ "$HOSTNAME" = web-02 ]; then echo down; (exit 1); else echo up; fi'
 TOOL_LIST_TOKENS = 1000  # the tool list's budget in an agent's context (bytes / 4)
@@ -15,8 +15,7 @@ TOOL_LIST_TOKENS = 1000  # the tool list's budget in an agent's context (bytes /
 async def test_run_on_a_glob_answers_grouped_failures_first_with_read_handles(
     shared_login: LoggedIn,
 ) -> None:
-    token = create_client(shared_login.daemon, "fleet-mcp", "--allow", "web-*")
-    async with connect_agent(shared_login.daemon, token) as agent:
+    async with new_agent(shared_login.daemon, "fleet-mcp", "--allow", "web-*") as agent:
         listed = await agent.session.list_tools()
         # Annotations are for the client's approval logic, not the model's context.
         size = len(
@@ -58,8 +57,9 @@ async def test_a_confirm_rule_holds_each_asset_of_a_fleet_for_the_person(
 ) -> None:
     daemon = logged_in.daemon
     marker = f"$HOME/jsctl-fleet-held-{uuid.uuid4().hex[:8]}"  # each asset has its own home
-    token = create_client(daemon, "careful-fleet", "--allow", "web-*", "--confirm", "writes")
-    async with connect_agent(daemon, token) as agent:
+    async with new_agent(
+        daemon, "careful-fleet", "--allow", "web-*", "--confirm", "writes"
+    ) as agent:
         held = await agent.call("run", asset="web-*", command=f"touch {marker}", wait=1)
         assert not held.is_error, held.text
         assert held.fields["state"] == "running" and "2 running" in held.text

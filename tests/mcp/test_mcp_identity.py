@@ -7,7 +7,7 @@ import time
 
 import trio
 from jsctl_fixtures import LoggedIn
-from mcp_agent import connect_agent, create_client
+from mcp_agent import new_agent
 
 
 def _effective_user(logged: LoggedIn, session: str) -> str | None:
@@ -26,8 +26,9 @@ async def _until_user(logged: LoggedIn, session: str, user: str) -> None:
 async def test_sudo_i_and_exit_are_tracked_shown_and_matched_by_rules(logged_in: LoggedIn) -> None:
     daemon = logged_in.daemon
     secret = logged_in.sandbox.control().account_secret("web-01", "deploy")
-    token = create_client(daemon, "rooter", "--allow", "web-*", "--confirm", "user:root&kind:run")
-    async with connect_agent(daemon, token) as agent:
+    async with new_agent(
+        daemon, "rooter", "--allow", "web-*", "--confirm", "user:root&kind:run"
+    ) as agent:
         first = await agent.call("run", asset="web-01", account="deploy", command="id -un")
         assert first.fields["state"] == "done" and first.output.strip() == "deploy", first.text
         session = first.fields["session"]
@@ -63,8 +64,7 @@ async def test_sudo_i_and_exit_are_tracked_shown_and_matched_by_rules(logged_in:
 async def test_su_asks_the_target_password_and_its_change_is_verified(logged_in: LoggedIn) -> None:
     daemon = logged_in.daemon
     root_password = logged_in.sandbox.control().account_secret("web-01", "root")
-    token = create_client(daemon, "suer", "--allow", "web-*")
-    async with connect_agent(daemon, token) as agent:
+    async with new_agent(daemon, "suer", "--allow", "web-*") as agent:
         first = await agent.call("run", asset="web-01", account="deploy", command="whoami")
         assert first.output.strip() == "deploy", first.text
         session = first.fields["session"]

@@ -13,7 +13,7 @@ import pytest
 import trio
 from jsctl_fixtures import LoggedIn, login
 from jsctl_testing import DaemonProcess
-from mcp_agent import Agent, connect_agent, create_client
+from mcp_agent import Agent, connect_agent, create_client, new_agent
 
 from jsctl_sandbox.testing import SandboxFactory
 
@@ -61,8 +61,7 @@ async def test_a_killed_shim_loses_nothing(shared_login: LoggedIn) -> None:
 
 async def test_a_daemon_restart_under_the_shim_is_explained(restartable: LoggedIn) -> None:
     daemon = restartable.daemon
-    token = create_client(daemon, "steady", "--allow", "web-*")
-    async with connect_agent(daemon, token) as agent:
+    async with new_agent(daemon, "steady", "--allow", "web-*") as agent:
         before = await agent.call("run", asset="web-01", command="echo before")
         lost_session = before.fields["session"]
         with trio.fail_after(30):
@@ -94,8 +93,7 @@ async def test_an_expired_login_tells_the_agent_what_to_ask(
 ) -> None:
     with fresh_sandbox("--no-throttle") as sandbox, DaemonProcess.started() as daemon:
         login(daemon, sandbox)
-        token = create_client(daemon, "night", "--allow", "web-*")
-        async with connect_agent(daemon, token) as agent:
+        async with new_agent(daemon, "night", "--allow", "web-*") as agent:
             opened = await agent.call("run", asset="web-01", command="echo evening")
             assert not opened.is_error, opened.text
             sandbox.control().expire_sessions()

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from jsctl_fixtures import LoggedIn
-from mcp_agent import connect_agent, create_client
+from mcp_agent import new_agent
 
 
 async def test_reported_paths_are_the_shells(shared_login: LoggedIn, tmp_path: Path) -> None:
@@ -24,7 +24,6 @@ async def test_reported_paths_are_the_shells(shared_login: LoggedIn, tmp_path: P
     assert stat["entry"]["shell_path"] == reported
     again = cli("stat", f"web-02:{reported}")  # the shell's path is taken back as it is
     assert again.returncode == 0 and f"path: {reported}" in again.stdout, again.stderr
-    token = create_client(shared_login.daemon, "pathfinder", "--allow", "web-*")
-    async with connect_agent(shared_login.daemon, token) as agent:
+    async with new_agent(shared_login.daemon, "pathfinder", "--allow", "web-*") as agent:
         seen = await agent.call("files", action="stat", asset="web-02", path="/paths-i14.txt")
     assert f"path={reported}" in seen.text, seen.text

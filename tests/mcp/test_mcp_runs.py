@@ -6,14 +6,13 @@ from __future__ import annotations
 import time
 
 from jsctl_fixtures import LoggedIn
-from mcp_agent import connect_agent, create_client
+from mcp_agent import new_agent
 
 from jsctl_clients.mcp._tools import TOOLS
 
 
 async def test_every_tool_carries_complete_annotations(shared_login: LoggedIn) -> None:
-    token = create_client(shared_login.daemon, "annotated", "--allow", "web-*")
-    async with connect_agent(shared_login.daemon, token) as agent:
+    async with new_agent(shared_login.daemon, "annotated", "--allow", "web-*") as agent:
         listed = await agent.session.list_tools()
     specs = {spec.name: spec for spec in TOOLS}
     for tool in listed.tools:
@@ -32,8 +31,7 @@ async def test_every_tool_carries_complete_annotations(shared_login: LoggedIn) -
 async def test_state_persists_and_exit_reports_its_status_then_a_new_shell(
     shared_login: LoggedIn,
 ) -> None:
-    token = create_client(shared_login.daemon, "stateful", "--allow", "web-*")
-    async with connect_agent(shared_login.daemon, token) as agent:
+    async with new_agent(shared_login.daemon, "stateful", "--allow", "web-*") as agent:
         first = await agent.call("run", asset="web-02", command="cd /tmp && X=kept")
         session = first.fields["session"]
         kept = await agent.call("run", session=session, command="echo $X $PWD")
@@ -50,8 +48,7 @@ async def test_state_persists_and_exit_reports_its_status_then_a_new_shell(
 async def test_a_prompt_is_reported_as_waiting_input_and_can_be_answered(
     shared_login: LoggedIn,
 ) -> None:
-    token = create_client(shared_login.daemon, "prompted", "--allow", "web-*")
-    async with connect_agent(shared_login.daemon, token) as agent:
+    async with new_agent(shared_login.daemon, "prompted", "--allow", "web-*") as agent:
         started = time.monotonic()
         asked = await agent.call(
             "run", asset="web-01", command='read -p "Remove it? [y/N] " a </dev/tty; echo "a=$a"',
@@ -69,8 +66,7 @@ async def test_a_prompt_is_reported_as_waiting_input_and_can_be_answered(
 async def test_a_run_is_refused_not_typed_into_a_program_the_agent_started(
     shared_login: LoggedIn,
 ) -> None:
-    token = create_client(shared_login.daemon, "typist", "--allow", "web-*")
-    async with connect_agent(shared_login.daemon, token) as agent:
+    async with new_agent(shared_login.daemon, "typist", "--allow", "web-*") as agent:
         first = await agent.call("run", asset="web-01", command="true")
         session = first.fields["session"]
         await agent.call("input", session=session, text="sh -c 'echo g''o; exec cat'",
@@ -86,8 +82,7 @@ async def test_a_run_is_refused_not_typed_into_a_program_the_agent_started(
 async def test_the_first_result_says_when_the_start_already_left_the_buffer(
     shared_login: LoggedIn,
 ) -> None:
-    token = create_client(shared_login.daemon, "flooder", "--allow", "web-*")
-    async with connect_agent(shared_login.daemon, token) as agent:
+    async with new_agent(shared_login.daemon, "flooder", "--allow", "web-*") as agent:
         result = await agent.call(
             "run", asset="web-02", command="head -c 6000000 /dev/zero | tr '\\0' x; echo; echo END",
             wait=60,
@@ -99,8 +94,7 @@ async def test_the_first_result_says_when_the_start_already_left_the_buffer(
 async def test_input_keeps_the_order_of_text_and_keys_and_read_starts_from_the_end(
     shared_login: LoggedIn,
 ) -> None:
-    token = create_client(shared_login.daemon, "orderly", "--allow", "web-*")
-    async with connect_agent(shared_login.daemon, token) as agent:
+    async with new_agent(shared_login.daemon, "orderly", "--allow", "web-*") as agent:
         counted = await agent.call("run", asset="web-01", command="seq 1 3000")
         session = counted.fields["session"]
         tail = await agent.call("read", id=counted.fields["run"], offset=-18)  # 3 lines, CRLF
@@ -119,8 +113,7 @@ async def test_input_keeps_the_order_of_text_and_keys_and_read_starts_from_the_e
 async def test_a_refused_asset_is_not_described_and_errors_name_tools(
     shared_login: LoggedIn,
 ) -> None:
-    token = create_client(shared_login.daemon, "outsider", "--allow", "web-*")
-    async with connect_agent(shared_login.daemon, token) as agent:
+    async with new_agent(shared_login.daemon, "outsider", "--allow", "web-*") as agent:
         refused = await agent.call("run", asset="db-01", command="true")
         unknown = await agent.call("run", asset="nope-xyz", command="true")
     assert refused.is_error and "10.0.2.21" not in refused.text, refused.text

@@ -6,7 +6,7 @@ import re
 
 import trio
 from jsctl_fixtures import LoggedIn
-from mcp_agent import connect_agent, create_client
+from mcp_agent import connect_agent, create_client, new_agent
 
 from jsctl_daemon.policy import TOOL_METHODS
 
@@ -14,8 +14,7 @@ from jsctl_daemon.policy import TOOL_METHODS
 async def test_tools_match_the_policy_table_and_have_tight_schemas(
     shared_login: LoggedIn,
 ) -> None:
-    token = create_client(shared_login.daemon, "lister", "--allow", "web-*")
-    async with connect_agent(shared_login.daemon, token) as agent:
+    async with new_agent(shared_login.daemon, "lister", "--allow", "web-*") as agent:
         listed = await agent.session.list_tools()
     assert {tool.name for tool in listed.tools} == set(TOOL_METHODS)
     for tool in listed.tools:
@@ -24,8 +23,7 @@ async def test_tools_match_the_policy_table_and_have_tight_schemas(
 
 
 async def test_find_lists_only_allowed_assets_and_their_accounts(shared_login: LoggedIn) -> None:
-    token = create_client(shared_login.daemon, "finder", "--allow", "web-*")
-    async with connect_agent(shared_login.daemon, token) as agent:
+    async with new_agent(shared_login.daemon, "finder", "--allow", "web-*") as agent:
         listing = await agent.call("find")
         accounts = await agent.call("find", asset="web-01")
         hidden = await agent.call("find", asset="db-01")
@@ -39,8 +37,7 @@ async def test_find_lists_only_allowed_assets_and_their_accounts(shared_login: L
 
 
 async def test_run_returns_status_and_long_output_reads_by_pages(shared_login: LoggedIn) -> None:
-    token = create_client(shared_login.daemon, "pager", "--allow", "web-*")
-    async with connect_agent(shared_login.daemon, token) as agent:
+    async with new_agent(shared_login.daemon, "pager", "--allow", "web-*") as agent:
         first = await agent.call("run", asset="web-01", command="seq 1 3000", max_chars=2000)
         assert not first.is_error, first.text
         fields = first.fields
@@ -67,8 +64,7 @@ async def test_output_comes_without_ansi_or_carriage_returns(shared_login: Logge
 
 
 async def test_long_command_returns_a_handle_then_its_status(shared_login: LoggedIn) -> None:
-    token = create_client(shared_login.daemon, "patient", "--allow", "web-*")
-    async with connect_agent(shared_login.daemon, token) as agent:
+    async with new_agent(shared_login.daemon, "patient", "--allow", "web-*") as agent:
         started = await agent.call(
             "run", asset="web-01", command="echo begin; sleep 1.5; echo finished", wait=0.3
         )
@@ -95,8 +91,7 @@ async def test_a_retried_request_id_never_runs_twice(shared_login: LoggedIn) -> 
 
 
 async def test_interrupt_stops_a_sleep_and_the_session_goes_on(shared_login: LoggedIn) -> None:
-    token = create_client(shared_login.daemon, "stopper", "--allow", "web-*")
-    async with connect_agent(shared_login.daemon, token) as agent:
+    async with new_agent(shared_login.daemon, "stopper", "--allow", "web-*") as agent:
         started = await agent.call("run", asset="web-02", command="sleep 300", wait=0.3)
         assert started.fields["state"] == "running"
         stopped = await agent.call("interrupt", id=started.fields["run"])
@@ -107,8 +102,7 @@ async def test_interrupt_stops_a_sleep_and_the_session_goes_on(shared_login: Log
 
 
 async def test_input_types_text_and_keys_and_screen_shows_it(shared_login: LoggedIn) -> None:
-    token = create_client(shared_login.daemon, "typist", "--allow", "web-*")
-    async with connect_agent(shared_login.daemon, token) as agent:
+    async with new_agent(shared_login.daemon, "typist", "--allow", "web-*") as agent:
         opened = await agent.call("run", asset="web-01", command="true")
         session = opened.fields["session"]
         typed = await agent.call(
@@ -164,8 +158,9 @@ async def test_another_token_cannot_see_or_touch_the_sessions(shared_login: Logg
 
 async def test_allow_list_and_tool_limits_are_refused_clearly(shared_login: LoggedIn) -> None:
     daemon = shared_login.daemon
-    token = create_client(daemon, "narrow", "--allow", "staging-*", "--tools", "find,sessions")
-    async with connect_agent(daemon, token) as agent:
+    async with new_agent(
+        daemon, "narrow", "--allow", "staging-*", "--tools", "find,sessions"
+    ) as agent:
         listing = await agent.call("find")
         outside = await agent.call("run", asset="db-01", command="id")
         wrong_tool = await agent.call("run", asset="staging-api-01", command="id")
@@ -174,8 +169,7 @@ async def test_allow_list_and_tool_limits_are_refused_clearly(shared_login: Logg
     assert outside.is_error and "may only use the tools" in outside.text
     assert wrong_tool.is_error and "find, sessions" in wrong_tool.text
     assert bad_args.is_error and "does not take `shell`" in bad_args.text
-    token = create_client(daemon, "stagehand", "--allow", "web-*", "--accounts", "deploy")
-    async with connect_agent(daemon, token) as agent:
+    async with new_agent(daemon, "stagehand", "--allow", "web-*", "--accounts", "deploy") as agent:
         outside = await agent.call("run", asset="db-01", command="id")
         accounts = await agent.call("find", asset="web-01")
         other_account = await agent.call("run", asset="web-01", account="@USER", command="id")
@@ -186,8 +180,7 @@ async def test_allow_list_and_tool_limits_are_refused_clearly(shared_login: Logg
 
 async def test_a_revoked_token_is_refused_at_the_next_call(shared_login: LoggedIn) -> None:
     daemon = shared_login.daemon
-    token = create_client(daemon, "contractor", "--allow", "web-*")
-    async with connect_agent(daemon, token) as agent:
+    async with new_agent(daemon, "contractor", "--allow", "web-*") as agent:
         opened = await agent.call("run", asset="web-01", command="echo hello")
         assert not opened.is_error
         revoked = daemon.cli("client", "revoke", "contractor")

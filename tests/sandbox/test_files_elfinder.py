@@ -8,7 +8,7 @@ import json
 import os
 import uuid
 import zipfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -28,20 +28,6 @@ from jsctl_sandbox.testing import SandboxInfo
 
 VID = hashlib.md5(b"admin@127.0.0.1").hexdigest()
 ARCHIVERS: dict[str, Any] = {"archivers": {}}
-
-
-@pytest.fixture(scope="module")
-def admin(sandbox: SandboxInfo) -> Iterator[FileUser]:
-    user = FileUser(sandbox, "admin")
-    yield user
-    user.close()
-
-
-@pytest.fixture
-def workdir(sandbox: SandboxInfo) -> Path:
-    path = file_root(sandbox) / f"e-{uuid.uuid4().hex[:8]}"
-    path.mkdir()
-    return path
 
 
 @pytest.fixture

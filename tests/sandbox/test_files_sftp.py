@@ -6,9 +6,7 @@ import base64
 import io
 import json
 import os
-import uuid
 import zipfile
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,27 +17,6 @@ from trio_websocket import ConnectionRejected
 from jsctl_sandbox.testing import SandboxInfo
 
 CHUNK = 2 * 1024 * 1024
-
-
-@pytest.fixture(scope="module")
-def admin(sandbox: SandboxInfo) -> Iterator[FileUser]:
-    user = FileUser(sandbox, "admin")
-    yield user
-    user.close()
-
-
-@pytest.fixture
-def workdir(sandbox: SandboxInfo) -> Path:
-    """A fresh directory under web-01's SFTP root, private to this test."""
-    path = file_root(sandbox) / f"t-{uuid.uuid4().hex[:8]}"
-    path.mkdir()
-    return path
-
-
-@pytest.fixture
-async def sftp(sandbox: SandboxInfo, admin: FileUser) -> AsyncIterator[SftpClient]:
-    async with open_sftp(sandbox, admin) as client:
-        yield client
 
 
 async def test_connect_carries_user_and_asset(sandbox: SandboxInfo, admin: FileUser) -> None:

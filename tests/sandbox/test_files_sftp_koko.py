@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,25 +15,11 @@ from test_files_support import FileUser, SftpClient, file_root, open_sftp
 from jsctl_sandbox.testing import SandboxFactory, SandboxInfo
 
 
-@pytest.fixture(scope="module")
-def admin(sandbox: SandboxInfo) -> Iterator[FileUser]:
-    user = FileUser(sandbox, "admin")
-    yield user
-    user.close()
-
-
 @pytest.fixture
-def workdir(sandbox: SandboxInfo) -> Iterator[Path]:
-    path = file_root(sandbox) / f"t-{uuid.uuid4().hex[:8]}"
-    path.mkdir()
-    yield path
+def workdir(workdir: Path, sandbox: SandboxInfo) -> Iterator[Path]:
+    """The shared fresh directory; the sandbox's faults are reset after the test."""
+    yield workdir
     sandbox.control().reset()
-
-
-@pytest.fixture
-async def sftp(sandbox: SandboxInfo, admin: FileUser) -> AsyncIterator[SftpClient]:
-    async with open_sftp(sandbox, admin) as client:
-        yield client
 
 
 async def _two_mkdirs_in_flight(sftp: SftpClient, first: str, second: str) -> list[dict]:  # type: ignore[type-arg]

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
+import pytest
 import trio
 from hypercorn.config import Config
 from hypercorn.trio import serve
@@ -29,7 +30,7 @@ from starlette.applications import Starlette
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 from starlette.routing import WebSocketRoute
-from trio_websocket import WebSocketConnection, open_websocket_url
+from trio_websocket import ConnectionClosed, WebSocketConnection, open_websocket_url
 
 from jsctl_koko import ENVELOPE_KEYS
 from jsctl_sandbox._koko_io import login_redirect
@@ -178,6 +179,13 @@ class KokoClient:
         end = self.screen.index(needle) + len(needle)
         seen, self.screen = self.screen[:end], self.screen[end:]
         return seen
+
+    async def expect_dropped(self) -> None:
+        """Read until the server drops the connection without a close frame (code 1006)."""
+        with pytest.raises(ConnectionClosed) as closed, trio.fail_after(WAIT_S):
+            while True:
+                await self.next_frame()
+        assert closed.value.reason is not None and closed.value.reason.code == 1006
 
     async def send(self, type: str, data: Any = "", id: str = "", **extra: Any) -> None:
         await self.ws.send_message(json.dumps({"id": id, "type": type, "data": data, **extra}))

@@ -63,6 +63,12 @@ def post_login(
     return c.post(LOGIN, data=data, headers=form_headers(sb))
 
 
+def post_mfa(sb: SandboxInfo, c: httpx.Client, code: str) -> httpx.Response:
+    """POST an OTP code to the MFA page of a half-logged-in jar."""
+    data = {"csrfmiddlewaretoken": c.cookies["jms_csrftoken"], "mfa_type": "otp", "code": code}
+    return c.post("/core/auth/login/mfa/", data=data, headers=form_headers(sb))
+
+
 def error_text(html: str) -> str:
     match = re.search(r'<p class="help-block red-fonts">(.*?)</p>', html)
     assert match, html
@@ -96,25 +102,9 @@ def test_full_login_with_mfa_and_encrypted_password(sb: SandboxInfo) -> None:
     page = c.get("/core/auth/login/mfa/")
     assert '<select id="mfa-select" name="mfa_type"' in page.text
     assert '<option value="otp"' in page.text
-    r = c.post(
-        "/core/auth/login/mfa/",
-        headers=form_headers(sb),
-        data={
-            "csrfmiddlewaretoken": c.cookies["jms_csrftoken"],
-            "mfa_type": "otp",
-            "code": "000000",
-        },
-    )
+    r = post_mfa(sb, c, "000000")
     assert r.status_code == 200 and '<p class="red-fonts">' in r.text
-    r = c.post(
-        "/core/auth/login/mfa/",
-        headers=form_headers(sb),
-        data={
-            "csrfmiddlewaretoken": c.cookies["jms_csrftoken"],
-            "mfa_type": "otp",
-            "code": sb.totp_now("mei"),
-        },
-    )
+    r = post_mfa(sb, c, sb.totp_now("mei"))
     assert r.headers["location"] == "/core/auth/login/guard/?_=mfa_ok"
     r = c.get(r.headers["location"])
     assert (r.status_code, r.headers["location"]) == (302, "/")
@@ -254,15 +244,7 @@ def test_half_login_expires_after_600_seconds(sb: SandboxInfo) -> None:
     c.get(LOGIN)
     post_login(sb, c, "mei", sb.user("mei").password)
     sb.control().advance_clock(601)
-    r = c.post(
-        "/core/auth/login/mfa/",
-        headers=form_headers(sb),
-        data={
-            "csrfmiddlewaretoken": c.cookies["jms_csrftoken"],
-            "mfa_type": "otp",
-            "code": sb.totp_now("mei"),
-        },
-    )
+    r = post_mfa(sb, c, sb.totp_now("mei"))
     assert r.headers["location"] == "/core/auth/login/guard/?_=session_empty"
     assert c.get(r.headers["location"]).headers["location"] == LOGIN + "?_=session_empty"
 

@@ -71,6 +71,17 @@ def password_step(sb: SandboxInfo, c: httpx.Client, username: str) -> str:
     return str(location)
 
 
+def waiting_ticket(sb: SandboxInfo, c: httpx.Client, username: str) -> dict[str, Any]:
+    """Put ``username``'s logins under review and log in with ``c`` up to the wait page; the
+    pending ticket."""
+    control = sb.control()
+    control.set_login_review(username)
+    assert password_step(sb, c, username) == WAIT
+    ticket = control.login_ticket(username)
+    assert ticket is not None
+    return ticket
+
+
 def status(c: httpx.Client) -> Any:
     response = c.get(STATUS)
     assert response.status_code == 200
@@ -79,11 +90,8 @@ def status(c: httpx.Client) -> Any:
 
 def test_form_login_waits_then_finishes_after_approval(sb: SandboxInfo, review: None) -> None:
     control = sb.control()
-    control.set_login_review("admin")
     with client(sb) as c:
-        assert password_step(sb, c, "admin") == WAIT
-        ticket = control.login_ticket("admin")
-        assert ticket is not None
+        ticket = waiting_ticket(sb, c, "admin")
         assert ticket["state"] == "pending" and ticket["status"] == "open"
         assert ticket["title"] == "Login confirm Administrator(admin)"
         page = c.get(WAIT)
@@ -131,11 +139,8 @@ def test_mfa_comes_before_the_review(sb: SandboxInfo, review: None) -> None:
 
 def test_rejection_ends_and_logs_out_the_half_login(sb: SandboxInfo, review: None) -> None:
     control = sb.control()
-    control.set_login_review("admin")
     with client(sb) as c:
-        assert password_step(sb, c, "admin") == WAIT
-        ticket = control.login_ticket("admin")
-        assert ticket is not None
+        ticket = waiting_ticket(sb, c, "admin")
         control.decide_ticket(ticket["id"], approve=False)
         assert c.get(GUARD).headers["location"] == WAIT  # before anyone polls
         rejected = {
@@ -158,11 +163,8 @@ def test_rejection_ends_and_logs_out_the_half_login(sb: SandboxInfo, review: Non
 
 def test_cancel_closes_the_ticket(sb: SandboxInfo, review: None) -> None:
     control = sb.control()
-    control.set_login_review("admin")
     with client(sb) as c:
-        assert password_step(sb, c, "admin") == WAIT
-        first = control.login_ticket("admin")
-        assert first is not None
+        first = waiting_ticket(sb, c, "admin")
         response = c.delete(STATUS)
         assert response.status_code == 200 and response.json() == ""
         assert control.login_ticket("admin") == {**first, "state": "closed", "status": "closed"}
@@ -243,12 +245,8 @@ def close_as_admin(sb: SandboxInfo, ticket_id: str) -> None:
 
 
 def test_a_closed_ticket_ends_the_wait(sb: SandboxInfo, review: None) -> None:
-    control = sb.control()
-    control.set_login_review("mei")
     with client(sb) as c:
-        assert password_step(sb, c, "mei") == WAIT
-        ticket = control.login_ticket("mei")
-        assert ticket is not None
+        ticket = waiting_ticket(sb, c, "mei")
         close_as_admin(sb, ticket["id"])
         assert status(c) == {
             "error": "login_confirm_error",
@@ -260,11 +258,8 @@ def test_a_closed_ticket_ends_the_wait(sb: SandboxInfo, review: None) -> None:
 def test_older_versions_name_states_differently(fresh_sandbox: SandboxFactory) -> None:
     with fresh_sandbox("--no-throttle", "--server-version", "4.10.15") as old:
         control = old.control()
-        control.set_login_review("mei")
         with client(old) as c:
-            assert password_step(old, c, "mei") == WAIT
-            ticket = control.login_ticket("mei")
-            assert ticket is not None
+            ticket = waiting_ticket(old, c, "mei")
             control.decide_ticket(ticket["id"], approve=False)
             assert status(c)["msg"] == "Login confirm ticket was Rejected"
         with client(old) as c:
