@@ -8,8 +8,8 @@ only when the kept spec is stale.
 
 from __future__ import annotations
 
+import _socket  # the C socket type: socket.py (selectors, array) would cost a TAB ~2 ms
 import os
-import socket
 import sys
 
 from ._completion_engine import DAEMON_KINDS, Want, analyse, join_equals
@@ -75,7 +75,7 @@ def daemon_candidates(want: Want) -> list[str]:
     from jsctl_paths import Paths
 
     path = Paths.from_env().socket_name
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
         sock.settimeout(DAEMON_TIMEOUT_S)
         sock.connect(path)
