@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import signal
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 
@@ -11,6 +12,15 @@ import pytest
 from jsctl_sandbox.testing import SandboxFactory, SandboxInfo, running_sandbox
 
 pytest_plugins = ["jsctl_fixtures"]
+
+# Started as a background job (`bash .ci/run &`, nohup, a CI runner), pytest inherits SIGINT and
+# SIGQUIT ignored, and an ignored signal stays ignored in every process it starts: the CLIs the
+# tests press Ctrl-C at would never see it. Tests stand for a person at a terminal, whose
+# foreground job gets the default dispositions (a Python handler is reset to them at exec).
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+if signal.getsignal(signal.SIGQUIT) is signal.SIG_IGN:
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
 
 
 @pytest.fixture(scope="session")
