@@ -10,38 +10,18 @@ moves so that KoKo, on its own clock, strikes.
 from __future__ import annotations
 
 import os
-import pty
-import select
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import trio
 from jsctl_fixtures import login
-from jsctl_testing import DaemonProcess
+from jsctl_testing import DaemonProcess, drain_pty, in_a_terminal
 from mcp_agent import connect_agent, create_client
 
 WARNING = "KoKo ends this session for idleness in ~"
 LIMIT_S = 120  # SECURITY_MAX_IDLE_TIME = 2 (minutes) on this server
 LEAD_S = 110
-
-
-def _drain(fd: int, seconds: float) -> bytes:
-    out = b""
-    deadline = time.monotonic() + seconds
-    while (left := deadline - time.monotonic()) > 0:
-        ready, _, _ = select.select([fd], [], [], left)
-        if not ready:
-            break
-        try:
-            chunk = os.read(fd, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
-    return out
 
 
 def _session(daemon: DaemonProcess, session: str) -> dict[str, Any]:
@@ -88,13 +68,8 @@ def test_idle_limit_read_from_the_server_and_warned_before_koko_strikes(
         assert "the server's SECURITY_MAX_IDLE_TIME" in listing.stdout
         assert WARNING not in listing.stdout
 
-        pid, fd = pty.fork()  # a person watching: attaching does not hold KoKo's limit off
-        if pid == 0:
-            os.execve(
-                sys.executable,
-                [sys.executable, "-m", "jsctl_clients", "attach", "--read-only", session],
-                daemon.env,
-            )
+        # A person watching: attaching does not hold KoKo's limit off.
+        pid, fd = in_a_terminal(daemon.env, "attach", "--read-only", session)
         try:
             before = _agent_sees(daemon, token_file)
             assert "idle_warning" not in before and "server_idle_in=" in before
@@ -104,7 +79,7 @@ def test_idle_limit_read_from_the_server_and_warned_before_koko_strikes(
             assert WARNING in shown.stdout, shown.stdout
             told = _agent_sees(daemon, token_file)
             assert f'idle_warning="{WARNING}' in told, told
-            watched = _drain(fd, 3.0)
+            watched = drain_pty(fd, 3.0, f"[jsctl: {WARNING}".encode())
             assert f"[jsctl: {WARNING}".encode() in watched, watched[-400:]
 
             with daemon.client() as client:  # something typed: the warning goes away
@@ -126,7 +101,7 @@ def test_idle_limit_read_from_the_server_and_warned_before_koko_strikes(
                 "KoKo ended the session: Connect idle more than 2 minutes, disconnect"
             )
             assert ended["server_idle_warning"] is None
-            gone = _drain(fd, 5.0)
+            gone = drain_pty(fd, 5.0, b"Connect idle more than 2 minutes")
             assert b"Connect idle more than 2 minutes" in watched + gone
         finally:
             os.close(fd)
