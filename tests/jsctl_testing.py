@@ -116,14 +116,24 @@ class DaemonProcess:
         env.pop("_JSCTL_COMPLETE", None)
         daemon = cls(home, env)
         if config is not None:
-            daemon.paths.config_file.parent.mkdir(parents=True, exist_ok=True)
-            daemon.paths.config_file.write_text(config)
+            daemon.write_config(config)
         daemon.start()
         try:
             yield daemon
         finally:
             daemon.stop()
             shutil.rmtree(home, ignore_errors=True)
+
+    def write_config(self, config: str) -> None:
+        """Write the text of the daemon's config.toml (read when it starts)."""
+        self.paths.config_file.parent.mkdir(parents=True, exist_ok=True)
+        self.paths.config_file.write_text(config)
+
+    def restart_with_config(self, config: str) -> None:
+        """Stop the daemon, write ``config`` as its config.toml and start it again."""
+        self.write_config(config)
+        self.stop()
+        self.start()
 
     def start(self) -> None:
         self.process = subprocess.Popen(

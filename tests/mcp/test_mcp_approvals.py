@@ -207,10 +207,7 @@ def test_cli_exec_as_a_client_waits_in_place_until_approved(logged_in: LoggedIn)
 
 async def test_an_undecided_request_expires_as_denied(logged_in: LoggedIn) -> None:
     daemon = logged_in.daemon
-    daemon.paths.config_file.parent.mkdir(parents=True, exist_ok=True)
-    daemon.paths.config_file.write_text("[daemon]\napproval_timeout = 1.5\n")
-    daemon.stop()
-    daemon.start()
+    daemon.restart_with_config("[daemon]\napproval_timeout = 1.5\n")
     async with new_agent(daemon, "patient", "--allow", "web-*", "--confirm", "writes") as agent:
         held = await agent.call("run", asset="web-01", command="touch /tmp/never-approved")
         assert held.fields["state"] == "awaiting_approval" and "1.5" not in held.fields["id"]

@@ -25,10 +25,7 @@ async def test_sudo_in_an_agent_session_is_answered_by_the_person_only(
     logged_in: LoggedIn,
 ) -> None:
     daemon, sandbox = logged_in.daemon, logged_in.sandbox
-    daemon.paths.config_file.parent.mkdir(parents=True, exist_ok=True)
-    daemon.paths.config_file.write_text("[daemon]\nrecord_sessions = true\n")
-    daemon.stop()
-    daemon.start()
+    daemon.restart_with_config("[daemon]\nrecord_sessions = true\n")
     secret = sandbox.control().account_secret("web-01", "deploy")
     token = create_client(daemon, "sudoer", "--allow", "web-*")
     shim_log = daemon.home / "shim.log"

@@ -32,10 +32,7 @@ def test_cli_advice_is_reworded_for_agents(daemon_says: str, agent_reads: str) -
 
 async def test_an_agent_at_its_session_limit_is_told_its_own_tools(logged_in: LoggedIn) -> None:
     daemon = logged_in.daemon
-    daemon.paths.config_file.parent.mkdir(parents=True, exist_ok=True)
-    daemon.paths.config_file.write_text("[daemon]\nmax_sessions_per_client = 1\n")
-    daemon.stop()
-    daemon.start()
+    daemon.restart_with_config("[daemon]\nmax_sessions_per_client = 1\n")
     token = create_client(daemon, "thrifty", "--allow", "web-*")
     async with connect_agent(daemon, token) as agent:
         busy = await agent.call("run", asset="web-01", command="sleep 30", wait=1)
