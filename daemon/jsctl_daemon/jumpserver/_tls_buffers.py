@@ -16,6 +16,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import ssl
+import sys
 from functools import cache
 from typing import Any
 
@@ -49,8 +50,12 @@ def _libssl() -> _LibSSL | None:
     try:
         import _ssl
 
-        lib = _LibSSL(ctypes.CDLL(_ssl.__file__))  # its libssl's symbols resolve through it
+        if sys.implementation.name != "cpython":
+            raise LookupError(f"{sys.implementation.name} keeps its ssl objects its own way")
         probe = ssl.create_default_context().wrap_bio(ssl.MemoryBIO(), ssl.MemoryBIO())
+        if type(_inner(probe)).__basicsize__ < _HANDLE_OFFSET + ctypes.sizeof(ctypes.c_void_p):
+            raise LookupError("ssl objects too small for the expected layout")
+        lib = _LibSSL(ctypes.CDLL(_ssl.__file__))  # its libssl's symbols resolve through it
         if lib.handle(_inner(probe)) is None:
             raise LookupError("unexpected layout of ssl objects")
     except Exception as exc:  # another Python or OpenSSL build: keep the buffers
