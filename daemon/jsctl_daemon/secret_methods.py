@@ -24,6 +24,7 @@ from .wire import run_to_wire
 TAIL_BYTES = 512
 SETTLE_S = 0.05  # a prompt must stay the newest output this long (not a passing echo)
 ECHO_WATCH_S = 1.0  # after typing a secret, how long to watch for its echo
+CONNECT_WAIT_S = 30.0  # after a connect secret, how long KoKo may take to reach the shell
 
 
 def secret_prompt(sessions: SessionManager, session_id: str) -> str | None:
@@ -191,12 +192,16 @@ async def secret_send(
             f"typed; look with `jsctl screen {session_id}` (--force sends anyway, its echo is "
             "still removed from jsctl's output)",
         )
+    connecting = "connect_prompt" in sessions.get(session_id).transport_info
     secret_filter = SecretFilter(secret.encode())
     sessions.add_output_filter(session_id, secret_filter)
     before = sessions.get(session_id).end_offset
     await sessions.write_input(session_id, secret.encode() + b"\r")
     await sessions.wait_for_output(session_id, before, ECHO_WATCH_S)
     await trio.sleep(SETTLE_S)
+    # KoKo's own prompt: the answer is only through once the shell is there to use (an exec
+    # right after must find this session ready, not open another that asks again).
+    live = await sessions.wait_ready(session_id, CONNECT_WAIT_S) if connecting else None
     request = sessions.request_of(session_id)[1]
     echoed = secret_filter.hits > 0
     audit.record(
@@ -208,4 +213,4 @@ async def secret_send(
         prompt=prompt or "(none recognised; forced)",
         echoed=echoed or None,
     )
-    return {"session": session_id, "prompt": prompt, "echoed": echoed}
+    return {"session": session_id, "prompt": prompt, "echoed": echoed, "live": live}

@@ -85,6 +85,7 @@ def test_exec_keeps_one_session_for_the_person_to_answer(shared_login: LoggedIn)
         assert f"answer it with `jsctl secret {session}`" in refused.stderr, refused.stderr
     answered = daemon.cli("secret", session, input=secret + "\n")
     assert answered.returncode == 0, answered.stderr
+    assert "The session is live." in answered.stdout  # so the next exec finds it ready
     done = daemon.cli("exec", "web-01", "--account", "@USER", "--", "echo hi-$((1+1))")
     assert done.returncode == 0 and done.stdout == "hi-2\n", done.stderr
     with daemon.client() as client:

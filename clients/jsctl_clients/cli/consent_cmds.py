@@ -190,9 +190,15 @@ def secret(session: str, from_command: str | None, force: bool) -> None:
                 if data["echoed"]
                 else ""
             )
+            + _LIVE_NOTE.get(data.get("live"), "")
         )
 
     rt.emit(reply, show)
 
+
+_LIVE_NOTE: dict[object, str] = {  # after a secret KoKo asked before connecting
+    True: " The session is live.",
+    False: " The session is not live yet: look with `jsctl screen`.",
+}
 
 __all__ = ["approvals", "approve", "deny", "secret"]

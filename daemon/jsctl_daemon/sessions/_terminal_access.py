@@ -63,6 +63,17 @@ class TerminalAccess(SessionRegistry):
                 await session.wait_for_change()
         return session.info()
 
+    async def wait_ready(self, ref: str, max_wait_s: float) -> bool:
+        """Wait until the session's shell relays and sits idle at its prompt (a connect
+        secret answered, the setup typed): True then; False if it ended or time ran out."""
+        session = self._session(ref)
+        with trio.move_on_after(max_wait_s):
+            while not session.state.ended:
+                if not session.connecting and session.why_busy(watchers_ok=True) is None:
+                    return True
+                await session.wait_for_change()
+        return False
+
     async def screen(self, ref: str) -> ScreenSnapshot:
         """What a person would see on the terminal now."""
         return await self._session(ref).screen()
