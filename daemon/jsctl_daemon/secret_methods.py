@@ -192,7 +192,7 @@ async def secret_send(
             f"typed; look with `jsctl screen {session_id}` (--force sends anyway, its echo is "
             "still removed from jsctl's output)",
         )
-    connecting = "connect_prompt" in sessions.get(session_id).transport_info
+    connecting = sessions.connecting(session_id)
     secret_filter = SecretFilter(secret.encode())
     sessions.add_output_filter(session_id, secret_filter)
     before = sessions.get(session_id).end_offset

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from jsctl_fixtures import LoggedIn
-from mcp_agent import connect_agent, create_client
+from mcp_agent import new_agent
 
 from jsctl_clients.mcp._errors import for_agents
 
@@ -24,6 +24,8 @@ from jsctl_clients.mcp._errors import for_agents
         ),
         ("so ask the person to run `jsctl login`", "so ask the person to run `jsctl login`"),
         ("answer it with `jsctl secret s-1`", "answer it with `jsctl secret s-1`"),
+        ("/srv is a directory; use -r to remove it", "set recursive=true to remove it"),
+        ("/a/b already exists on the asset; use --force", "on the asset; set force=true"),
     ],
 )
 def test_cli_advice_is_reworded_for_agents(daemon_says: str, agent_reads: str) -> None:
@@ -33,8 +35,7 @@ def test_cli_advice_is_reworded_for_agents(daemon_says: str, agent_reads: str) -
 async def test_an_agent_at_its_session_limit_is_told_its_own_tools(logged_in: LoggedIn) -> None:
     daemon = logged_in.daemon
     daemon.restart_with_config("[daemon]\nmax_sessions_per_client = 1\n")
-    token = create_client(daemon, "thrifty", "--allow", "web-*")
-    async with connect_agent(daemon, token) as agent:
+    async with new_agent(daemon, "thrifty", "--allow", "web-*") as agent:
         busy = await agent.call("run", asset="web-01", command="sleep 30", wait=1)
         assert busy.fields["state"] == "running", busy.text
         refused = await agent.call("run", asset="web-02", command="true")

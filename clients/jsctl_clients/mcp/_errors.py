@@ -43,6 +43,10 @@ _FOR_AGENTS = (
     ),
     ("`jsctl sessions` lists them", "the `sessions` tool lists yours"),
     ("open a new one with `jsctl shell`", "use `run` with an asset to open a new one"),
+    # the file operations' flags are the `files` tool's arguments
+    ("use -r", "set recursive=true"),
+    ("use -p", "set recursive=true"),
+    ("use --force", "set force=true"),
 )
 
 # A `jsctl …` command an agent has a tool for; any other is the person's to run.

@@ -30,19 +30,6 @@ _NEEDS = {
     "download": ("path", "local"),
 }
 
-# The daemon's advice is written for the CLI; an agent sets arguments instead.
-_FOR_AGENTS = (
-    ("use -r", "set recursive=true"),
-    ("use -p", "set recursive=true"),
-    ("use --force", "set force=true"),
-)
-
-
-def _for_agent(message: str) -> str:
-    for cli, agent in _FOR_AGENTS:
-        message = message.replace(cli, agent)
-    return message
-
 
 def _when(mtime: Any) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.gmtime(mtime)) + "Z" if mtime else "-"
@@ -77,10 +64,7 @@ class FilesTool:
                 f"local must be an absolute path on this machine, not {local!r}",
             )
         where = {"asset": arguments["asset"], "account": arguments.get("account")}
-        try:
-            return str(getattr(self, f"_{action}")(arguments, where))
-        except RpcError as exc:
-            raise RpcError(exc.code, _for_agent(exc.message), exc.data) from None
+        return str(getattr(self, f"_{action}")(arguments, where))
 
     def _ls(self, arguments: dict[str, Any], where: dict[str, Any]) -> str:
         reply = self._call("files.list", path=arguments.get("path") or "/", **where)

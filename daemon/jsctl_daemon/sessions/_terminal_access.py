@@ -63,6 +63,10 @@ class TerminalAccess(SessionRegistry):
                 await session.wait_for_change()
         return session.info()
 
+    def connecting(self, ref: str) -> bool:
+        """Whether KoKo still asks for the account's secret before it reaches the asset."""
+        return self._session(ref).connecting
+
     async def wait_ready(self, ref: str, max_wait_s: float) -> bool:
         """Wait until the session's shell relays and sits idle at its prompt (a connect
         secret answered, the setup typed): True then; False if it ended or time ran out."""
