@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 import trio
 
+from jsctl_sandbox import pty_shell
 from jsctl_sandbox.pty_shell import PtyShell
 
 # Generous: only bounds a hang, never asserts speed.
@@ -37,6 +41,28 @@ class Screen:
             while chunk := await self.shell.read():
                 self.data += chunk
         return self.data
+
+
+@pytest.fixture(autouse=True, params=["launcher", "preexec"])
+def spawn_way(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs with both ways of starting the shell: through `env --default-signal
+    setsid --ctty` (what the sandbox uses where they exist) and with Python code in the child."""
+    if request.param == "launcher":
+        if pty_shell._launcher() is None:
+            pytest.skip("no `env --default-signal` / `setsid --ctty` here")
+    else:
+        monkeypatch.setattr(pty_shell, "_launcher", lambda: None)
+    return str(request.param)
+
+
+@pytest.fixture
+def ignoring_sigusr2() -> Iterator[None]:
+    """The sandbox started as a background job would ignore some signals (SIGUSR2 here)."""
+    previous = signal.signal(signal.SIGUSR2, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGUSR2, previous)
 
 
 async def test_prompt_cwd_env_and_echo(tmp_path: Path) -> None:
@@ -106,6 +132,34 @@ async def test_has_controlling_terminal_and_own_session(tmp_path: Path) -> None:
         out = await screen.expect(b"/dev/pts/")
         assert str(shell.pid).encode() in out
         assert shell.pid != os.getsid(0)
+
+
+async def test_programs_start_with_default_signals(tmp_path: Path, ignoring_sigusr2: None) -> None:
+    # As under sshd: nothing the sandbox ignores is ignored by what the shell runs.
+    async with PtyShell.bash(workdir=tmp_path, hostname="h") as shell:
+        screen = Screen(shell)
+        await screen.expect(b"$ ")
+        await shell.write(b"grep -E '^Sig(Ign|Blk)' /proc/self/status | tr -d '\\t'; echo end\r")
+        out = await screen.expect(b"\r\nend\r\n")
+        assert b"SigIgn:0000000000000000" in out
+        assert b"SigBlk:0000000000000000" in out
+
+
+async def test_a_blocked_signal_is_not_passed_on(tmp_path: Path) -> None:
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGUSR2])
+    try:
+        shell = PtyShell.bash(workdir=tmp_path, hostname="h")
+        await shell.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+    try:
+        screen = Screen(shell)
+        await screen.expect(b"$ ")
+        await shell.write(b"grep '^SigBlk' /proc/self/status | tr -d '\\t'; echo end\r")
+        out = await screen.expect(b"\r\nend\r\n")
+        assert b"SigBlk:0000000000000000" in out
+    finally:
+        await shell.aclose()
 
 
 async def test_aclose_kills_whole_session(tmp_path: Path) -> None:
