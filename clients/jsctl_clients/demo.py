@@ -131,6 +131,13 @@ class Demo:
         self.jsctl("exec", "web-01", "--", 'echo "hello from $HOSTNAME, in $PWD"')
         failed = self.jsctl("exec", "web-01", "--", "ls /no/such/dir", check=False)
         click.echo(click.style(f"(exit status {failed.returncode})", fg="yellow"))
+        self.say("One command on many assets at once, identical answers grouped")
+        fleet = self.jsctl(
+            "exec", "--node", "/DEFAULT", "--group", "--", "systemctl is-active nginx", check=False
+        )
+        click.echo(
+            click.style(f"(exit status {fleet.returncode}: some assets failed)", fg="yellow")
+        )
         self.say("Long work: start it detached, come back for the result")
         handle = self.jsctl(
             "exec", "--detach", "db-01", "--", "for i in 1 2 3; do echo step $i; sleep 1; done"

@@ -114,16 +114,16 @@ def names(assets: Sequence[str], most: int = 12) -> str:
 def group_lines(groups: Sequence[Group]) -> list[str]:
     """Lines for `--group`: one line per group when its output is one line, else a block.
 
-    The largest successful group is not listed by name: the others are the news.
+    A successful group holding most of the assets is not listed by name: the others are the
+    news. Every other group is (two groups of one asset each name both).
     """
-    biggest = max((g for g in groups if g.ok), key=lambda g: len(g.assets), default=None)
+    total = sum(len(g.assets) for g in groups)
+    bulk = next((g for g in groups if g.ok and 2 * len(g.assets) > total), None)
     lines: list[str] = []
     for group in groups:
         text = group.text.rstrip("\n")
         status = "" if group.label == "exit 0" else f" ({group.label})"
-        who = "" if group is biggest and len(groups) > 1 else f" — {names(group.assets)}"
-        if len(groups) == 1:
-            who = ""
+        who = "" if group is bulk else f" — {names(group.assets)}"
         if "\n" not in text:
             lines.append(f"{_plural(len(group.assets))}{status}: {text or '(no output)'}{who}")
         else:

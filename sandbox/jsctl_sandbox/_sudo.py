@@ -144,8 +144,10 @@ def sudo_environment(
     username: str,
     password: str,
     others: Mapping[str, str] | None = None,
+    path: str | None = None,
 ) -> dict[str, str]:
-    """The environment a shell needs for the sandbox's sudo: its PATH entry and password file."""
+    """The environment a shell needs for the sandbox's sudo: its PATH entry (before ``path``,
+    by default the login PATH) and password file."""
     bin_dir = data_dir / "sudo-bin"
     if not bin_dir.is_dir():
         bin_dir.mkdir(mode=0o755, parents=True, exist_ok=True)
@@ -160,7 +162,7 @@ def sudo_environment(
         _write_hash(secret_dir, other, other_password)
     secret_file = _write_hash(secret_dir, username, password)
     return {
-        "PATH": f"{bin_dir}:{login_path(os.environ.get('PATH', ''))}",
+        "PATH": f"{bin_dir}:{path or login_path(os.environ.get('PATH', ''))}",
         SUDO_FILE_ENV: str(secret_file),
         f"{SUDO_FILE_ENV}_USER": username,
         "JSCTL_SANDBOX_USER": username,

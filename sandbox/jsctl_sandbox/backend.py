@@ -12,6 +12,7 @@ from ._koko_auth import ConnectTicketStore, identify
 from ._model import Asset, User
 from ._restauth import user_is_valid
 from ._serialize import profile
+from ._services import asset_environment
 from ._state import SandboxState
 from ._sudo import sudo_environment
 from ._tokens import PERM_CHECK_GRACE, ConnectionToken
@@ -117,18 +118,23 @@ class SandboxKokoBackend:
             workdir=home,
             file_root=file_root,
             asset_info=self._asset_info(asset, platform, org_name=org.name if org else ""),
-            shell_env=self._sudo_env(token, asset, account_username),
+            shell_env=self._shell_env(token, asset, account_username),
             # KoKo asks in the terminal for a secret the token does not carry (sheet 7.6).
             needs_password=token.account in ("@INPUT", "@USER") and not token.input_secret,
         )
 
-    def _sudo_env(self, token: ConnectionToken, asset: Asset, username: str) -> dict[str, str]:
-        """The asset's sudo asks for the account's password (a virtual account has none)."""
+    def _shell_env(self, token: ConnectionToken, asset: Asset, username: str) -> dict[str, str]:
+        """The asset's own hostname and services; its sudo asks for the account's password (a
+        virtual account has none, and no sudo)."""
+        env = asset_environment(self.state.data_dir, asset.name)
         account = next((a for a in asset.accounts if a.id == token.account), None)
         if account is None:
-            return {}
+            return env
         others = {a.username: a.secret for a in asset.accounts}
-        return sudo_environment(self.state.data_dir, asset.name, username, account.secret, others)
+        sudo = sudo_environment(
+            self.state.data_dir, asset.name, username, account.secret, others, env["PATH"]
+        )
+        return {**env, **sudo}
 
     def _asset_info(self, asset: Asset, platform: dict[str, Any], org_name: str) -> dict[str, Any]:
         return {

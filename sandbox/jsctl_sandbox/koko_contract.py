@@ -48,7 +48,7 @@ class KokoGrant:
     workdir: Path  # the asset's home directory on this machine (shell cwd, file root)
     file_root: Path  # the platform's SFTP root for file access (sheet 8.3)
     asset_info: dict[str, Any] = field(default_factory=dict)  # CONNECT data's v4 `asset`
-    shell_env: dict[str, str] = field(default_factory=dict)  # extra environment (its sudo)
+    shell_env: dict[str, str] = field(default_factory=dict)  # extra environment (sudo, services)
     needs_password: bool = False  # KoKo prompts "<account>'s password: " before connecting
 
 

@@ -25,6 +25,8 @@ def test_demo_runs_end_to_end() -> None:
     assert "web-01" in out and "db-01" in out  # the asset table
     assert "hello from web-01" in out
     assert "(exit status 2)" in out  # a failing command's real status
+    assert "2 assets: active — web-01, web-02" in out  # the fleet step, grouped
+    assert "(exit status 4: some assets failed)" in out  # db-01 and staging-api-01 run no nginx
     assert "step 3" in out  # the detached run's output, read later
     assert "still-here from /tmp" in out  # the reattached shell kept its state
     assert "Traceback" not in out

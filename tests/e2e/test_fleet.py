@@ -56,7 +56,7 @@ def _json_lines(stdout: str) -> dict[str, dict[str, object]]:
 
 
 # Prints `active`, except on web-00006 (`inactive`, exit 3): the classic fleet question.
-IS_ACTIVE = 'if [ "$HOSTNAME" = web-00006 ]; then echo inactive; (exit 3); else echo active; fi'
+IS_ACTIVE = "systemctl is-active nginx"  # the sandbox stopped it on generated hosts NNN06/NNN56
 
 
 def test_selection_by_glob_address_list_and_node(fleet: LoggedIn) -> None:

@@ -62,6 +62,15 @@ def test_groups_collapse_identical_outputs_failures_first() -> None:
     ]
 
 
+def test_a_group_is_left_unnamed_only_when_it_holds_most_assets() -> None:
+    tie = group_results([_result("web-01", 0, b"vm-a\n"), _result("web-02", 0, b"vm-b\n")])
+    assert group_lines(tie) == ["1 asset: vm-a — web-01", "1 asset: vm-b — web-02"]
+    all_failed = group_results([_result("a", 1, b"no\n"), _result("b", 1, b"no\n")])
+    assert group_lines(all_failed) == ["2 assets (exit 1): no — a, b"]
+    bulk = [_result(f"w{i}", 0, b"up\n") for i in range(3)] + [_result("x", 0, b"down\n")]
+    assert group_lines(group_results(bulk)) == ["3 assets: up", "1 asset: down — x"]
+
+
 def test_the_model_gets_failures_with_handles_and_a_bounded_text() -> None:
     reply = {
         "fleet": "fleet-abcdefgh", "command": "systemctl is-active nginx", "state": "done",
