@@ -41,7 +41,8 @@ def _key(asset: str) -> FileKey:
 
 async def test_pool_reuses_caps_and_reaps(sandbox: SandboxInfo) -> None:
     opened: list[str] = []
-    limits = FileLimits(max_sessions=1, idle_timeout_s=0.3, reap_every_s=0.05)
+    # Idle long enough that a loaded machine still reuses it, short enough to see it reaped.
+    limits = FileLimits(max_sessions=1, idle_timeout_s=1.5, reap_every_s=0.05)
     manager = FileSessionManager(_opener(sandbox, opened), limits)
     async with trio.open_nursery() as nursery:
         await nursery.start(manager.run)
