@@ -15,6 +15,7 @@ from typing import Any, Literal
 import httpx
 import trio
 
+from jsctl_daemon.jumpserver._request_cookies import LANGUAGE_COOKIE, request_cookie
 from jsctl_daemon.jumpserver._responses import error_for, parse_json, retry_after_seconds
 from jsctl_daemon.jumpserver.config import ServerConfig
 from jsctl_daemon.jumpserver.errors import (
@@ -35,7 +36,6 @@ AuthMode = Literal["auto", "cookie", "key"]
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _DEFAULT_PREFIX = "jms_"
 _PREFIX_COOKIE = "SESSION_COOKIE_NAME_PREFIX"
-_LANGUAGE_COOKIE = "django_language"
 _MAX_RETRY_WAIT = 30.0
 # Requests in flight to one site at once. Each waits for a pooled connection it can keep:
 # a burst (a fleet opening 100 terminals: asset detail, connection token, smart endpoint
@@ -99,6 +99,11 @@ class Connection:
             # a connection it failed to give back (a request cancelled mid-way) never starves it.
             limits=httpx.Limits(max_connections=None, max_keepalive_connections=MAX_IN_FLIGHT),
         )
+        # What build_request would merge into every request (asked once, not per request).
+        self._https = config.scheme == "https"
+        self._origin = f"{config.scheme}://{config.netloc}"
+        self._base_path = config.base_path
+        self._extensions = {"timeout": self._client.timeout.as_dict()}
 
     # -- cookies -----------------------------------------------------------------------------
 
@@ -138,7 +143,7 @@ class Connection:
         return "; ".join(
             f"{c.name}={c.value}"
             for c in self._client.cookies.jar
-            if c.value is not None and c.name != _LANGUAGE_COOKIE
+            if c.value is not None and c.name != LANGUAGE_COOKIE
         )
 
     def export_cookies(self) -> dict[str, str]:
@@ -146,7 +151,7 @@ class Connection:
         return {
             c.name: c.value
             for c in self._client.cookies.jar
-            if c.value is not None and c.name != _LANGUAGE_COOKIE
+            if c.value is not None and c.name != LANGUAGE_COOKIE
         }
 
     def import_cookies(self, cookies: Mapping[str, str]) -> None:
@@ -159,21 +164,28 @@ class Connection:
         self._client.cookies.clear()
 
     def _drop_language_cookie(self) -> None:
-        if self._cookie(_LANGUAGE_COOKIE) is not None:
-            self._client.cookies.delete(_LANGUAGE_COOKIE)
+        if self._cookie(LANGUAGE_COOKIE) is not None:
+            self._client.cookies.delete(LANGUAGE_COOKIE)
 
     # -- requests ----------------------------------------------------------------------------
 
     def _headers(
-        self, method: str, signed: bool, org: str | None, extra: Mapping[str, str] | None
-    ) -> dict[str, str]:
-        headers: dict[str, str] = {}
+        self,
+        method: str,
+        path: str,
+        signed: bool,
+        org: str | None,
+        extra: Mapping[str, str] | None,
+    ) -> httpx.Headers:
+        headers = self._client.headers.copy()  # Accept-Language, User-Agent and httpx's own
+        cookie = request_cookie(self._client.cookies.jar, self._base_path + path, self._https)
+        if cookie:
+            headers["Cookie"] = cookie
         chosen_org = org if org is not None else self.config.org
         if chosen_org:
             headers["X-JMS-ORG"] = chosen_org
         if method in _UNSAFE and not signed:
-            origin = f"{self.config.scheme}://{self.config.netloc}"
-            headers["Origin"] = origin
+            headers["Origin"] = self._origin
             headers["Referer"] = self.config.url + "/"
             token = self.csrf_token
             if token:
@@ -208,14 +220,20 @@ class Connection:
         if auth == "key" and self.access_key is None:
             raise ValueError("this request needs an access key and the connection has none")
 
+        url = self.config.url + path
+        if params:
+            url += ("&" if "?" in path else "?") + str(httpx.QueryParams(params))
+
         def build(signed: bool) -> httpx.Request:
-            return self._client.build_request(
+            # As the client's build_request would, minus its per-request URL merging and jar
+            # copy (a fleet's first contacts send hundreds of these; see _request_cookies.py).
+            return httpx.Request(
                 method,
-                path,
-                params=params,
+                url,
                 json=json,
                 data=data,
-                headers=self._headers(method, signed, org, headers),
+                headers=self._headers(method, path.partition("?")[0], signed, org, headers),
+                extensions=self._extensions,
             )
 
         response = await self._send_with_retries(build(signed), signed)
@@ -261,7 +279,8 @@ class Connection:
                 reason = getattr(cause, "verify_message", None) or cause.reason or str(cause)
                 raise TLSFailure(self.config.url, str(reason)) from None
             raise Unreachable(self.config.url, str(exc) or type(exc).__name__) from None
-        self._drop_language_cookie()
+        if "set-cookie" in response.headers:
+            self._drop_language_cookie()
         return response
 
     async def get_json(
