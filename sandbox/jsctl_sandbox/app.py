@@ -126,19 +126,23 @@ class _BufferRequestBody:
 
 def build_app(state: SandboxState) -> ASGIApp:
     """The complete ASGI app for ``state`` (with the fault middleware in front)."""
+    # Starlette tries the routes in order (a regular expression each), so what every terminal
+    # asks comes first: KoKo, then the asset detail, connection token and smart endpoint (each
+    # request walked ~50 routes before). No two routes take the same request (a test checks),
+    # so the order changes only how long the walk is.
     routes: list[BaseRoute] = [
+        *_koko_routes(),
+        *_views_perms.routes(),
+        *_views_tokens.routes(),
+        *_views_endpoints.routes(),
+        *_views_settings.routes(),
+        *_views_users.routes(),
+        *_views_auth_api.routes(),
         *_views_login.routes,
         *_login_redirects.routes,
-        *_views_auth_api.routes(),
-        *_views_users.routes(),
-        *_views_endpoints.routes(),
         *_views_assets_admin.routes(),
-        *_views_perms.routes(),
-        *_views_settings.routes(),
-        *_views_tokens.routes(),
         *_control.routes(),
         *_control_fidelity.routes(),
-        *_koko_routes(),
         *_koko_file_routes(),
     ]
     app = Starlette(routes=routes)
