@@ -9,7 +9,7 @@ from __future__ import annotations
 import ssl
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import trio
 from trio_websocket import (
@@ -19,6 +19,8 @@ from trio_websocket import (
     wrap_client_stream,
 )
 
+from jsctl_daemon.jumpserver._terminal_socket import TerminalSocket, open_terminal_socket
+from jsctl_daemon.jumpserver._tls_buffers import ReleasingTransport
 from jsctl_daemon.jumpserver.config import ServerConfig
 from jsctl_daemon.jumpserver.errors import (
     KokoUnreachable,
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
 __all__ = [
     "await_connect",
     "connect_socket",
+    "connect_terminal",
     "koko_failures",
     "rejection_error",
     "unwrap_group",
@@ -56,17 +59,19 @@ def _ssl_reason(exc: BaseException) -> str | None:
 
 async def _open_stream(
     config: ServerConfig, limit_s: float
-) -> trio.SocketStream | trio.SSLStream[trio.SocketStream]:
+) -> trio.SocketStream | trio.SSLStream[ReleasingTransport]:
     try:
         with trio.fail_after(limit_s):
             tcp = await trio.open_tcp_stream(config.host, config.port)
             context = config.ssl_context
             if context is None:
                 return tcp
+            transport = ReleasingTransport(tcp)
             stream = trio.SSLStream(
-                tcp, context, server_hostname=config.host, https_compatible=True
+                transport, context, server_hostname=config.host, https_compatible=True
             )
             await stream.do_handshake()
+            transport.arm(stream)
             return stream
     except trio.TooSlowError:
         raise Unreachable(config.url, f"no connection within {limit_s:g} s") from None
@@ -75,6 +80,51 @@ async def _open_stream(
         if reason is not None:
             raise TLSFailure(config.url, reason) from None
         raise Unreachable(config.url, str(exc) or type(exc).__name__) from None
+
+
+def _upgrade_headers(credentials: str | KokoCredentials) -> list[tuple[bytes, bytes]]:
+    headers = [
+        (name.encode("latin-1"), value.encode("latin-1"))
+        for name, value in as_credentials(credentials).headers()
+    ]
+    return [*headers, (b"Accept-Language", b"en"), (b"User-Agent", b"jsctl")]
+
+
+async def connect_terminal(
+    config: ServerConfig,
+    resource: str,
+    credentials: str | KokoCredentials,
+    settings: KokoSettings,
+) -> TerminalSocket:
+    """A terminal's WebSocket to ``resource`` on KoKo, read by its consumer (no reader task).
+
+    A refused upgrade raises the error :func:`rejection_error` makes of it.
+    """
+    stream = await _open_stream(config, settings.connect_timeout)
+    try:
+        with trio.fail_after(settings.connect_timeout):
+            return await open_terminal_socket(
+                stream,
+                config.netloc,
+                resource,
+                subprotocols=[SUBPROTOCOL],
+                headers=_upgrade_headers(credentials),
+            )
+    except trio.TooSlowError:
+        problem: Exception = TerminalRefused(
+            f"KoKo did not answer the WebSocket upgrade within {settings.connect_timeout:g} s"
+        )
+    except ConnectionRejected as rejected:
+        problem = rejection_error(rejected)
+    except ConnectionClosed as closed:
+        problem = TerminalRefused(
+            f"KoKo closed the connection during the WebSocket upgrade ({closed.reason})"
+        )
+    except BaseException:
+        await trio.aclose_forcefully(stream)
+        raise
+    await trio.aclose_forcefully(stream)
+    raise problem from None
 
 
 async def connect_socket(
@@ -94,16 +144,14 @@ async def connect_socket(
     File sessions raise the message and receive-buffer sizes (2 MiB chunks travel as base64).
     """
     stream = await _open_stream(config, settings.connect_timeout)
-    headers = [
-        (name.encode("latin-1"), value.encode("latin-1"))
-        for name, value in as_credentials(credentials).headers()
-    ]
-    headers += [(b"Accept-Language", b"en"), (b"User-Agent", b"jsctl")]
+    headers = _upgrade_headers(credentials)
     try:
         with trio.fail_after(settings.connect_timeout):
             return await wrap_client_stream(
                 nursery,
-                stream,
+                cast(
+                    "trio.SocketStream | trio.SSLStream[trio.SocketStream]", stream
+                ),  # same methods
                 config.netloc,
                 resource,
                 subprotocols=[SUBPROTOCOL],
@@ -119,7 +167,9 @@ async def connect_socket(
         ) from None
 
 
-async def await_connect(ws: WebSocketConnection, limit_s: float, what: str = "terminal") -> str:
+async def await_connect(
+    ws: WebSocketConnection | TerminalSocket, limit_s: float, what: str = "terminal"
+) -> str:
     """Read until CONNECT and return its id; ERROR becomes TerminalRefused, silence a timeout."""
     with trio.move_on_after(limit_s):
         while True:

@@ -4,7 +4,11 @@ OpenSSL 3 allocates about 16 KiB of record buffers at a connection's first read 
 while a read waits for data, although CPython asks it to release them
 (``SSL_MODE_RELEASE_BUFFERS``): every idle KoKo terminal would hold them, 8 MiB for 500.
 ``SSL_free_buffers`` gives them back (it refuses while a record is half read; the next read
-allocates them again). Python's ssl module does not expose it, so it is called through ctypes
+allocates them again). :class:`ReleasingTransport`, the socket under a ``trio.SSLStream``,
+does so each time the TLS layer must wait for bytes from the network, so only connections in
+the middle of a read hold the buffers, and their memory is reused connection after connection
+(freeing them later, once a connection had been idle for a while, left the touched pages
+resident but unused). Python's ssl module does not expose it, so it is called through ctypes
 on the connection's ``SSL *``, which CPython keeps right after the object header and the socket
 reference of its ``_ssl._SSLSocket``. That layout is checked once on a fresh object, and the
 handle is checked again at every use, by the app data CPython stores on it (the Python object
@@ -22,7 +26,7 @@ from typing import Any
 
 import trio
 
-__all__ = ["release_idle_buffers"]
+__all__ = ["ReleasingTransport", "release_idle_buffers"]
 
 log = logging.getLogger(__name__)
 _HANDLE_OFFSET = object.__basicsize__ + ctypes.sizeof(ctypes.c_void_p)
@@ -68,13 +72,56 @@ def _inner(ssl_object: Any) -> object:
     return ssl_object._sslobj
 
 
+def _ssl_object_of(stream: object) -> ssl.SSLObject | None:
+    ssl_object = getattr(stream, "_ssl_object", None)
+    return ssl_object if isinstance(ssl_object, ssl.SSLObject) else None
+
+
+def _free_buffers(ssl_object: ssl.SSLObject) -> bool:
+    lib = _libssl()
+    if lib is None:
+        return False
+    handle = lib.handle(_inner(ssl_object))
+    return handle is not None and lib.free_buffers(handle) == 1
+
+
 def release_idle_buffers(stream: object) -> bool:
     """Free the record buffers of a TLS stream between reads; True when freed."""
     if not isinstance(stream, trio.SSLStream):
         return False
-    lib = _libssl()
-    ssl_object = getattr(stream, "_ssl_object", None)
-    if lib is None or not isinstance(ssl_object, ssl.SSLObject):
-        return False
-    handle = lib.handle(_inner(ssl_object))
-    return handle is not None and lib.free_buffers(handle) == 1
+    ssl_object = _ssl_object_of(stream)
+    return ssl_object is not None and _free_buffers(ssl_object)
+
+
+class ReleasingTransport(trio.abc.Stream):
+    """A socket stream for a ``trio.SSLStream`` that frees its record buffers before each wait.
+
+    The TLS layer reads its transport only when OpenSSL wants more bytes, i.e. no whole record
+    is buffered (a half-read record makes ``SSL_free_buffers`` refuse, harmlessly). Armed by
+    :meth:`arm` once the handshake is done; a no-op where the buffers cannot be freed.
+    """
+
+    __slots__ = ("_ssl_object", "socket_stream")
+
+    def __init__(self, socket_stream: trio.SocketStream) -> None:
+        self.socket_stream = socket_stream
+        self._ssl_object: ssl.SSLObject | None = None
+
+    def arm(self, stream: trio.SSLStream[Any]) -> None:
+        """Free ``stream``'s buffers before every wait from now on (after its handshake)."""
+        if _libssl() is not None:
+            self._ssl_object = _ssl_object_of(stream)
+
+    async def receive_some(self, max_bytes: int | None = None) -> bytes | bytearray:
+        if self._ssl_object is not None:
+            _free_buffers(self._ssl_object)
+        return await self.socket_stream.receive_some(max_bytes)
+
+    async def send_all(self, data: bytes | bytearray | memoryview) -> None:
+        await self.socket_stream.send_all(data)
+
+    async def wait_send_all_might_not_block(self) -> None:
+        await self.socket_stream.wait_send_all_might_not_block()
+
+    async def aclose(self) -> None:
+        await self.socket_stream.aclose()

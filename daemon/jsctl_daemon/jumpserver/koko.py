@@ -28,11 +28,11 @@ from typing import Any, NoReturn
 from urllib.parse import quote
 
 import trio
-from trio_websocket import ConnectionClosed, WebSocketConnection
+from trio_websocket import ConnectionClosed
 
 from jsctl_daemon.jumpserver._koko_notice import NoticeTail, prompt_in
-from jsctl_daemon.jumpserver._koko_socket import await_connect, connect_socket, koko_failures
-from jsctl_daemon.jumpserver._tls_buffers import release_idle_buffers
+from jsctl_daemon.jumpserver._koko_socket import await_connect, connect_terminal, koko_failures
+from jsctl_daemon.jumpserver._terminal_socket import TerminalSocket
 from jsctl_daemon.jumpserver.config import ServerConfig
 from jsctl_daemon.jumpserver.errors import (
     TerminalClosed,
@@ -69,15 +69,15 @@ class KokoSettings:
 class KokoTerminal:
     """One live KoKo terminal: output via ``receive()``, input, resize, session ``info``."""
 
-    def __init__(self, ws: WebSocketConnection, connect_id: str, settings: KokoSettings) -> None:
+    def __init__(self, ws: TerminalSocket, connect_id: str, settings: KokoSettings) -> None:
         self._ws = ws
         self._id = connect_id
         self._settings = settings
         self._info: dict[str, Any] = {"connect_id": connect_id}
         self._ended: TerminalEnded | None = None
-        # Heartbeat bookkeeping (trio clock): when KoKo last said something (or answered a
-        # WebSocket ping), when we last sent anything, when we last pinged.
-        self._heard_at = self._sent_at = self._pinged_at = trio.current_time()
+        # Heartbeat bookkeeping (trio clock): when we last sent anything, when we last pinged
+        # (when KoKo last said anything, pongs included, is the socket's ``heard_at``).
+        self._sent_at = self._pinged_at = trio.current_time()
         self._tail = NoticeTail()  # the last output, where KoKo says why it ends a session
         self.early: list[bytes] = []  # output before the shell relayed (the connect phase)
 
@@ -117,7 +117,6 @@ class KokoTerminal:
             except ConnectionClosed as exc:
                 code = exc.reason.code if exc.reason else 1006
                 self._end(TerminalLost(f"the connection to KoKo dropped (code {code})"))
-            self._heard_at = trio.current_time()
             if isinstance(message, bytes):
                 if message:
                     self._tail.feed(message)
@@ -200,9 +199,7 @@ class KokoTerminal:
         """
         if self._ended is not None:
             return False
-        silent = now - self._heard_at
-        if silent >= settings.tick:  # quiet since the last look: OpenSSL's buffers can go
-            release_idle_buffers(getattr(self._ws, "_stream", None))
+        silent = now - self._ws.heard_at
         if silent < settings.liveness:
             if now - self._sent_at >= settings.ping_interval:
                 self._sent_at = now  # KoKo's read deadline wants a message now and then
@@ -223,8 +220,7 @@ class KokoTerminal:
 
     async def _ws_ping(self, patience: float) -> None:
         with trio.move_on_after(patience), suppress(ConnectionClosed):
-            await self._ws.ping()
-            self._heard_at = trio.current_time()
+            await self._ws.ping()  # the pong moves the socket's heard_at when it is read
 
     async def _abort(self) -> None:
         """Drop a dead connection: closing the WebSocket wakes a pending receive()."""
@@ -272,6 +268,24 @@ class KokoHeartbeat:
 
 
 @asynccontextmanager
+async def _beating(
+    heartbeat: KokoHeartbeat | None, settings: KokoSettings
+) -> AsyncIterator[KokoHeartbeat]:
+    """``heartbeat``, or a private one running until the block ends."""
+    if heartbeat is not None:
+        yield heartbeat
+        return
+    with koko_failures():
+        async with trio.open_nursery() as nursery:
+            private = KokoHeartbeat(settings)
+            nursery.start_soon(private.run)
+            try:
+                yield private
+            finally:
+                nursery.cancel_scope.cancel()
+
+
+@asynccontextmanager
 async def open_terminal(
     config: ServerConfig,
     credentials: str | KokoCredentials,
@@ -287,33 +301,28 @@ async def open_terminal(
     ``credentials``: the web-session cookie header, or KokoCredentials (v5: the access key).
 
     ``heartbeat`` (running elsewhere) looks after the terminal; without one a private heartbeat
-    runs with ``settings`` for as long as the terminal is open.
+    runs with ``settings`` for as long as the terminal is open. No task runs per terminal:
+    whoever calls ``receive()`` reads the socket.
     """
     settings = settings or KokoSettings()
     resource = f"{config.base_path}{TERMINAL_PATH}?token={quote(token_id, safe='')}"
-    terminal: KokoTerminal | None = None
-    with koko_failures():
-        async with trio.open_nursery() as nursery:
-            ws = await connect_socket(nursery, config, resource, credentials, settings)
-            del credentials, resource  # this frame lives as long as the terminal
-            try:
-                connect_id = await await_connect(ws, settings.connect_timeout)
-                terminal = KokoTerminal(ws, connect_id, settings)
-                init = json.dumps({"cols": int(cols), "rows": int(rows), "code": ""})
-                await terminal._send(encode_client_message(connect_id, "TERMINAL_INIT", init))
-                await terminal._await_shell(settings.asset_timeout)
-                if heartbeat is None:
-                    heartbeat = KokoHeartbeat(settings)
-                    nursery.start_soon(heartbeat.run)
-                heartbeat.add(terminal)
-                yield terminal
-            finally:
-                if terminal is not None:
-                    if heartbeat is not None:
-                        heartbeat.discard(terminal)
-                    await terminal._close()
-                else:
-                    with trio.move_on_after(settings.close_timeout) as scope:
-                        scope.shield = True
-                        await ws.aclose()
-                nursery.cancel_scope.cancel()
+    async with _beating(heartbeat, settings) as beat:
+        ws = await connect_terminal(config, resource, credentials, settings)
+        del credentials, resource  # this frame lives as long as the terminal
+        terminal: KokoTerminal | None = None
+        try:
+            connect_id = await await_connect(ws, settings.connect_timeout)
+            terminal = KokoTerminal(ws, connect_id, settings)
+            init = json.dumps({"cols": int(cols), "rows": int(rows), "code": ""})
+            await terminal._send(encode_client_message(connect_id, "TERMINAL_INIT", init))
+            await terminal._await_shell(settings.asset_timeout)
+            beat.add(terminal)
+            yield terminal
+        finally:
+            if terminal is not None:
+                beat.discard(terminal)
+                await terminal._close()
+            else:
+                with trio.move_on_after(settings.close_timeout) as scope:
+                    scope.shield = True
+                    await ws.aclose()
