@@ -13,6 +13,7 @@ import os
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,8 +42,11 @@ class AuditLog:
         self.max_bytes = max_bytes
         self._followers = trio.lowlevel.ParkingLot()
         # The newest records with their sequence numbers, for followers (the daemon is the only
-        # writer, so following needs no file reading at all).
+        # writer, so following needs no file reading at all). Kept only while someone follows:
+        # a follower starts at the newest record, and a fleet's records (three per asset) would
+        # otherwise stay in memory long after they were written.
         self._recent: deque[tuple[int, dict[str, Any]]] = deque(maxlen=recent_kept)
+        self._following = 0
         self._sequence = 0
         self._nursery: trio.Nursery | None = None
         # Who a session's shell runs as when that is not its account (after sudo -i, su -).
@@ -75,8 +79,9 @@ class AuditLog:
             log.error("cannot write the audit log %s: %s", self.file, exc)
             self._fd = None
         self._sequence += 1
-        self._recent.append((self._sequence, record))
-        self._followers.unpark_all()
+        if self._following:
+            self._recent.append((self._sequence, record))
+            self._followers.unpark_all()
 
     def close(self) -> None:
         """Close the log file (the daemon is stopping)."""
@@ -164,17 +169,28 @@ class AuditLog:
             return
         self.run_ended(base, done)
 
-    def watch_session(self, base: dict[str, Any], sessions: SessionManager, session: str) -> None:
-        """Record how a session ended (state and reason: KoKo's notice, a cut connection, …)."""
+    def watch_session(self, client: str, sessions: SessionManager, session: str) -> None:
+        """Record how a session ended (state and reason: KoKo's notice, a cut connection, …).
+
+        Who and where come from the session's final state; each session keeps only this small
+        callback until it ends (not a copy of its fields)."""
         if self._nursery is None:
             return
+        sessions.when_ended(session, partial(self._session_ended, client))
 
-        def ended(info: SessionInfo) -> None:
-            self.append(
-                {**base, "action": "session.end", "state": info.state.value, "reason": info.reason}
-            )
-
-        sessions.when_ended(session, ended)
+    def _session_ended(self, client: str, info: SessionInfo) -> None:
+        self.append(
+            {
+                "client": client,
+                "owner": info.owner,
+                "session": info.id,
+                "asset": info.asset,
+                "profile": info.profile,
+                "action": "session.end",
+                "state": info.state.value,
+                "reason": info.reason,
+            }
+        )
 
     def query(
         self,
@@ -220,15 +236,21 @@ class AuditLog:
         """New records as they are appended (a follower too slow to keep up is told the count
         it missed, in a record of its own; `query` still has them)."""
         seen = self._sequence
-        while True:
-            if self._sequence == seen:  # records appended while we were yielding count too
-                await self._followers.park()
-            oldest = self._recent[0][0] if self._recent else seen + 1
-            missed = oldest - seen - 1
-            newer = [record for number, record in self._recent if number > seen]
-            seen = self._sequence
-            if missed > 0:
-                yield {"time": round(time.time(), 3), "action": "audit.missed", "count": missed}
-            for record in newer:
-                if self._keep(record, client, asset, None, owner):
-                    yield record
+        self._following += 1
+        try:
+            while True:
+                if self._sequence == seen:  # records appended while we were yielding count too
+                    await self._followers.park()
+                oldest = self._recent[0][0] if self._recent else seen + 1
+                missed = oldest - seen - 1
+                newer = [record for number, record in self._recent if number > seen]
+                seen = self._sequence
+                if missed > 0:
+                    yield {"time": round(time.time(), 3), "action": "audit.missed", "count": missed}
+                for record in newer:
+                    if self._keep(record, client, asset, None, owner):
+                        yield record
+        finally:
+            self._following -= 1
+            if not self._following:
+                self._recent.clear()

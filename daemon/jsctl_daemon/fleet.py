@@ -79,7 +79,7 @@ _REFUSALS = (
 OUTCOMES = ("ok", "failed", "unreachable", "skipped", "running", "pending")
 
 
-@dataclass
+@dataclass(slots=True)
 class Slot:
     """One asset of a fleet: where its run is, and how it ended."""
 

@@ -120,13 +120,7 @@ class SessionAccess:
             account=account.name,
             profile=profile,
         )
-        base = {
-            "client": ctx.identity.name,
-            "owner": ctx.identity.owner,
-            "session": session_id,
-            "asset": asset.name,
-        }
-        self._audit.watch_session({**base, "profile": profile}, self._sessions, session_id)
+        self._audit.watch_session(ctx.identity.name, self._sessions, session_id)
         return session_id
 
     async def run_session(self, ctx: CallContext, params: dict[str, Any]) -> str:

@@ -181,7 +181,10 @@ class TerminalNews:
     facts: dict[str, Any] = field(default_factory=dict)  # what to keep about the terminal
 
 
-_SESSION_KEYS = ("id", "user", "asset", "account")
+# KoKo's session id and asset: what a log line or a bug report about the terminal needs. The
+# user, account and permitted actions are known from the daemon's own request and directory;
+# every open terminal keeps these facts for its whole life, so they stay this small.
+_SESSION_KEYS = ("id", "asset")
 
 
 def _session_facts(data: Any) -> dict[str, Any]:
@@ -192,9 +195,6 @@ def _session_facts(data: Any) -> dict[str, Any]:
     session = data.get("session")
     if isinstance(session, dict):
         facts["session"] = {k: session[k] for k in _SESSION_KEYS if k in session}
-    permission = data.get("permission")
-    if isinstance(permission, dict):
-        facts["permission"] = {"actions": permission.get("actions")}
     return facts
 
 

@@ -65,10 +65,8 @@ def test_a_terminal_frame_says_what_it_means() -> None:
     }
     news = read_terminal_frame(encode_server_message("TERMINAL_SESSION", data=session))
     assert news is not None and news.shell and not news.closed and news.error is None
-    assert news.facts == {
-        "session": {"id": "s1", "user": "mei", "asset": "web-01", "account": "deploy"},
-        "permission": {"actions": ["connect"]},
-    }
+    # Kept for the terminal's whole life: KoKo's session id and asset, nothing else.
+    assert news.facts == {"session": {"id": "s1", "asset": "web-01"}}
     closed = read_terminal_frame(encode_server_message("CLOSE"))
     assert closed is not None and closed.closed and closed.error is None
     error = read_terminal_frame(encode_server_message("ERROR", err="asset offline"))

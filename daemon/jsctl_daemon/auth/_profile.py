@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from types import TracebackType
 from typing import Any
 
 import trio
@@ -63,17 +62,34 @@ class ProfileState:
         if self.web_session_ok is False:
             raise LoginRequired(self.web_lost_reason).for_profile(self.name)
 
-    @contextmanager
-    def tagged(self) -> Iterator[None]:
+    def tagged(self) -> _Tagged:
         """Attach this profile's name to JumpServer errors raised inside."""
-        try:
-            yield
-        except JumpServerError as exc:
-            exc.for_profile(self.name)
-            raise
+        return _Tagged(self.name)
 
     async def aclose(self) -> None:
         """Close the HTTP client."""
         if self._connection is not None:
             await self._connection.aclose()
             self._connection = None
+
+
+class _Tagged:
+    """``ProfileState.tagged()``: a plain object, not a generator, as every open terminal
+    holds one for its whole life (a generator context manager costs ~0.5 KiB)."""
+
+    __slots__ = ("_profile",)
+
+    def __init__(self, profile: str) -> None:
+        self._profile = profile
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if isinstance(exc, JumpServerError):
+            exc.for_profile(self._profile)

@@ -49,18 +49,23 @@ def node_record(node: Node) -> NodeRecord:
     )
 
 
-def account_record(account: Account) -> AccountRecord:
-    """The compact form of a permitted account."""
+def account_record(account: Account, intern: Interner) -> AccountRecord:
+    """The compact form of a permitted account (names and actions repeat across assets)."""
     return AccountRecord(
-        account.alias, account.name, account.username, account.has_secret, account.actions
+        account.alias,
+        intern(account.name),
+        intern(account.username),
+        account.has_secret,
+        intern(tuple(intern(action) for action in account.actions)),
     )
 
 
-def detail_record(detail: AssetDetail) -> DetailRecord:
-    """Protocols and accounts of an asset-detail answer, stamped now."""
+def detail_record(detail: AssetDetail, intern: Interner) -> DetailRecord:
+    """Protocols and accounts of an asset-detail answer, stamped now (the decoded answer's
+    repeated strings shared: a fleet keeps one detail per asset it ran on)."""
     return DetailRecord(
-        tuple((p.name, p.port) for p in detail.protocols),
-        tuple(account_record(a) for a in detail.accounts),
+        intern(tuple(intern((intern(p.name), p.port)) for p in detail.protocols)),
+        tuple(account_record(a, intern) for a in detail.accounts),
         time.time(),
     )
 
@@ -133,6 +138,6 @@ async def fetch_detail(
 ) -> tuple[AssetRecord, DetailRecord]:
     """One asset as the detail call shows it now (NotFound once deleted or unpermitted)."""
     detail = await api.asset(asset_id)
-    record = detail_record(detail)
+    record = detail_record(detail, intern)
     protocols = intern(tuple(sorted(intern(name) for name, _ in record.protocols)))
     return asset_record(detail.asset, intern, protocols), record

@@ -83,7 +83,7 @@ class KokoTerminal:
 
     @property
     def info(self) -> dict[str, Any]:
-        """KoKo's TERMINAL_SESSION data (``session``, ``permission``, …) plus ``connect_id``."""
+        """KoKo's session (its ``id`` and ``asset``), ``relaying``, pause state, ``connect_id``."""
         return self._info
 
     @property

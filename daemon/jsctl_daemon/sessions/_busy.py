@@ -18,6 +18,15 @@ _LINE_DONE = (b"\r", b"\n", b"\x03", b"\x04", b"\x15")  # Enter, Ctrl-C, Ctrl-D,
 class TerminalUse:
     """What others did to a terminal, as far as choosing it for a command goes."""
 
+    __slots__ = (
+        "_line_cleared",
+        "full_screen",
+        "line_pending",
+        "typed_offset",
+        "typed_since_run",
+        "unresponsive",
+    )
+
     def __init__(self) -> None:
         self.full_screen = False
         self.line_pending = False  # someone typed part of a line and not Enter

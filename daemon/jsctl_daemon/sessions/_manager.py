@@ -12,7 +12,6 @@ import re
 import secrets
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from functools import partial
 
 import trio
 
@@ -54,6 +53,8 @@ class SessionManager(RunControl, TerminalAccess):
         super().__init__(limits)
         self._nursery = nursery
         self._opener = opener
+        # One callback for every session (each tells its id), not a partial per session.
+        self._changed = self._session_changed
 
     # -- opening, naming, ending ------------------------------------------------------------
 
@@ -66,8 +67,7 @@ class SessionManager(RunControl, TerminalAccess):
         session_id = _new_session_id()
         while session_id in self._sessions or self._name_holder(session_id) is not None:
             session_id = _new_session_id()
-        changed = partial(self._session_changed, session_id)
-        session = Session(session_id, request, self.limits, self._nursery, changed)
+        session = Session(session_id, request, self.limits, self._nursery, self._changed)
         self._sessions[session_id] = session
         try:
             await self._nursery.start(session.serve, self._opener)
@@ -149,13 +149,13 @@ class SessionManager(RunControl, TerminalAccess):
         for session in sessions:
             session.stop(f"killed by {by}")
         for session in sessions:
-            await session.done.wait()
+            await session.wait_done()
         return [session.info() for session in sessions]
 
     async def wait_ended(self, ref: str) -> SessionInfo:
         """Wait until the session has ended (and its transport is closed); its final state."""
         session = self._session(ref)
-        await session.done.wait()
+        await session.wait_done()
         return session.info()
 
     async def close_all(self, reason: str = "the daemon is shutting down") -> None:
@@ -164,4 +164,4 @@ class SessionManager(RunControl, TerminalAccess):
             session.stop(reason)
         with trio.move_on_after(_SHUTDOWN_GRACE_S):
             for session in list(self._sessions.values()):
-                await session.done.wait()
+                await session.wait_done()

@@ -122,6 +122,12 @@ def _partial_marker_start(data: bytes) -> int | None:
 class MarkerScanner:
     """Finds markers in a byte stream fed chunk by chunk, including markers split across chunks."""
 
+    __slots__ = (
+        "_carry",
+        "_carry_start",
+        "_safe_end",
+    )
+
     def __init__(self, offset: int) -> None:
         self._carry = b""  # tail of the last chunk that may be the start of a marker
         self._carry_start = offset

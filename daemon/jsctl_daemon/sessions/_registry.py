@@ -140,7 +140,7 @@ class SessionRegistry:
 
     def _forget_old_sessions(self) -> None:
         ended = sorted(
-            (s for s in self._sessions.values() if s.state.ended and s.done.is_set()),
+            (s for s in self._sessions.values() if s.state.ended and s.done),
             key=lambda s: s.ended_at or 0.0,
         )
         for session in ended[: max(0, len(ended) - self.limits.keep_ended)]:

@@ -37,6 +37,12 @@ def utf8_safe_cut(data: bytes) -> int:
 class RingBuffer:
     """Keeps the newest ``capacity`` bytes of a stream; memory grows lazily up to that size."""
 
+    __slots__ = (
+        "_buf",
+        "_end",
+        "capacity",
+    )
+
     def __init__(self, capacity: int) -> None:
         if capacity <= 0:
             raise ValueError("ring buffer capacity must be positive")

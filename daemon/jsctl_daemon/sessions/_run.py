@@ -15,7 +15,46 @@ CTRL_C = b"\x03"
 
 
 class Run:
-    """A command running (or run) on a session, located by offsets in the session's output."""
+    """A command running (or run) on a session, located by offsets in the session's output.
+
+    Slotted: a session keeps up to ``keep_runs`` finished runs (an instance dict of this size
+    would be ~1.5 KiB each); what only a running command needs is dropped when it finishes.
+    """
+
+    __slots__ = (
+        "_finished",
+        "_guard_token",
+        "_probe_tokens",
+        "_scanner",
+        "_start_warning_s",
+        "_stdin",
+        "_stop_offset",
+        "command",
+        "end_offset",
+        "ended_at",
+        "exit_status",
+        "id",
+        "keep_state",
+        "note",
+        "owner",
+        "prompt",
+        "prompt_kind",
+        "request_id",
+        "sent_offset",
+        "session_id",
+        "shell_ended",
+        "start_offset",
+        "started_at",
+        "state",
+        "stderr_apart",
+        "stderr_end",
+        "stderr_start",
+        "stdin_from_terminal",
+        "stdout_end",
+        "stopping",
+        "token",
+        "unanswered",
+    )
 
     def __init__(
         self,
@@ -60,12 +99,12 @@ class Run:
         self.ended_at: float | None = None
         self.note: str | None = None
         self.stopping: RunState | None = None  # TIMEOUT or INTERRUPTED once Ctrl-C is on its way
-        self._scanner = MarkerScanner(sent_offset)
-        self._probe_tokens: set[str] = set()
+        self._scanner: MarkerScanner | None = MarkerScanner(sent_offset)  # None once finished
+        self._probe_tokens: set[str] | None = None  # the probes sent after Ctrl-C, if any
         # Where Ctrl-C went in: later output (the ^C echo, a new prompt) is not the command's.
         self._stop_offset: int | None = None
         self.unanswered = False  # Ctrl-C and probes went unanswered: a program holds the tty
-        self.finished = trio.Event()
+        self._finished: trio.Event | None = None  # made by the first wait_finished()
 
     @property
     def readable_end(self) -> int:
@@ -75,7 +114,7 @@ class Run:
         """
         if self.end_offset is not None:
             return self.stdout_end if self.stdout_end is not None else self.end_offset
-        if self.start_offset is None:
+        if self.start_offset is None or self._scanner is None:
             return self.sent_offset
         end = self._scanner.safe_end
         if self._stop_offset is not None:
@@ -133,6 +172,7 @@ class Run:
             return
         if self.prompt is not None:
             self.prompt = self.prompt_kind = None  # output again: it no longer waits
+        assert self._scanner is not None  # dropped only once finished
         for marker in self._scanner.feed(chunk, offset):
             self._on_marker(marker)
             if self.state.finished:
@@ -159,7 +199,7 @@ class Run:
             and self.start_offset is not None  # else it is the previous run's shell ending
         ):
             self._shell_ended(marker, "ended (the command replaced it or it exited)")
-        elif marker.kind is MarkerKind.PROBE and marker.token in self._probe_tokens:
+        elif marker.kind is MarkerKind.PROBE and marker.token in (self._probe_tokens or ()):
             if self.stderr_start is not None and self.stderr_start > (self._stop_offset or 0):
                 self.stderr_end = marker.start  # the stderr the probe printed
             end = self._stop_offset if self._stop_offset is not None else marker.start
@@ -183,6 +223,8 @@ class Run:
 
     def expect_probe(self, token: str) -> None:
         """A probe line with ``token`` is about to be sent."""
+        if self._probe_tokens is None:
+            self._probe_tokens = set()
         self._probe_tokens.add(token)
 
     def request_stop(self, why: RunState, offset: int) -> bool:
@@ -206,13 +248,25 @@ class Run:
         self.exit_status = exit_status
         self.note = note
         self.ended_at = time.time()
-        self.finished.set()
+        # What only a running command needs goes; its offsets and status answer from now on.
+        self._scanner = self._probe_tokens = self._stdin = None
+        if self._finished is not None:
+            self._finished.set()
+
+    async def wait_finished(self) -> None:
+        """Return once the run is final."""
+        if self.state.finished:
+            return
+        if self._finished is None:
+            self._finished = trio.Event()
+        await self._finished.wait()
 
     def lose(self, end_offset: int, reason: str | None) -> None:
         """The session ended under the run: release held-back bytes and mark it lost."""
         if self.state.finished:
             return
-        self._scanner.flush()
+        if self._scanner is not None:
+            self._scanner.flush()
         self.finish(RunState.LOST, None, end_offset, reason or "the session ended")
 
     def typed_line(self) -> bytes:
@@ -253,7 +307,7 @@ class Run:
         The caller then recovers the shell with :meth:`recover` (as after any other Ctrl-C).
         """
         with trio.move_on_after(time_limit_s):
-            await self.finished.wait()
+            await self.wait_finished()
         if self.state.finished or not self.request_stop(RunState.TIMEOUT, current_offset()):
             return False
         await send(CTRL_C)
@@ -270,7 +324,7 @@ class Run:
         """After Ctrl-C: let the command end by itself, else probe until the shell answers."""
         # The command may end by itself after Ctrl-C (a trap) and print its END marker.
         with trio.move_on_after(interrupt_grace_s):
-            await self.finished.wait()
+            await self.wait_finished()
         # A Ctrl-C that lands while the shell is starting a job can be lost; the first probe
         # is therefore short, and each unanswered probe is followed by another Ctrl-C.
         for patience in (min(1.0, probe_timeout_s), probe_timeout_s, probe_timeout_s):
@@ -280,7 +334,7 @@ class Run:
             self.expect_probe(token)
             await send(probe_line(token, stderr_of=self.token if self.stderr_apart else None))
             with trio.move_on_after(patience):
-                await self.finished.wait()
+                await self.wait_finished()
             if not self.state.finished:
                 await send(CTRL_C)
         if not self.state.finished:

@@ -136,7 +136,7 @@ class RunControl(SessionRegistry):
                     deadline = session.last_output_at + PROMPT_QUIET_S
                 with trio.move_on_at(deadline):
                     if offset is None:
-                        await run.finished.wait()  # one wake-up, not one per output chunk
+                        await run.wait_finished()  # one wake-up, not one per output chunk
                     else:
                         await session.wait_for_change()
         return run.info()

@@ -35,6 +35,17 @@ def _feed(stream: pyte.ByteStream, data: bytes) -> bool:
 class LazyScreen:
     """Feeds pyte only when someone asks for the screen, never on the output hot path."""
 
+    __slots__ = (
+        "_catchup_bytes",
+        "_cols",
+        "_fed",
+        "_lock",
+        "_resizes",
+        "_rows",
+        "_screen",
+        "_stream",
+    )
+
     def __init__(self, cols: int, rows: int, catchup_bytes: int) -> None:
         self._catchup_bytes = catchup_bytes
         self._cols, self._rows = cols, rows  # the size at the newest output offset

@@ -37,12 +37,49 @@ logger = logging.getLogger(__name__)
 Opener = Callable[[OpenRequest], AbstractAsyncContextManager[TerminalTransport]]
 
 
-def _unwatched() -> None:
+def _unwatched(_session_id: str) -> None:
     pass
 
 
 class Session(SessionRuns):
-    """A live terminal owned by the daemon: clients attach, read by offset, type, run commands."""
+    """A live terminal owned by the daemon: clients attach, read by offset, type, run commands.
+
+    Slotted, and its waiting places made on first use: hundreds of idle sessions each pay for
+    every attribute and trio primitive here (an instance dict of this size is ~1.5 KiB).
+    """
+
+    __slots__ = (
+        "_attachments",
+        "_done",
+        "_helpers",
+        "_on_change",
+        "_pump_scope",
+        "_recorder",
+        "_screen",
+        "_served",
+        "_stop_reason",
+        "_transport",
+        "_waiters",
+        "cols",
+        "created_at",
+        "ended_at",
+        "exit_status",
+        "guard_token",
+        "id",
+        "last_activity_at",
+        "last_output_at",
+        "limits",
+        "name",
+        "output_filters",
+        "reason",
+        "request",
+        "ring",
+        "rows",
+        "runs",
+        "server_active_at",
+        "state",
+        "use",
+    )
 
     def __init__(
         self,
@@ -50,7 +87,7 @@ class Session(SessionRuns):
         request: OpenRequest,
         limits: SessionLimits,
         helpers: trio.Nursery | None = None,
-        on_change: Callable[[], None] | None = None,
+        on_change: Callable[[str], None] | None = None,
     ) -> None:
         self.id = session_id
         self.name = request.name
@@ -69,7 +106,7 @@ class Session(SessionRuns):
         self.current_run: Run | None = None
         self._run_seq = 0
         self._attachments: dict[int, AttachmentInfo] = {}
-        self._waiters = trio.lowlevel.ParkingLot()
+        self._waiters: trio.lowlevel.ParkingLot | None = None  # made by the first waiter
         self._transport: TerminalTransport | None = None  # it serialises concurrent sends
         self._pump_scope = trio.CancelScope()  # kill and the idle limit cancel this
         self._stop_reason: str | None = None
@@ -84,7 +121,8 @@ class Session(SessionRuns):
         # Agents' sessions run their shell under a guard loop (see _lines); exec's need none.
         self.guard_token = new_token() if request.purpose == "agent" else None
         self.exiting = False  # a run made the shell exit and nothing restarts it
-        self.done = trio.Event()  # the session's task has finished
+        self._served = False  # the session's task has finished (its transport is closed)
+        self._done: trio.Event | None = None  # made by the first wait_done()
         # Applied to output before anything keeps it (ring, screen, recording, runs).
         self.output_filters: list[Callable[[bytes], bytes]] = []
 
@@ -134,11 +172,27 @@ class Session(SessionRuns):
         return self.limits.server_idle_timeout_s
 
     def _notify(self) -> None:
-        self._waiters.unpark_all()  # costs nothing when no one waits (most output chunks)
+        if self._waiters is not None:  # nobody waits on most sessions, at most output chunks
+            self._waiters.unpark_all()
 
     async def wait_for_change(self) -> None:
         """Return at the next new output, state change or run change."""
+        if self._waiters is None:
+            self._waiters = trio.lowlevel.ParkingLot()
         await self._waiters.park()
+
+    @property
+    def done(self) -> bool:
+        """The session's task has finished: it ended and its transport is closed."""
+        return self._served
+
+    async def wait_done(self) -> None:
+        """Return once the session's task has finished."""
+        if self._served:
+            return
+        if self._done is None:
+            self._done = trio.Event()
+        await self._done.wait()
 
     def touch(self) -> None:
         """Record activity and push the idle deadline back.
@@ -185,6 +239,10 @@ class Session(SessionRuns):
                     await self._set_up(transport)
                 started = True
                 task_status.started()
+                # The status holds the nursery the task started in and so the task that
+                # opened the session (a fleet's slot, a call's handler) for as long as this
+                # frame lives: the session's whole life.
+                del task_status
                 await self._serve_live(transport)
         except Exception as exc:
             if not started:
@@ -194,7 +252,9 @@ class Session(SessionRuns):
             self._end(SessionState.LOST, f"the terminal failed: {exc}")
         finally:
             self._end(SessionState.CLOSED, self._stop_reason or "the daemon stopped")
-            self.done.set()
+            self._served = True
+            if self._done is not None:
+                self._done.set()
 
     @property
     def connecting(self) -> bool:
@@ -212,7 +272,7 @@ class Session(SessionRuns):
     def _go_live(self, transport: TerminalTransport) -> None:
         self._transport = transport
         self.state = SessionState.LIVE
-        self._on_change()
+        self._on_change(self.id)
         if self.request.record_path is not None:
             title = f"{self.request.account}@{self.request.asset}"
             self._recorder = AsciicastRecorder(
@@ -222,28 +282,29 @@ class Session(SessionRuns):
         self._notify()
 
     async def _serve_live(self, transport: TerminalTransport) -> None:
+        """Output into the session until the terminal ends, kill or the idle limit; a terminal
+        that waited for KoKo's connect secret gets its setup once the shell relays.
+
+        One frame for the session's life: every level of awaiting costs each idle session one.
+        """
         with self._pump_scope:
-            if self.connecting and await self._pump(transport, until_relayed=True):
-                await self._set_up(transport)
-            await self._pump(transport)
+            set_up_due = self.connecting
+            try:
+                while True:
+                    if set_up_due and not self.connecting:
+                        set_up_due = False
+                        await self._set_up(transport)
+                    self._on_output(await transport.receive())
+            except TerminalClosed as exc:
+                self._end(SessionState.CLOSED, exc.reason)
+            except TerminalLost as exc:
+                self._end(SessionState.LOST, exc.reason)
         if self._pump_scope.cancelled_caught:
             self._end(SessionState.CLOSED, self._stop_reason or self._idle_reason())
 
     def _idle_reason(self) -> str:
         seconds = self.limits.idle_timeout_s or 0
         return f"closed after {seconds:g} s without activity (the idle limit)"
-
-    async def _pump(self, transport: TerminalTransport, *, until_relayed: bool = False) -> bool:
-        """Output into the session until the terminal ends (or, ``until_relayed``, until KoKo
-        relays the shell: True then)."""
-        try:
-            while not (until_relayed and not self.connecting):
-                self._on_output(await transport.receive())
-        except TerminalClosed as exc:
-            self._end(SessionState.CLOSED, exc.reason)
-        except TerminalLost as exc:
-            self._end(SessionState.LOST, exc.reason)
-        return not self.state.ended
 
     def _on_output(self, chunk: bytes) -> None:
         for output_filter in self.output_filters:  # e.g. a typed secret's echo removed
@@ -269,7 +330,7 @@ class Session(SessionRuns):
         self.state = state
         self.reason = reason
         self.ended_at = time.time()
-        self._on_change()
+        self._on_change(self.id)
         if self.current_run is not None:
             self.current_run.lose(self.ring.end_offset, f"the session ended: {reason}")
             self.release_finished_run()

@@ -24,6 +24,8 @@ _TYPED_CHUNK = 32 << 10  # keystrokes a frame when a run types a lot (its standa
 class SessionRuns:
     """Runs of one session; the session supplies its ring, transport and state."""
 
+    __slots__ = ("_run_seq", "current_run", "exiting")  # what it sets; the session the rest
+
     id: str
     request: OpenRequest
     limits: SessionLimits
@@ -37,7 +39,7 @@ class SessionRuns:
     _run_seq: int
     _helpers: trio.Nursery | None
     _attachments: dict[int, AttachmentInfo]
-    _on_change: Callable[[], None]
+    _on_change: Callable[[str], None]  # told the session's id
 
     if TYPE_CHECKING:
 
@@ -85,7 +87,7 @@ class SessionRuns:
         )
         self.runs[run.id] = run
         self.current_run = run
-        self._on_change()
+        self._on_change(self.id)
         return run
 
     async def type_run(self, run: Run, time_limit_s: float | None) -> None:
@@ -149,7 +151,7 @@ class SessionRuns:
         run = self.current_run
         if run is not None and run.state.finished:
             self.current_run = None
-            self._on_change()
+            self._on_change(self.id)
             if run.shell_ended and self.guard_token is None:
                 self.exiting = True  # never type into a shell on its way out
             if run.unanswered:
