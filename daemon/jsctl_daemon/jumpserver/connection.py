@@ -15,6 +15,7 @@ from typing import Any, Literal
 import httpx
 import trio
 
+from jsctl_daemon.jumpserver._lanes import Lanes, environment_proxies
 from jsctl_daemon.jumpserver._request_cookies import LANGUAGE_COOKIE, request_cookie
 from jsctl_daemon.jumpserver._responses import error_for, parse_json, retry_after_seconds
 from jsctl_daemon.jumpserver.config import ServerConfig
@@ -26,7 +27,7 @@ from jsctl_daemon.jumpserver.errors import (
     Unreachable,
     ssl_cause,
 )
-from jsctl_daemon.jumpserver.signature import AccessKey, SignatureAuth
+from jsctl_daemon.jumpserver.signature import AccessKey, SignatureAuth, sign
 
 __all__ = ["AuthMode", "Connection"]
 
@@ -88,6 +89,10 @@ class Connection:
         except (OSError, ssl.SSLError) as exc:
             raise TLSFailure(config.url, f"cannot use CA file {config.ca_file}: {exc}") from None
         self._in_flight = trio.CapacityLimiter(MAX_IN_FLIGHT)
+        limits = httpx.Limits(max_connections=None, max_keepalive_connections=MAX_IN_FLIGHT)
+        # Without a proxy in the environment, requests take a lane of their own (see _send);
+        # with one, they go through the client, which routes them to the proxy.
+        self._lanes = Lanes(verify) if transport is None and not environment_proxies() else None
         self._client = httpx.AsyncClient(
             base_url=config.url,
             verify=verify,
@@ -97,7 +102,7 @@ class Connection:
             transport=transport,
             # The cap is ours (above); the pool only keeps that many connections for reuse, so
             # a connection it failed to give back (a request cancelled mid-way) never starves it.
-            limits=httpx.Limits(max_connections=None, max_keepalive_connections=MAX_IN_FLIGHT),
+            limits=limits,
         )
         # What build_request would merge into every request (asked once, not per request).
         self._https = config.scheme == "https"
@@ -265,10 +270,14 @@ class Connection:
             await trio.sleep(wait)
 
     async def _send(self, request: httpx.Request, signed: bool) -> httpx.Response:
-        key_auth = SignatureAuth(self.access_key) if signed and self.access_key else None
+        key = self.access_key if signed else None
         try:
             async with self._in_flight:  # the body is read before the slot is given back
-                response = await self._client.send(request, auth=key_auth, follow_redirects=False)
+                if self._lanes is not None:
+                    response = await self._send_on_lane(self._lanes, request, key)
+                else:
+                    auth = None if key is None else SignatureAuth(key)
+                    response = await self._client.send(request, auth=auth, follow_redirects=False)
         except httpx.TimeoutException:
             raise Unreachable(
                 self.config.url, f"no answer within {self.config.timeout:g} s"
@@ -281,6 +290,18 @@ class Connection:
             raise Unreachable(self.config.url, str(exc) or type(exc).__name__) from None
         if "set-cookie" in response.headers:
             self._drop_language_cookie()
+        return response
+
+    async def _send_on_lane(
+        self, lanes: Lanes, request: httpx.Request, key: AccessKey | None
+    ) -> httpx.Response:
+        """What the client's send does for our requests, on a lane (see _lanes.py); the jar
+        reads a response only when it sets cookies."""
+        if key is not None:
+            sign(request, key)
+        response = await lanes.send(request)
+        if "set-cookie" in response.headers:
+            self._client.cookies.extract_cookies(response)
         return response
 
     async def get_json(
@@ -353,6 +374,8 @@ class Connection:
 
     async def aclose(self) -> None:
         """Close pooled connections."""
+        if self._lanes is not None:
+            await self._lanes.aclose()
         await self._client.aclose()
 
     async def __aenter__(self) -> Connection:

@@ -11,7 +11,7 @@ from email.utils import formatdate
 
 import httpx
 
-__all__ = ["AccessKey", "SignatureAuth", "signature_header", "signing_string"]
+__all__ = ["AccessKey", "SignatureAuth", "sign", "signature_header", "signing_string"]
 
 SIGNED_HEADERS = ("(request-target)", "date")
 
@@ -45,6 +45,15 @@ def request_target(request: httpx.Request) -> str:
     return request.url.raw_path.decode("ascii")
 
 
+def sign(request: httpx.Request, key: AccessKey) -> None:
+    """Set the request's ``Date`` (IMF-fixdate) if absent, and its signed ``Authorization``."""
+    date = request.headers.get("Date") or formatdate(usegmt=True)
+    request.headers["Date"] = date
+    request.headers["Authorization"] = signature_header(
+        key, request.method, request_target(request), date
+    )
+
+
 class SignatureAuth(httpx.Auth):
     """Signs each request with an access key; sets ``Date`` (IMF-fixdate) if absent."""
 
@@ -52,9 +61,5 @@ class SignatureAuth(httpx.Auth):
         self.key = key
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        date = request.headers.get("Date") or formatdate(usegmt=True)
-        request.headers["Date"] = date
-        request.headers["Authorization"] = signature_header(
-            self.key, request.method, request_target(request), date
-        )
+        sign(request, self.key)
         yield request
