@@ -21,7 +21,7 @@ from .session_access import SessionAccess
 from .sessions import ReadResult, RunInfo, SessionBusy, SessionError, SessionManager
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Target:
     """One selected asset: its id (what opening needs) and how people name it."""
 
@@ -30,7 +30,7 @@ class Target:
     address: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Started:
     """A run started on one asset, and what the audit needs to record its end."""
 

@@ -10,7 +10,7 @@ from pathlib import Path
 SERVER_IDLE_KEY = "server_idle_timeout_s"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OpenRequest:
     """What the daemon asks the opener for: one terminal on one asset/account."""
 

@@ -50,7 +50,8 @@ class LazyScreen:
         self._catchup_bytes = catchup_bytes
         self._cols, self._rows = cols, rows  # the size at the newest output offset
         # A list, not a deque: an idle session keeps one entry, and a deque allocates 64 slots.
-        self._resizes: list[tuple[int, int, int]] = [(0, cols, rows)]
+        # (offset, cols, rows) from the first resize on; until then the size never changed.
+        self._resizes: list[tuple[int, int, int]] | None = None
         self._screen: _Screen | None = None
         self._stream: pyte.ByteStream | None = None
         self._fed = 0  # output offset the pyte screen has seen up to
@@ -58,11 +59,15 @@ class LazyScreen:
 
     def note_resize(self, offset: int, cols: int, rows: int) -> None:
         """Remember that the terminal became cols x rows when output reached ``offset``."""
+        if self._resizes is None:
+            self._resizes = [(0, self._cols, self._rows)]
         self._resizes.append((offset, cols, rows))
         del self._resizes[:-_MAX_RESIZES_KEPT]
         self._cols, self._rows = cols, rows
 
     def _size_at(self, offset: int) -> tuple[int, int]:
+        if self._resizes is None:
+            return self._cols, self._rows
         size = (self._resizes[0][1], self._resizes[0][2])  # best guess if older than all kept
         for at, cols, rows in self._resizes:
             if at <= offset:
@@ -70,7 +75,7 @@ class LazyScreen:
         return size
 
     def _resizes_after(self, offset: int) -> list[int]:
-        return [at for at, _, _ in self._resizes if at > offset]
+        return [at for at, _, _ in self._resizes or () if at > offset]
 
     @property
     def size(self) -> tuple[int, int]:
