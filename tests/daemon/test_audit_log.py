@@ -63,3 +63,36 @@ async def test_a_follower_that_falls_behind_is_told_how_many_it_missed(tmp_path:
     assert [(await _next(records))["n"] for _ in range(5)] == [6, 7, 8, 9, 10]
     # Nothing was lost from the files themselves.
     assert [r["n"] for r in log.query(client="ci")] == list(range(1, 11))
+
+
+async def test_records_are_kept_in_memory_only_while_someone_follows(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path)
+    for n in range(50):  # a fleet's records with nobody following: on disk only
+        log.append({"action": "run.end", "client": "ci", "n": n})
+    assert not log._recent  # the memory a daemon keeps per record written
+    records = log.follow(client="ci", asset=None)
+
+    async def append_soon() -> None:
+        await trio.testing.wait_all_tasks_blocked()
+        log.append({"action": "x", "client": "ci", "n": 50})
+        log.append({"action": "x", "client": "ci", "n": 51})
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(append_soon)
+        assert (await _next(records))["n"] == 50  # none of the 50 older ones, nothing missed
+    assert (await _next(records))["n"] == 51
+    await records.aclose()  # the last follower leaves: what it was fed goes
+    assert not log._recent
+    log.append({"action": "x", "client": "ci", "n": 52})
+    assert not log._recent
+    again = log.follow(client="ci", asset=None)
+
+    async def append_later() -> None:
+        await trio.testing.wait_all_tasks_blocked()
+        log.append({"action": "x", "client": "ci", "n": 53})
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(append_later)
+        assert (await _next(again))["n"] == 53  # a new follower starts at the newest record
+    await again.aclose()
+    assert [r["n"] for r in log.query(client="ci")] == list(range(54))
