@@ -28,28 +28,28 @@ class ServerConfig:
         base = f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
         object.__setattr__(self, "url", base)
 
-    @property
+    @cached_property  # asked per request and per terminal; the URL never changes
     def scheme(self) -> str:
         """``https`` or ``http``."""
         return urlsplit(self.url).scheme
 
-    @property
+    @cached_property
     def host(self) -> str:
         """The host name or address, without port."""
         return urlsplit(self.url).hostname or ""
 
-    @property
+    @cached_property
     def port(self) -> int:
         """The TCP port, defaulting by scheme."""
         parts = urlsplit(self.url)
         return parts.port or (443 if parts.scheme == "https" else 80)
 
-    @property
+    @cached_property
     def netloc(self) -> str:
         """``host[:port]`` as it appears in the URL (the ``Host`` header value)."""
         return urlsplit(self.url).netloc
 
-    @property
+    @cached_property
     def base_path(self) -> str:
         """A path prefix the site is mounted under ("" for the usual root mount)."""
         return urlsplit(self.url).path
