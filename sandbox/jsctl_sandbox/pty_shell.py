@@ -125,6 +125,27 @@ def _launcher() -> tuple[str, ...] | None:
     return (env, "--default-signal", setsid, "--ctty")
 
 
+# Every signal but those Popen's restore_signals resets (Python ignores SIGPIPE and SIGXFSZ
+# itself) and those nobody can ignore.
+_INHERITABLE = tuple(
+    int(s)
+    for s in signal.valid_signals()
+    - {signal.SIGPIPE, signal.SIGXFSZ, signal.SIGKILL, signal.SIGSTOP}
+)
+
+
+def _ignores_signals() -> bool:
+    """Whether this process ignores a signal a child would keep ignoring (exec keeps SIG_IGN)."""
+    ignored = signal.SIG_IGN
+    for signum in _INHERITABLE:
+        try:
+            if signal.getsignal(signum) is ignored:
+                return True
+        except (OSError, ValueError):
+            continue
+    return False
+
+
 def _session_members(sid: int) -> list[int]:
     """Pids of live processes in session ``sid`` (Linux /proc)."""
     members = []
@@ -201,6 +222,8 @@ class PtyShell:
         launcher = _launcher()
         if signal.pthread_sigmask(signal.SIG_BLOCK, ()):
             launcher = None  # env cannot unblock signals: the child empties its mask itself
+        elif launcher is not None and not _ignores_signals():
+            launcher = launcher[2:]  # nothing for env to reset (an exec less: ~0.7 ms a shell)
         master_fd, slave_fd = os.openpty()
         try:
             _set_window_size(master_fd, self._cols, self._rows)
