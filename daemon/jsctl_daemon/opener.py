@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
+from types import TracebackType
 from typing import TYPE_CHECKING
 
 import trio
@@ -95,40 +95,8 @@ class KokoOpener:
         """PING and watch every terminal this opener opened (runs until cancelled)."""
         await self._heartbeat.run()
 
-    @contextlib.asynccontextmanager
-    async def __call__(self, request: OpenRequest) -> AsyncIterator[TerminalTransport]:
-        assert request.asset_id is not None and request.account_alias is not None
-        state, credentials = await self._auth.koko_credentials(request.profile)
-        with state.tagged():
-            token = await state.api.create_connection_token(request.asset_id, request.account_alias)
-            token_id = token.id
-            del token  # this frame lives as long as the session: it keeps only what it needs
-            try:
-                terminal_cm, terminal = await self._open_at_site(
-                    request, state, credentials, token_id
-                )
-                del credentials
-                # As `async with` would (entered in _connect); an exit stack's deque is ~1 KiB a
-                # session for one callback.
-                try:
-                    idle_s = await self._idle_limit(state)
-                    if idle_s is not None:
-                        terminal.info[SERVER_IDLE_KEY] = idle_s
-                    yield terminal
-                except BaseException as exc:
-                    if not await terminal_cm.__aexit__(type(exc), exc, exc.__traceback__):
-                        raise
-                else:
-                    await terminal_cm.__aexit__(None, None, None)
-            finally:
-                # KoKo consumed the token on connect; expiring it again is cleanup (404 is fine).
-                with (
-                    trio.CancelScope(shield=True),
-                    trio.move_on_after(5),
-                    contextlib.suppress(JumpServerError),
-                ):
-                    async with self._expiring:
-                        await state.api.expire_connection_token(token_id)
+    def __call__(self, request: OpenRequest) -> AbstractAsyncContextManager[TerminalTransport]:
+        return _Opening(self, request)
 
     async def _open_at_site(
         self, request: OpenRequest, state: ProfileState, credentials: KokoCredentials, token: str
@@ -193,3 +161,72 @@ class KokoOpener:
                 log.info("profile %s: KoKo refused the access key; asking again", state.name)
             state, credentials = await self._auth.koko_credentials(request.profile)
         raise AssertionError("unreachable")
+
+
+class _Opening(AbstractAsyncContextManager[TerminalTransport]):
+    """One terminal of the opener: a connection token, KoKo's WebSocket on it, the token
+    expired at the end. A slotted object rather than an async generator: every open terminal
+    holds it for its whole life (a generator's frame and wrapper cost ~0.7 KiB a session)."""
+
+    __slots__ = ("_opener", "_request", "_state", "_terminal_cm", "_token_id")
+
+    def __init__(self, opener: KokoOpener, request: OpenRequest) -> None:
+        self._opener = opener
+        self._request = request
+        self._state: ProfileState | None = None
+        self._token_id = ""
+        self._terminal_cm: AbstractAsyncContextManager[KokoTerminal] | None = None
+
+    async def __aenter__(self) -> TerminalTransport:
+        opener, request = self._opener, self._request
+        assert request.asset_id is not None and request.account_alias is not None
+        state, credentials = await opener._auth.koko_credentials(request.profile)
+        self._state = state
+        with state.tagged():
+            token = await state.api.create_connection_token(request.asset_id, request.account_alias)
+            self._token_id = token.id
+            try:
+                terminal_cm, terminal = await opener._open_at_site(
+                    request, state, credentials, token.id
+                )
+                # As `async with` would (entered in _connect); an exit stack's deque is ~1 KiB a
+                # session for one callback.
+                try:
+                    idle_s = await opener._idle_limit(state)
+                except BaseException as exc:
+                    await terminal_cm.__aexit__(type(exc), exc, exc.__traceback__)
+                    raise
+            except BaseException:
+                await self._expire_token()
+                raise
+        if idle_s is not None:
+            terminal.info[SERVER_IDLE_KEY] = idle_s
+        self._terminal_cm = terminal_cm
+        return terminal
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool | None:
+        assert self._state is not None and self._terminal_cm is not None
+        try:
+            with self._state.tagged():
+                suppressed = await self._terminal_cm.__aexit__(kind, exc, traceback)
+            if not suppressed and isinstance(exc, JumpServerError):
+                exc.for_profile(self._state.name)  # as the errors raised in opening are
+            return suppressed
+        finally:
+            await self._expire_token()
+
+    async def _expire_token(self) -> None:
+        """KoKo consumed the token on connect; expiring it again is cleanup (404 is fine)."""
+        assert self._state is not None
+        with (
+            trio.CancelScope(shield=True),
+            trio.move_on_after(5),
+            contextlib.suppress(JumpServerError),
+        ):
+            async with self._opener._expiring:
+                await self._state.api.expire_connection_token(self._token_id)
