@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, NoReturn
 from urllib.parse import quote
@@ -267,26 +267,7 @@ class KokoHeartbeat:
                         self._terminals.discard(terminal)
 
 
-@asynccontextmanager
-async def _beating(
-    heartbeat: KokoHeartbeat | None, settings: KokoSettings
-) -> AsyncIterator[KokoHeartbeat]:
-    """``heartbeat``, or a private one running until the block ends."""
-    if heartbeat is not None:
-        yield heartbeat
-        return
-    with koko_failures():
-        async with trio.open_nursery() as nursery:
-            private = KokoHeartbeat(settings)
-            nursery.start_soon(private.run)
-            try:
-                yield private
-            finally:
-                nursery.cancel_scope.cancel()
-
-
-@asynccontextmanager
-async def open_terminal(
+def open_terminal(
     config: ServerConfig,
     credentials: str | KokoCredentials,
     token_id: str,
@@ -295,7 +276,7 @@ async def open_terminal(
     rows: int = 24,
     settings: KokoSettings | None = None,
     heartbeat: KokoHeartbeat | None = None,
-) -> AsyncIterator[KokoTerminal]:
+) -> AbstractAsyncContextManager[KokoTerminal]:
     """Open a KoKo terminal for a ``web_cli`` connection token.
 
     ``credentials``: the web-session cookie header, or KokoCredentials (v5: the access key).
@@ -306,23 +287,58 @@ async def open_terminal(
     """
     settings = settings or KokoSettings()
     resource = f"{config.base_path}{TERMINAL_PATH}?token={quote(token_id, safe='')}"
-    async with _beating(heartbeat, settings) as beat:
-        ws = await connect_terminal(config, resource, credentials, settings)
-        del credentials, resource  # this frame lives as long as the terminal
-        terminal: KokoTerminal | None = None
-        try:
-            connect_id = await await_connect(ws, settings.connect_timeout)
-            terminal = KokoTerminal(ws, connect_id, settings)
-            init = json.dumps({"cols": int(cols), "rows": int(rows), "code": ""})
-            await terminal._send(encode_client_message(connect_id, "TERMINAL_INIT", init))
-            await terminal._await_shell(settings.asset_timeout)
-            beat.add(terminal)
-            yield terminal
-        finally:
-            if terminal is not None:
-                beat.discard(terminal)
-                await terminal._close()
-            else:
-                with trio.move_on_after(settings.close_timeout) as scope:
-                    scope.shield = True
-                    await ws.aclose()
+    if heartbeat is None:
+        return _with_own_heartbeat(config, credentials, resource, (cols, rows), settings)
+    return _terminal(config, credentials, resource, (cols, rows), settings, heartbeat)
+
+
+@asynccontextmanager
+async def _with_own_heartbeat(
+    config: ServerConfig,
+    credentials: str | KokoCredentials,
+    resource: str,
+    size: tuple[int, int],
+    settings: KokoSettings,
+) -> AsyncIterator[KokoTerminal]:
+    with koko_failures():
+        async with trio.open_nursery() as nursery:
+            heartbeat = KokoHeartbeat(settings)
+            nursery.start_soon(heartbeat.run)
+            try:
+                async with _terminal(
+                    config, credentials, resource, size, settings, heartbeat
+                ) as terminal:
+                    del credentials
+                    yield terminal
+            finally:
+                nursery.cancel_scope.cancel()
+
+
+@asynccontextmanager
+async def _terminal(
+    config: ServerConfig,
+    credentials: str | KokoCredentials,
+    resource: str,
+    size: tuple[int, int],
+    settings: KokoSettings,
+    heartbeat: KokoHeartbeat,
+) -> AsyncIterator[KokoTerminal]:
+    ws = await connect_terminal(config, resource, credentials, settings)
+    del credentials, resource  # this frame lives as long as the terminal
+    terminal: KokoTerminal | None = None
+    try:
+        connect_id = await await_connect(ws, settings.connect_timeout)
+        terminal = KokoTerminal(ws, connect_id, settings)
+        init = json.dumps({"cols": int(size[0]), "rows": int(size[1]), "code": ""})
+        await terminal._send(encode_client_message(connect_id, "TERMINAL_INIT", init))
+        await terminal._await_shell(settings.asset_timeout)
+        heartbeat.add(terminal)
+        yield terminal
+    finally:
+        if terminal is not None:
+            heartbeat.discard(terminal)
+            await terminal._close()
+        else:
+            with trio.move_on_after(settings.close_timeout) as scope:
+                scope.shield = True
+                await ws.aclose()
