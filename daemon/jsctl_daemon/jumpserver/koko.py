@@ -24,6 +24,7 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Any, NoReturn
 from urllib.parse import quote
 
@@ -289,7 +290,7 @@ def open_terminal(
     resource = f"{config.base_path}{TERMINAL_PATH}?token={quote(token_id, safe='')}"
     if heartbeat is None:
         return _with_own_heartbeat(config, credentials, resource, (cols, rows), settings)
-    return _terminal(config, credentials, resource, (cols, rows), settings, heartbeat)
+    return _OpenTerminal(config, credentials, resource, (cols, rows), settings, heartbeat)
 
 
 @asynccontextmanager
@@ -305,7 +306,7 @@ async def _with_own_heartbeat(
             heartbeat = KokoHeartbeat(settings)
             nursery.start_soon(heartbeat.run)
             try:
-                async with _terminal(
+                async with _OpenTerminal(
                     config, credentials, resource, size, settings, heartbeat
                 ) as terminal:
                     del credentials
@@ -314,31 +315,61 @@ async def _with_own_heartbeat(
                 nursery.cancel_scope.cancel()
 
 
-@asynccontextmanager
-async def _terminal(
-    config: ServerConfig,
-    credentials: str | KokoCredentials,
-    resource: str,
-    size: tuple[int, int],
-    settings: KokoSettings,
-    heartbeat: KokoHeartbeat,
-) -> AsyncIterator[KokoTerminal]:
-    ws = await connect_terminal(config, resource, credentials, settings)
-    del credentials, resource  # this frame lives as long as the terminal
-    terminal: KokoTerminal | None = None
-    try:
-        connect_id = await await_connect(ws, settings.connect_timeout)
-        terminal = KokoTerminal(ws, connect_id, settings)
-        init = json.dumps({"cols": int(size[0]), "rows": int(size[1]), "code": ""})
-        await terminal._send(encode_client_message(connect_id, "TERMINAL_INIT", init))
-        await terminal._await_shell(settings.asset_timeout)
-        heartbeat.add(terminal)
-        yield terminal
-    finally:
+class _OpenTerminal(AbstractAsyncContextManager[KokoTerminal]):
+    """One terminal, open for the block: a slotted object rather than an async generator, since
+    it lives as long as the terminal (a generator's frame and wrapper are ~0.7 KiB)."""
+
+    __slots__ = ("_heartbeat", "_opening", "_settings", "_terminal")
+
+    def __init__(
+        self,
+        config: ServerConfig,
+        credentials: str | KokoCredentials,
+        resource: str,
+        size: tuple[int, int],
+        settings: KokoSettings,
+        heartbeat: KokoHeartbeat,
+    ) -> None:
+        self._opening: tuple[ServerConfig, str | KokoCredentials, str, tuple[int, int]] | None
+        self._opening = (config, credentials, resource, size)  # dropped once open
+        self._settings = settings
+        self._heartbeat = heartbeat
+        self._terminal: KokoTerminal | None = None
+
+    async def __aenter__(self) -> KokoTerminal:
+        assert self._opening is not None, "a terminal is opened once"
+        (config, credentials, resource, (cols, rows)), self._opening = self._opening, None
+        settings = self._settings
+        ws = await connect_terminal(config, resource, credentials, settings)
+        del credentials
+        try:
+            connect_id = await await_connect(ws, settings.connect_timeout)
+            terminal = KokoTerminal(ws, connect_id, settings)
+            self._terminal = terminal
+            init = json.dumps({"cols": int(cols), "rows": int(rows), "code": ""})
+            await terminal._send(encode_client_message(connect_id, "TERMINAL_INIT", init))
+            await terminal._await_shell(settings.asset_timeout)
+        except BaseException:
+            await self._close(ws)
+            raise
+        self._heartbeat.add(terminal)
+        return terminal
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._terminal is not None:
+            await self._close(None)
+
+    async def _close(self, ws: TerminalSocket | None) -> None:
+        terminal, self._terminal = self._terminal, None
         if terminal is not None:
-            heartbeat.discard(terminal)
+            self._heartbeat.discard(terminal)
             await terminal._close()
-        else:
-            with trio.move_on_after(settings.close_timeout) as scope:
+        elif ws is not None:
+            with trio.move_on_after(self._settings.close_timeout) as scope:
                 scope.shield = True
                 await ws.aclose()
