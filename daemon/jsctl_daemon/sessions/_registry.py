@@ -80,10 +80,10 @@ class SessionRegistry:
     def _run(self, run_id: str) -> Run:
         session_id, _, _ = run_id.rpartition("-")
         session = self._sessions.get(session_id)
-        run = session.runs.get(run_id) if session is not None else None
-        if run is None:
-            raise UnknownRun(run_id)
-        return run
+        for run in reversed(session.runs) if session is not None else ():  # newest first
+            if run.id == run_id:
+                return run
+        raise UnknownRun(run_id)
 
     def get(self, ref: str) -> SessionInfo:
         """The session with this id or name."""
@@ -145,7 +145,7 @@ class SessionRegistry:
         )
         for session in ended[: max(0, len(ended) - self.limits.keep_ended)]:
             del self._sessions[session.id]
-            self._forget_requests(session.runs.values())
+            self._forget_requests(session.runs)
 
     def _forget_requests(self, runs: Iterable[Run]) -> None:
         for run in runs:

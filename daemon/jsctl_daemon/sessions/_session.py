@@ -102,7 +102,7 @@ class Session(SessionRuns):
         self.ended_at: float | None = None
         self.ring = RingBuffer(limits.buffer_bytes)
         self.cols, self.rows = request.cols, request.rows
-        self.runs: dict[str, Run] = {}  # oldest first
+        self.runs: list[Run] = []  # oldest first (a list: a dict's table is ~0.2 KiB for one)
         self.current_run: Run | None = None
         self._run_seq = 0
         self._attachments: dict[int, AttachmentInfo] = {}

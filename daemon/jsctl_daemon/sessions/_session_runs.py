@@ -31,7 +31,7 @@ class SessionRuns:
     limits: SessionLimits
     state: SessionState
     ring: RingBuffer
-    runs: dict[str, Run]
+    runs: list[Run]
     current_run: Run | None
     use: TerminalUse
     guard_token: str | None
@@ -85,7 +85,7 @@ class SessionRuns:
             stderr_apart=stderr_apart,
             guard_token=self.guard_token,
         )
-        self.runs[run.id] = run
+        self.runs.append(run)
         self.current_run = run
         self._on_change(self.id)
         return run
@@ -199,8 +199,7 @@ class SessionRuns:
         """Drop the oldest finished runs beyond the limit; returns what was dropped."""
         dropped: list[Run] = []
         while len(self.runs) > self.limits.keep_runs:
-            oldest = next(iter(self.runs.values()))
-            if not oldest.state.finished:
+            if not self.runs[0].state.finished:
                 break
-            dropped.append(self.runs.pop(oldest.id))
+            dropped.append(self.runs.pop(0))
         return dropped
