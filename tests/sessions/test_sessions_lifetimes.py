@@ -7,11 +7,13 @@ import gc
 import math
 import weakref
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 
+import pytest
 import trio
 import trio.testing
 
-from jsctl_daemon.sessions import OpenRequest, RunState, SessionManager
+from jsctl_daemon.sessions import OpenRequest, RunState, SessionManager, UnknownRun
 
 MakeRequest = Callable[..., OpenRequest]
 
@@ -68,3 +70,24 @@ async def test_a_finished_run_still_answers_for_itself(
     )
     assert manager.read_run(started.id).data == b"out\r\n"
     assert manager.read_run_stderr(started.id).data == b"err\r\n"
+
+
+async def test_a_session_forgets_its_oldest_finished_runs_beyond_the_limit(
+    manager_factory: Callable[..., AbstractAsyncContextManager[SessionManager]],
+    make_request: MakeRequest,
+) -> None:
+    async with manager_factory(keep_runs=3) as manager:
+        sid = (await manager.open(make_request())).id
+        handles = []
+        for n in range(5):
+            started = await manager.start_run(sid, f"echo {n}", owner="cli", request_id=f"r{n}")
+            await manager.wait_run(started.id, 10)
+            handles.append(started.id)
+        for handle in handles[:2]:
+            with pytest.raises(UnknownRun):
+                manager.get_run(handle)
+        for n, handle in enumerate(handles[2:], start=2):
+            assert manager.read_run(handle).data == f"{n}\r\n".encode()
+        # A forgotten run's request id is free again: it starts a new run, not the old one.
+        again = await manager.start_run(sid, "echo again", owner="cli", request_id="r0")
+        assert again.id not in handles
