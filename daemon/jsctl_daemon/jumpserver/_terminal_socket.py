@@ -13,6 +13,7 @@ whose replies are awaited by many tasks at once, keep trio-websocket.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import suppress
 
 import trio
 from trio_websocket import CloseReason, ConnectionClosed, ConnectionRejected
@@ -150,9 +151,10 @@ class TerminalSocket:
                     return message
             elif isinstance(event, Ping):
                 await self._send_frame(event.response())
-            elif isinstance(event, CloseConnection):
-                if self._proto.state is ConnectionState.REMOTE_CLOSING:
-                    await self._send_frame(event.response())
+            elif isinstance(event, CloseConnection):  # KoKo's, or ours for a bad frame
+                if self._proto.state in (ConnectionState.OPEN, ConnectionState.REMOTE_CLOSING):
+                    with suppress(ConnectionClosed):
+                        await self._send_frame(event.response())
                 await self._abort(event.code, event.reason or None)
                 return None
             # Pong: heard_at is all it means here
