@@ -4,15 +4,16 @@ OpenSSL 3 allocates about 16 KiB of record buffers at a connection's first read 
 while a read waits for data, although CPython asks it to release them
 (``SSL_MODE_RELEASE_BUFFERS``): every idle KoKo terminal would hold them, 8 MiB for 500.
 ``SSL_free_buffers`` gives them back (it refuses while a record is half read; the next read
-allocates them again). :class:`ReleasingTransport`, the socket under a ``trio.SSLStream``,
-does so each time the TLS layer must wait for bytes from the network, so only connections in
-the middle of a read hold the buffers, and their memory is reused connection after connection
-(freeing them later, once a connection had been idle for a while, left the touched pages
-resident but unused). Python's ssl module does not expose it, so it is called through ctypes
+allocates them again). Python's ssl module does not expose it, so it is called through ctypes
 on the connection's ``SSL *``, which CPython keeps right after the object header and the socket
 reference of its ``_ssl._SSLSocket``. That layout is checked once on a fresh object, and the
 handle is checked again at every use, by the app data CPython stores on it (the Python object
 itself); on any mismatch, or without ctypes or libssl symbols, this does nothing.
+
+:class:`ReleasingTransport`, the socket under a ``trio.SSLStream``, frees them each time the
+TLS layer must wait for bytes from the network, so only connections in the middle of a read
+hold them, and their memory is reused connection after connection (freeing them once a
+connection had been quiet for a while left the touched pages resident but unused).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any
 
 import trio
 
-__all__ = ["ReleasingTransport", "release_idle_buffers"]
+__all__ = ["ReleasingTransport"]
 
 log = logging.getLogger(__name__)
 _HANDLE_OFFSET = object.__basicsize__ + ctypes.sizeof(ctypes.c_void_p)
@@ -83,14 +84,6 @@ def _free_buffers(ssl_object: ssl.SSLObject) -> bool:
         return False
     handle = lib.handle(_inner(ssl_object))
     return handle is not None and lib.free_buffers(handle) == 1
-
-
-def release_idle_buffers(stream: object) -> bool:
-    """Free the record buffers of a TLS stream between reads; True when freed."""
-    if not isinstance(stream, trio.SSLStream):
-        return False
-    ssl_object = _ssl_object_of(stream)
-    return ssl_object is not None and _free_buffers(ssl_object)
 
 
 class ReleasingTransport(trio.abc.Stream):
