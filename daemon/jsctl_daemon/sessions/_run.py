@@ -250,8 +250,9 @@ class Run:
         self.ended_at = time.time()
         # What only a running command needs goes; its offsets and status answer from now on.
         self._scanner = self._probe_tokens = self._stdin = None
-        if self._finished is not None:
+        if self._finished is not None:  # its waiters hold it; later ones see the state
             self._finished.set()
+            self._finished = None
 
     async def wait_finished(self) -> None:
         """Return once the run is final."""

@@ -253,8 +253,9 @@ class Session(SessionRuns):
         finally:
             self._end(SessionState.CLOSED, self._stop_reason or "the daemon stopped")
             self._served = True
-            if self._done is not None:
+            if self._done is not None:  # its waiters hold it; later ones see _served
                 self._done.set()
+                self._done = None
 
     @property
     def connecting(self) -> bool:
