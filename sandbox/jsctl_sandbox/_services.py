@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .pty_shell import login_path
 
-__all__ = ["SERVICES_ENV", "asset_environment", "default_units"]
+__all__ = ["SERVICES_ENV", "asset_environment", "default_units", "install_script"]
 
 SERVICES_ENV = "JSCTL_SANDBOX_SERVICES"
 
@@ -145,7 +145,8 @@ def default_units(asset: str) -> dict[str, str]:
     return units
 
 
-def _install(bin_dir: Path, name: str, text: str) -> None:
+def install_script(bin_dir: Path, name: str, text: str) -> None:
+    """Put an executable script on an asset's PATH once (atomically: shells may be starting)."""
     script = bin_dir / name
     if script.is_file():
         return
@@ -164,8 +165,8 @@ def asset_environment(data_dir: Path, asset: str) -> dict[str, str]:
     units = data_dir / "services" / re.sub(r"[^A-Za-z0-9_.-]", "_", asset)
     if units not in _READY:
         bin_dir.mkdir(mode=0o755, parents=True, exist_ok=True)
-        _install(bin_dir, "systemctl", _SYSTEMCTL)
-        _install(bin_dir, "hostname", _HOSTNAME)
+        install_script(bin_dir, "systemctl", _SYSTEMCTL)
+        install_script(bin_dir, "hostname", _HOSTNAME)
         if not units.is_dir():  # kept across restarts of a persistent sandbox
             units.mkdir(mode=0o700, parents=True, exist_ok=True)
             for unit, state in default_units(asset).items():

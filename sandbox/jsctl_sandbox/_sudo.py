@@ -18,6 +18,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from ._services import install_script
 from .pty_shell import login_path
 
 SUDO_FILE_ENV = "JSCTL_SANDBOX_SUDO_FILE"
@@ -128,16 +129,6 @@ def _write_hash(folder: Path, username: str, password: str) -> Path:
     return path
 
 
-def _install(bin_dir: Path, name: str, text: str) -> None:
-    script = bin_dir / name
-    if script.exists():
-        return
-    temporary = script.with_suffix(".tmp")
-    temporary.write_text(text)
-    temporary.chmod(0o755)
-    temporary.replace(script)
-
-
 def sudo_environment(
     data_dir: Path,
     asset: str,
@@ -151,10 +142,10 @@ def sudo_environment(
     bin_dir = data_dir / "sudo-bin"
     if not bin_dir.is_dir():
         bin_dir.mkdir(mode=0o755, parents=True, exist_ok=True)
-    _install(bin_dir, "sudo", _SCRIPT.format(python=sys.executable, env=SUDO_FILE_ENV))
-    _install(bin_dir, "id", _ID)
-    _install(bin_dir, "whoami", _ID)
-    _install(bin_dir, "su", _SU.format(python=sys.executable, env=SUDO_FILE_ENV))
+    install_script(bin_dir, "sudo", _SCRIPT.format(python=sys.executable, env=SUDO_FILE_ENV))
+    install_script(bin_dir, "id", _ID)
+    install_script(bin_dir, "whoami", _ID)
+    install_script(bin_dir, "su", _SU.format(python=sys.executable, env=SUDO_FILE_ENV))
     secret_dir = data_dir / "sudo" / asset
     if not secret_dir.is_dir():
         secret_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
