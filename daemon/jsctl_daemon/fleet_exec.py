@@ -20,6 +20,10 @@ from .rpc import CallContext
 from .session_access import SessionAccess
 from .sessions import ReadResult, RunInfo, SessionBusy, SessionError, SessionManager
 
+# How long an asset waits for room at a session limit (below fleet.OPEN_LIMIT_S, so the limit's
+# own refusal is what a slot that never got room reports).
+ROOM_WAIT_S = 45.0
+
 
 @dataclass(frozen=True, slots=True)
 class Target:
@@ -68,7 +72,9 @@ class AssetExec:
         """A session on ``target``: a reused idle one, else a new one (allow-lists and session
         limits apply here, per asset)."""
         where = {**self._where, "asset": target.asset_id, "reuse": True}
-        return await self._services.access.open(self._ctx, where)
+        # A fleet larger than a session limit runs through it: an asset waits for another's
+        # finished session to make room, well within the fleet's open limit.
+        return await self._services.access.open(self._ctx, where, room_wait_s=ROOM_WAIT_S)
 
     async def hold(self, session_id: str, command: str, on_held: Callable[[str], None]) -> None:
         """Wait for the person's approval when one of the agent's --confirm rules holds this run.

@@ -83,10 +83,13 @@ class SessionAccess:
         stamp = time.strftime("%Y%m%d-%H%M%S")
         return self._recordings / f"{stamp}-{next(self._numbers)}.cast"
 
-    async def open(self, ctx: CallContext, params: dict[str, Any]) -> str:
+    async def open(
+        self, ctx: CallContext, params: dict[str, Any], *, room_wait_s: float = 0.0
+    ) -> str:
         """Open a session for the call (with `reuse`, an idle pooled one if there is one).
 
-        Reuse and the limits (per profile, per agent client) are the session manager's.
+        Reuse and the limits (per profile, per agent client) are the session manager's; at a
+        limit, a pooled open waits up to ``room_wait_s`` for an idle exec session to close.
         """
         profile, asset, account = await self._targets.resolve(ctx.identity, params)
         # A reused session is always a pooled one (exec's by default), never a person's shell.
@@ -107,7 +110,7 @@ class SessionAccess:
         if params.get("reuse"):
             # Only the pool's own sessions (exec's, or this agent's), and only one idle at its
             # prompt: never a person's shell, an attached one, or one a program holds.
-            session_id, new = await self._sessions.open_pooled(request)
+            session_id, new = await self._sessions.open_pooled(request, room_wait_s=room_wait_s)
             if not new:
                 return session_id
         else:

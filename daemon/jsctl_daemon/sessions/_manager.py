@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import re
 import secrets
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
@@ -18,13 +19,22 @@ import trio
 from jsctl_protocol import quote_input
 
 from ._errors import InvalidName, NameTaken, SessionLimitReached
-from ._model import OpenRequest, SessionInfo, SessionLimits
+from ._model import OpenRequest, SessionInfo, SessionLimits, SessionState
 from ._runs import RunControl
 from ._session import Opener, Session
 from ._terminal_access import TerminalAccess
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _SHUTDOWN_GRACE_S = 5.0
+_CLAIM_S = 60.0  # a session handed out for a run that never came is idle again after this
+
+
+def _spoken_for(session: Session, now: float) -> bool:
+    """Handed out by the pool for a run that has not started yet."""
+    claimed = session.pool_claimed_at
+    if not claimed or now - claimed > _CLAIM_S:
+        return False
+    return not session.runs or session.runs[-1].started_at < claimed
 
 
 def _new_session_id() -> str:
@@ -77,19 +87,77 @@ class SessionManager(RunControl, TerminalAccess):
             raise
         return session.info()
 
-    async def open_pooled(self, request: OpenRequest) -> tuple[str, bool]:
+    async def open_pooled(
+        self, request: OpenRequest, *, room_wait_s: float = 0.0
+    ) -> tuple[str, bool]:
         """An idle pooled session fit for ``request`` (see :meth:`free_session`), else a new
-        one within the limits; the session's id, and whether it is new."""
-        free = self.free_session(
-            owner=request.owner,
-            profile=request.profile,
-            asset_id=request.asset_id,
-            account=request.account,
-            purpose=request.purpose,
-        )
-        if free is not None:
-            return free, False
-        return (await self.open(request)).id, True
+        one within the limits; the session's id, and whether it is new.
+
+        At a session limit, the pool makes room as a cache would: the least recently used idle
+        exec session is closed — the owner's own, or at the profile's limit anyone's in the
+        profile (an exec session keeps nothing for its owner) — never a shell, an agent's
+        stateful session, one attached, running something or just handed out for a run. With
+        none idle, it waits up to ``room_wait_s`` for one (a fleet larger than the limit runs
+        through it this way); then the limit's refusal stands.
+        """
+        deadline = trio.current_time() + room_wait_s
+        while True:
+            free = self.free_session(
+                owner=request.owner,
+                profile=request.profile,
+                asset_id=request.asset_id,
+                account=request.account,
+                purpose=request.purpose,
+            )
+            if free is not None:
+                self._session(free).pool_claimed_at = time.time()
+                return free, False
+            version = self.changes.version
+            try:
+                info = await self.open(request)
+            except SessionLimitReached:
+                idle = self._room_to_make(request)
+                if idle is not None:
+                    await self.kill(idle, by="the session limit (idle; another asset needed room)")
+                    continue
+                if trio.current_time() >= deadline:
+                    raise
+                with trio.move_on_at(deadline):
+                    await self.changes.wait_past(version)
+                continue
+            return info.id, True  # spoken for from its creation (Session.pool_claimed_at)
+
+    def _room_to_make(self, request: OpenRequest) -> str | None:
+        """The idle exec session to close for ``request`` at a limit (None: none idle)."""
+        mine = self._idle_exec(request.profile, request.owner)
+        if mine is not None:
+            return mine
+        most = self.limits.max_per_profile
+        in_profile = [
+            s for s in self._sessions.values()
+            if not s.state.ended and s.request.profile == request.profile
+        ]  # fmt: skip
+        if most is not None and len(in_profile) >= most:
+            return self._idle_exec(request.profile, None)
+        return None
+
+    def _idle_exec(self, profile: str, owner: str | None) -> str | None:
+        now = time.time()
+        idle = []
+        for session in self._sessions.values():
+            request = session.request
+            if (
+                session.state is SessionState.LIVE
+                and not session.stopping
+                and request.purpose == "exec"
+                and request.profile == profile
+                and (owner is None or request.owner == owner)
+                and not _spoken_for(session, now)
+            ):
+                session.release_finished_run()
+                if session.why_busy(watchers_ok=False) is None:
+                    idle.append(session)
+        return min(idle, key=lambda s: s.last_activity_at).id if idle else None
 
     def _check_limits(self, request: OpenRequest) -> None:
         live = [s for s in self._sessions.values() if not s.state.ended]

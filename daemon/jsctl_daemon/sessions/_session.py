@@ -71,6 +71,7 @@ class Session(SessionRuns):
         "limits",
         "name",
         "output_filters",
+        "pool_claimed_at",
         "reason",
         "request",
         "ring",
@@ -98,6 +99,10 @@ class Session(SessionRuns):
         self.exit_status: int | None = None
         self.created_at = time.time()
         self.last_activity_at = self.created_at
+        # When the session was last handed out (time.time()): its opener's, then the exec pool's
+        # when it reuses it; until a run starts on it, it is spoken for, not idle, and is never
+        # closed to make room (see SessionManager.open_pooled).
+        self.pool_claimed_at = self.created_at
         self.server_active_at = self.created_at  # KoKo's idle clock: input, output, resize
         self.ended_at: float | None = None
         self.ring = RingBuffer(limits.buffer_bytes)
@@ -339,6 +344,11 @@ class Session(SessionRuns):
             self._recorder.close()
         self._pump_scope.cancel()
         self._notify()
+
+    @property
+    def stopping(self) -> bool:
+        """Whether the session was told to end (it may not have ended yet)."""
+        return self._stop_reason is not None
 
     def stop(self, reason: str) -> None:
         """End the session now (kill, shutdown); the transport is closed by its opener."""
