@@ -87,6 +87,17 @@ class Group:
     results: list[dict[str, Any]] = field(default_factory=list)
 
 
+def _natural(name: str) -> list[tuple[int, int | str]]:
+    """A sort key putting web-9 before web-10 (runs of digits compare as numbers)."""
+    runs: list[str] = []
+    for char in name:
+        if runs and char.isdecimal() == runs[-1][-1].isdecimal():
+            runs[-1] += char
+        else:
+            runs.append(char)
+    return [(0, int(run)) if run.isdecimal() else (1, run) for run in runs]
+
+
 def group_results(results: Iterable[dict[str, Any]]) -> list[Group]:
     """Identical (status, output) pairs collapsed; failures first, then the larger groups."""
     groups: dict[tuple[str, str], Group] = {}
@@ -98,6 +109,10 @@ def group_results(results: Iterable[dict[str, Any]]) -> list[Group]:
             group = groups[(label, text)] = Group(label, text, ok)
         group.assets.append(str(result.get("asset")))
         group.results.append(result)
+    for group in groups.values():  # by name, not by who finished first
+        order = sorted(range(len(group.assets)), key=lambda i: _natural(group.assets[i]))
+        group.assets = [group.assets[i] for i in order]
+        group.results = [group.results[i] for i in order]
     return sorted(groups.values(), key=lambda g: (g.ok, -len(g.assets), g.label, g.text))
 
 

@@ -67,6 +67,10 @@ def test_a_group_is_left_unnamed_only_when_it_holds_most_assets() -> None:
     assert group_lines(tie) == ["1 asset: vm-a — web-01", "1 asset: vm-b — web-02"]
     all_failed = group_results([_result("a", 1, b"no\n"), _result("b", 1, b"no\n")])
     assert group_lines(all_failed) == ["2 assets (exit 1): no — a, b"]
+    finish_order = [_result(n, 3, b"inactive\n") for n in ("web-56", "web-06", "web-156", "²")]
+    assert group_lines(group_results(finish_order)) == [
+        "4 assets (exit 3): inactive — web-06, web-56, web-156, ²"  # numbers as numbers
+    ]
     bulk = [_result(f"w{i}", 0, b"up\n") for i in range(3)] + [_result("x", 0, b"down\n")]
     assert group_lines(group_results(bulk)) == ["3 assets: up", "1 asset: down — x"]
 
