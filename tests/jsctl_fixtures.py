@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from jsctl_testing import DaemonProcess
+from jsctl_testing import DaemonProcess, short_tempdir
 
-from jsctl_sandbox.testing import SandboxInfo
+from jsctl_sandbox.testing import SandboxInfo, running_sandbox
 
 
 @dataclass
@@ -62,6 +62,23 @@ def logged_in_daemon(sandbox: SandboxInfo) -> Iterator[LoggedIn]:
         finally:
             if daemon.process is not None and daemon.process.poll() is None:
                 daemon.cli("logout")
+
+
+@contextlib.contextmanager
+def fleet_login(generated_assets: int, daemon_settings: str) -> Iterator[LoggedIn]:
+    """Its own sandbox with ``generated_assets`` hosts, and a daemon with ``daemon_settings``
+    (lines of config.toml's [daemon] table) logged in to it as `mei`; logged out at the end."""
+    config = short_tempdir()
+    (config / "config.toml").write_text(f"[daemon]\n{daemon_settings}")
+    with (
+        running_sandbox("--no-throttle", "--assets", str(generated_assets)) as sandbox,
+        DaemonProcess.started(JSCTL_CONFIG_DIR=str(config)) as daemon,
+    ):
+        login(daemon, sandbox)
+        try:
+            yield LoggedIn(daemon, sandbox, "mei")
+        finally:
+            daemon.cli("logout")
 
 
 @pytest.fixture

@@ -17,12 +17,11 @@ from pathlib import Path
 
 import pytest
 from benchlib import report
-from jsctl_fixtures import login
-from jsctl_testing import JSCTL, DaemonProcess, short_tempdir
+from jsctl_fixtures import fleet_login
+from jsctl_testing import JSCTL, DaemonProcess
 
 from jsctl_clients.rpc import DaemonClient
 from jsctl_daemon.sessions import RingBuffer
-from jsctl_sandbox.testing import running_sandbox
 
 pytestmark = pytest.mark.bench
 
@@ -35,19 +34,10 @@ WARM_TARGET, COLD_TARGET, KIB_PER_SESSION = 5.0, 10.0, 64
 
 @pytest.fixture(scope="module")
 def bench_daemon() -> Iterator[DaemonProcess]:
-    config = short_tempdir()
     # Keeping 100 sessions warm takes what a user who does would set: no profile limit (the
     # default 64 would make a warm fleet of 100 reopen 36 sessions every time).
-    (config / "config.toml").write_text("[daemon]\nmax_sessions_per_profile = 0\n")
-    with (
-        running_sandbox("--no-throttle", "--assets", str(ASSETS)) as sandbox,
-        DaemonProcess.started(JSCTL_CONFIG_DIR=str(config)) as daemon,
-    ):
-        login(daemon, sandbox)
-        try:
-            yield daemon
-        finally:
-            daemon.cli("logout")
+    with fleet_login(ASSETS, "max_sessions_per_profile = 0\n") as logged:
+        yield logged.daemon
 
 
 def _timed(daemon: DaemonProcess, *args: str) -> float:

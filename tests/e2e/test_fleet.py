@@ -17,11 +17,10 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from jsctl_fixtures import LoggedIn, login
-from jsctl_testing import JSCTL, DaemonProcess, short_tempdir
+from jsctl_fixtures import LoggedIn, fleet_login
+from jsctl_testing import JSCTL
 
 from jsctl_protocol import ErrorCode, RpcError
-from jsctl_sandbox.testing import running_sandbox
 
 GENERATED = 40
 WEB = sorted(["web-01", "web-02", *(f"web-{i:05d}" for i in range(1, GENERATED + 1, 5))])
@@ -31,19 +30,9 @@ CONFIRM_OVER = 12
 @pytest.fixture(scope="module")
 def fleet() -> Iterator[LoggedIn]:
     """A daemon logged in to a sandbox with generated assets (a selection over 12 needs --yes)."""
-    config = short_tempdir()
-    (config / "config.toml").write_text(
-        f"[daemon]\nmax_sessions_per_profile = 0\nfleet_confirm_over = {CONFIRM_OVER}\n"
-    )
-    with (
-        running_sandbox("--no-throttle", "--assets", str(GENERATED)) as sandbox,
-        DaemonProcess.started(JSCTL_CONFIG_DIR=str(config)) as daemon,
-    ):
-        login(daemon, sandbox)
-        try:
-            yield LoggedIn(daemon, sandbox, "mei")
-        finally:
-            daemon.cli("logout")
+    settings = f"max_sessions_per_profile = 0\nfleet_confirm_over = {CONFIRM_OVER}\n"
+    with fleet_login(GENERATED, settings) as logged:
+        yield logged
 
 
 def _names(stdout: str) -> list[str]:

@@ -10,10 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from jsctl_fixtures import LoggedIn, login
-from jsctl_testing import DaemonProcess, short_tempdir
-
-from jsctl_sandbox.testing import running_sandbox
+from jsctl_fixtures import LoggedIn, fleet_login
+from jsctl_testing import DaemonProcess
 
 GENERATED = 10
 PER_PROFILE, PER_CLIENT = 5, 3
@@ -21,20 +19,9 @@ PER_PROFILE, PER_CLIENT = 5, 3
 
 @pytest.fixture(scope="module")
 def limited() -> Iterator[LoggedIn]:
-    config = short_tempdir()
-    (config / "config.toml").write_text(
-        f"[daemon]\nmax_sessions_per_profile = {PER_PROFILE}\n"
-        f"max_sessions_per_client = {PER_CLIENT}\n"
-    )
-    with (
-        running_sandbox("--no-throttle", "--assets", str(GENERATED)) as sandbox,
-        DaemonProcess.started(JSCTL_CONFIG_DIR=str(config)) as daemon,
-    ):
-        login(daemon, sandbox)
-        try:
-            yield LoggedIn(daemon, sandbox, "mei")
-        finally:
-            daemon.cli("logout")
+    settings = f"max_sessions_per_profile = {PER_PROFILE}\nmax_sessions_per_client = {PER_CLIENT}\n"
+    with fleet_login(GENERATED, settings) as logged:
+        yield logged
 
 
 def _live(daemon: DaemonProcess, owner: str | None = None) -> list[dict[str, object]]:
