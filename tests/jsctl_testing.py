@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import http.server
 import os
 import shutil
 import signal
@@ -10,6 +11,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -195,3 +197,30 @@ class DaemonProcess:
 
     def log_text(self) -> str:
         return self.paths.log_file.read_text() if self.paths.log_file.exists() else ""
+
+
+class _QuietServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that went away before its answer (a cancelled request): expected
+
+
+@contextlib.contextmanager
+def local_http_server(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A plain-HTTP server on loopback answering with ``handler`` (its own thread); its URL.
+
+    Request logging is off and clients that hang up early are no error."""
+
+    class Quiet(handler):  # type: ignore[valid-type,misc]
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = _QuietServer(("127.0.0.1", 0), Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

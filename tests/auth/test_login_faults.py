@@ -5,12 +5,11 @@ from __future__ import annotations
 import contextlib
 import http.server
 import json
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 from jsctl_fixtures import otp_command
-from jsctl_testing import DaemonProcess
+from jsctl_testing import DaemonProcess, local_http_server
 
 from jsctl_sandbox.testing import SandboxInfo
 
@@ -19,17 +18,8 @@ from jsctl_sandbox.testing import SandboxInfo
 def plain_web_server() -> Iterator[str]:
     """A web server on loopback that is not a JumpServer."""
 
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
+    with local_http_server(http.server.SimpleHTTPRequestHandler) as url:
+        yield url
 
 
 def test_a_url_that_is_not_a_jumpserver(jsctl_daemon: DaemonProcess) -> None:

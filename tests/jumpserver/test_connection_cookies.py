@@ -9,12 +9,12 @@ from __future__ import annotations
 import contextlib
 import http.server
 import json
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import trio
+from jsctl_testing import local_http_server
 
 from jsctl_daemon.jumpserver.config import ServerConfig
 from jsctl_daemon.jumpserver.connection import Connection
@@ -52,16 +52,8 @@ def recording_server() -> Iterator[str]:
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
+    with local_http_server(Handler) as url:
+        yield url
 
 
 def _sent(answer: Any) -> set[str]:

@@ -8,13 +8,12 @@ from __future__ import annotations
 import contextlib
 import http.server
 import json
-import threading
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 import trio
+from jsctl_testing import local_http_server
 
 from jsctl_daemon.jumpserver.config import ServerConfig
 from jsctl_daemon.jumpserver.connection import MAX_IN_FLIGHT, Connection
@@ -46,22 +45,8 @@ def counting_server() -> Iterator[tuple[str, list[int]]]:
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    class Server(http.server.ThreadingHTTPServer):
-        daemon_threads = True
-
-        def handle_error(self, request: Any, client_address: Any) -> None:
-            pass  # a cancelled request's client is gone before its answer: expected here
-
-    server = Server(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", accepted
-    finally:
-        server.shutdown()
+    with local_http_server(Handler) as url:
+        yield url, accepted
 
 
 async def test_lanes_reuse_their_connections() -> None:
