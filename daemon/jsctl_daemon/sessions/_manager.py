@@ -133,11 +133,7 @@ class SessionManager(RunControl, TerminalAccess):
         if mine is not None:
             return mine
         most = self.limits.max_per_profile
-        in_profile = [
-            s for s in self._sessions.values()
-            if not s.state.ended and s.request.profile == request.profile
-        ]  # fmt: skip
-        if most is not None and len(in_profile) >= most:
+        if most is not None and self._open_count(profile=request.profile) >= most:
             return self._idle_exec(request.profile, None)
         return None
 
@@ -159,9 +155,18 @@ class SessionManager(RunControl, TerminalAccess):
                     idle.append(session)
         return min(idle, key=lambda s: s.last_activity_at).id if idle else None
 
+    def _open_count(self, *, profile: str | None = None, owner: str | None = None) -> int:
+        """How many sessions of the profile (or owner) have not ended."""
+        return sum(
+            1
+            for s in self._sessions.values()
+            if not s.state.ended
+            and (profile is None or s.request.profile == profile)
+            and (owner is None or s.request.owner == owner)
+        )
+
     def _check_limits(self, request: OpenRequest) -> None:
-        live = [s for s in self._sessions.values() if not s.state.ended]
-        per_profile = sum(1 for s in live if s.request.profile == request.profile)
+        per_profile = self._open_count(profile=request.profile)
         most = self.limits.max_per_profile
         if most is not None and per_profile >= most:
             raise SessionLimitReached(
@@ -171,7 +176,7 @@ class SessionManager(RunControl, TerminalAccess):
         most = self.limits.max_per_owner
         if most is None or request.owner in self.limits.unlimited_owners:
             return
-        per_owner = sum(1 for s in live if s.request.owner == request.owner)
+        per_owner = self._open_count(owner=request.owner)
         if per_owner >= most:
             client = request.owner.partition("#")[0]  # an agent's owner id is NAME#ID
             raise SessionLimitReached(
