@@ -22,6 +22,7 @@ import subprocess
 import termios
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import trio
 
@@ -228,27 +229,23 @@ class PtyShell:
         try:
             _set_window_size(master_fd, self._cols, self._rows)
             if launcher is None:
-                self._process = await trio.lowlevel.open_process(
-                    self._argv,
-                    stdin=slave_fd,
-                    stdout=slave_fd,
-                    stderr=slave_fd,
-                    cwd=self._cwd,
-                    env=self._env,
-                    start_new_session=True,
-                    preexec_fn=_take_controlling_terminal,
-                    close_fds=True,
-                )
+                argv = self._argv
+                own_session: dict[str, Any] = {
+                    "start_new_session": True,
+                    "preexec_fn": _take_controlling_terminal,
+                }
             else:  # setsid makes the new session (same pid), then takes the PTY as its ctty
-                self._process = await trio.lowlevel.open_process(
-                    [*launcher, *self._argv],
-                    stdin=slave_fd,
-                    stdout=slave_fd,
-                    stderr=slave_fd,
-                    cwd=self._cwd,
-                    env=self._env,
-                    close_fds=True,
-                )
+                argv, own_session = [*launcher, *self._argv], {}
+            self._process = await trio.lowlevel.open_process(
+                argv,
+                stdin=slave_fd,
+                stdout=slave_fd,
+                stderr=slave_fd,
+                cwd=self._cwd,
+                env=self._env,
+                close_fds=True,
+                **own_session,
+            )
         except BaseException:
             os.close(master_fd)
             raise
